@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { normalizeCams } from './cam';
+import { channelWeightsFromQ } from './crow';
+import { l2Normalize } from './tensorMath';
+import { applyWhitening, type WhiteningOnDevice } from './whitening';
+import { cropMaps } from './boxes';
+import type { CellBox } from './types';
+
+/** The classifier the CAMs come from: logits = GAP(A) . w + b. */
+export interface ClassifierHead {
+  /** [K, C] */
+  w: tf.Tensor2D;
+  /** [C] */
+  b: tf.Tensor1D;
+}
+
+/**
+ * A batch of feature maps with their cells flattened and zero-padded to a common length P:
+ * X [B, P, K] and the number of real cells of each item [B]. Padded cells are zero, which leaves every
+ * step exact: they add nothing to the sums, never count as non-zero for CroW, and a CAM whose real
+ * max is <= 0 stays all zeros either way.
+ */
+export interface CellBatch {
+  X: tf.Tensor3D;
+  cellCounts: tf.Tensor1D;
+}
+
+/** One map [H, W, K] (optionally cut to a cell box) as a batch of one. */
+export function singleCellBatch(X: tf.Tensor3D, box?: CellBox): CellBatch {
+  return tf.tidy(() => {
+    const cut = box ? cropMaps(X, box) : X;
+    const [H, W, K] = cut.shape;
+    return { X: tf.reshape(cut, [1, H * W, K]) as tf.Tensor3D, cellCounts: tf.tensor1d([H * W]) };
+  });
+}
+
+/** Stacks maps of different sizes into one zero-padded batch. */
+export function padCellBatch(maps: readonly tf.Tensor3D[]): CellBatch {
+  if (maps.length === 0) throw new Error('padCellBatch: no maps');
+  return tf.tidy(() => {
+    const K = maps[0].shape[2];
+    const counts = maps.map((m) => m.shape[0] * m.shape[1]);
+    const P = Math.max(...counts);
+    const rows = maps.map((m, i) => {
+      if (m.shape[2] !== K) throw new Error(`padCellBatch: channel counts differ (${m.shape[2]} vs ${K})`);
+      const flat = tf.reshape(m, [counts[i], K]);
+      return counts[i] === P ? flat : tf.pad(flat, [[0, P - counts[i]], [0, 0]]);
+    });
+    return { X: tf.stack(rows) as tf.Tensor3D, cellCounts: tf.tensor1d(counts) };
+  });
+}
+
+/**
+ * Steps 2-4 of the method for a whole batch at once: CAMs of the given classes, CroW channel weights,
+ * class vectors f^c = CW . sum_cells X * cam_c, l2-normalised. Returns [B, NC, K].
+ *
+ * classes: int32 [NC] (the same classes for every item: online aggregation, queries, re-ranking)
+ *          or [B, NC] (each item its own classes: offline aggregation).
+ */
+export function classVectorsBatch(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const { X, cellCounts } = batch;
+    const B = X.shape[0];
+    const wT = tf.transpose(w); // [C, K]
+    // [B, NC, K]: the classifier columns of each item's classes.
+    const wc = classes.rank === 1 ? tf.tile(tf.expandDims(tf.gather(wT, classes), 0), [B, 1, 1]) : tf.gather(wT, classes);
+    const cams = normalizeCams(tf.matMul(wc, X, false, true)); // [B, NC, P]
+    const nonZero = tf.sum(tf.cast(tf.greater(X, 0), 'float32'), 1); // [B, K]
+    const Q = tf.div(nonZero, tf.expandDims(cellCounts, 1));
+    const channelWeights = channelWeightsFromQ(Q); // [B, K]
+    const pooled = tf.matMul(cams, X); // [B, NC, K]
+    return l2Normalize(tf.mul(pooled, tf.expandDims(channelWeights, 1)) as tf.Tensor3D);
+  });
+}
+
+/** Steps 5-6: whiten each class vector (optional), sum over classes, l2-normalise. [B, NC, K] -> [B, D]. */
+export function descriptorsFromClassVectors(vectors: tf.Tensor3D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [B, NC, K] = vectors.shape;
+    let v: tf.Tensor3D = vectors;
+    if (whitening) {
+      const flat = applyWhitening(tf.reshape(vectors, [B * NC, K]) as tf.Tensor2D, whitening);
+      v = tf.reshape(flat, [B, NC, flat.shape[1]]);
+    }
+    return l2Normalize(tf.sum(v, 1) as tf.Tensor2D);
+  });
+}
+
+/** CW descriptors of a batch: classVectorsBatch then descriptorsFromClassVectors. [B, D]. */
+export function cwDescriptors(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
+  return tf.tidy(() => descriptorsFromClassVectors(classVectorsBatch(batch, w, classes), whitening));
+}
+
+/** The CW descriptor of one map (optionally cut to a box) for the given classes: [D]. */
+export function cwDescriptor(X: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D, whitening?: WhiteningOnDevice | null, box?: CellBox): tf.Tensor1D {
+  return tf.tidy(() => tf.squeeze(cwDescriptors(singleCellBatch(X, box), w, classes, whitening), [0]) as tf.Tensor1D);
+}
