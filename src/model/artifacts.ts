@@ -1,0 +1,62 @@
+import type { io } from '@tensorflow/tfjs-core';
+
+/** Reads one file of a model folder by its relative path (fetch in the browser, fs in Node). */
+export type ReadModelFile = (path: string) => Promise<ArrayBuffer>;
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint16: 2, int16: 2, uint8: 1, int8: 1, bool: 1 };
+
+function specBytes(spec: io.WeightsManifestEntry): number {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const dtype = spec.quantization?.dtype ?? spec.dtype;
+  const bytes = BYTES[dtype];
+  if (!bytes) throw new Error(`weight ${spec.name} has an unsupported dtype ${dtype}`);
+  return n * bytes;
+}
+
+/**
+ * Loads a tfjs layers model's model.json and weight files, checks every weight file is there and complete,
+ * and makes the input fully convolutional ([null, null, null, 3]) so any image size can be fed.
+ */
+export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelArtifacts> {
+  let json: { modelTopology?: unknown; weightsManifest?: io.WeightsManifestConfig; format?: string };
+  try {
+    json = JSON.parse(new TextDecoder().decode(await read('model.json')));
+  } catch (e) {
+    throw new Error(`model.json could not be read as JSON: ${(e as Error).message}`);
+  }
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new Error('model.json is not a TensorFlow.js layers model (needs modelTopology and weightsManifest)');
+  }
+  const topology = structuredClone(json.modelTopology) as { model_config?: { config?: { layers?: LayerJson[] } }; config?: { layers?: LayerJson[] } };
+  const layers = (topology.model_config ?? topology).config?.layers;
+  const input = layers?.find((l) => l.class_name === 'InputLayer');
+  if (!input) throw new Error('model.json has no InputLayer');
+  input.config.batch_input_shape = [null, null, null, 3];
+
+  const weightSpecs: io.WeightsManifestEntry[] = [];
+  const weightData: ArrayBuffer[] = [];
+  for (const group of json.weightsManifest) {
+    const expected = group.weights.reduce((s, spec) => s + specBytes(spec), 0);
+    const buffers = await Promise.all(
+      group.paths.map(async (p) => {
+        try {
+          return await read(p);
+        } catch (e) {
+          throw new Error(`weight file ${p} could not be loaded: ${(e as Error).message}`);
+        }
+      }),
+    );
+    const got = buffers.reduce((s, b) => s + b.byteLength, 0);
+    if (got !== expected) {
+      throw new Error(`weight files ${group.paths.join(', ')} hold ${got} bytes but the manifest needs ${expected}: truncated or wrong files`);
+    }
+    weightSpecs.push(...group.weights);
+    weightData.push(...buffers);
+  }
+  return { modelTopology: topology as object, weightSpecs, weightData, format: json.format };
+}
+
+interface LayerJson {
+  class_name: string;
+  config: { batch_input_shape?: (number | null)[] } & Record<string, unknown>;
+}

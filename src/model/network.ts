@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { classProbabilities } from '../cw/classifier';
+import type { Grid } from '../cw/boxes';
+import type { ClassifierHead } from '../cw/descriptor';
+import { loadModelArtifacts, type ReadModelFile } from './artifacts';
+import type { ModelAdapter } from './adapters';
+import { inspectCamHead } from './camHead';
+import { toNetworkInput, inputSize } from './preprocess';
+
+/** What ONE forward pass gives for one image. Tensors stay on the backend's device; the caller disposes them. */
+export interface ForwardResult {
+  /** Feature maps X = CAM maps A: [H, W, K]. */
+  X: tf.Tensor3D;
+  /** Softmax class probabilities [C]. */
+  probabilities: tf.Tensor1D;
+  /** Grid geometry, for mapping pixel boxes to cells and back. */
+  grid: Grid;
+}
+
+export interface LoadOptions {
+  /** Long side the image is resized to before the network (paper: 1024). */
+  longSide: number;
+}
+
+export interface CwNetwork {
+  adapter: ModelAdapter;
+  head: ClassifierHead;
+  labels: string[];
+  longSide: number;
+  /**
+   * One forward pass on RGB pixels [height, width, 3] (0..255, any numeric dtype): resized so the long side
+   * is `longSide` (the network is fully convolutional up to GAP), then X and class probabilities.
+   */
+  forward(pixels: tf.Tensor3D, longSide?: number): ForwardResult;
+  dispose(): void;
+}
+
+/**
+ * Loads an adapter's network from its folder, checks it has a CAM-capable head (GAP + one linear classifier),
+ * and warms it up on zeros so the first real image does not pay for kernel compilation.
+ */
+export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, options: LoadOptions): Promise<CwNetwork> {
+  if (!(Number.isInteger(options.longSide) && options.longSide >= 32)) {
+    throw new Error(`long side must be an integer >= 32 pixels, got ${options.longSide}`);
+  }
+  const artifacts = await loadModelArtifacts(read);
+  const labels = parseLabels(await read('labels.json'), adapter.classes);
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  let head: ClassifierHead | undefined;
+  try {
+    const found = inspectCamHead(model);
+    if (found.featureLayer !== adapter.featureLayer || found.classifierLayer !== adapter.classifierLayer) {
+      throw new Error(
+        `${adapter.id}: expected feature layer ${adapter.featureLayer} and classifier ${adapter.classifierLayer}, ` +
+          `found ${found.featureLayer} and ${found.classifierLayer}`,
+      );
+    }
+    if (found.channels !== adapter.channels || found.classes !== adapter.classes) {
+      throw new Error(`${adapter.id}: expected ${adapter.channels} channels and ${adapter.classes} classes, found ${found.channels} and ${found.classes}`);
+    }
+    head = found.head;
+    const backbone = tfl.model({ inputs: model.inputs, outputs: model.getLayer(adapter.featureLayer).output as tfl.SymbolicTensor });
+    const network: CwNetwork = {
+      adapter,
+      head,
+      labels,
+      longSide: options.longSide,
+      forward(pixels, longSide = options.longSide) {
+        const [height, width] = pixels.shape;
+        const size = inputSize(width, height, longSide);
+        const { X, probabilities } = tf.tidy(() => {
+          const input = toNetworkInput(pixels, size, adapter.preprocessing);
+          const maps = tf.squeeze(backbone.predict(input) as tf.Tensor4D, [0]) as tf.Tensor3D;
+          return { X: maps, probabilities: classProbabilities(maps, head!.w, head!.b) };
+        });
+        const grid: Grid = {
+          H: X.shape[0],
+          W: X.shape[1],
+          cellWidth: (adapter.stride * width) / size.width,
+          cellHeight: (adapter.stride * height) / size.height,
+          imageWidth: width,
+          imageHeight: height,
+        };
+        return { X, probabilities, grid };
+      },
+      dispose() {
+        model.dispose();
+        tf.dispose([head!.w, head!.b]);
+      },
+    };
+    const zeros = tf.zeros([64, 64, 3]) as tf.Tensor3D;
+    const warm = network.forward(zeros);
+    tf.dispose([zeros, warm.X, warm.probabilities]);
+    return network;
+  } catch (e) {
+    model.dispose();
+    if (head) tf.dispose([head.w, head.b]);
+    throw e;
+  }
+}
+
+function parseLabels(bytes: ArrayBuffer, classes: number): string[] {
+  let labels: unknown;
+  try {
+    labels = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new Error('labels.json is not valid JSON');
+  }
+  if (!Array.isArray(labels) || labels.length !== classes || !labels.every((l) => typeof l === 'string')) {
+    throw new Error(`labels.json must be an array of ${classes} strings`);
+  }
+  return labels;
+}
