@@ -1,0 +1,171 @@
+/**
+ * Picks and initialises the tfjs backend, on a page or inside a module Web Worker.
+ *
+ *   const active = await initBackend('auto');   // webgpu, else webgl, else wasm (else cpu)
+ *
+ * Notes (measured, see ../shared/docs/BROWSER-TESTING.md):
+ * - The wasm binaries are imported with Vite's `?url`, so they are served (and hashed into dist/) as files;
+ *   tfjs' default lookup asks the site root and gets index.html back.
+ * - WASM_HAS_MULTITHREAD_SUPPORT is forced off: the threaded build's workers die in a minified Vite build
+ *   and `setBackend('wasm')` then never returns; threads gave no speed-up on 2 cores anyway.
+ * - The webgpu backend's own factory requests the adapter without `forceFallbackAdapter` and never checks
+ *   `isFallbackAdapter`, so software adapters (SwiftShader in headless Chromium) are accepted.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-webgl';
+import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type BackendPreference = BackendName | 'auto';
+
+/** The order 'auto' tries; cpu is the last resort so a page always gets a working backend. */
+export const AUTO_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+export interface InitBackendOptions {
+  /**
+   * For an explicit preference: throw when that backend cannot be initialised (default false: fall back to
+   * the 'auto' order and return what became active). Tests that must prove a backend set this.
+   */
+  strict?: boolean;
+}
+
+let configured = false;
+function configureOnce(): void {
+  if (configured) return;
+  configured = true;
+  patchWebgpuCastToFloat();
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': absolute(wasmUrl),
+    'tfjs-backend-wasm-simd.wasm': absolute(wasmSimdUrl),
+    // Never loaded (multithreading is off), but setWasmPaths insists on an entry for every binary.
+    'tfjs-backend-wasm-threaded-simd.wasm': absolute(wasmThreadedSimdUrl),
+  });
+}
+
+/** `?url` gives a root-relative path; inside a worker it must resolve against the site, not the worker script. */
+function absolute(url: string): string {
+  return new URL(url, self.location.href).href;
+}
+
+/** Tries one backend; false (with the reason logged) when it is not registered here or fails to initialise. */
+async function trySetBackend(name: BackendName): Promise<boolean> {
+  if (tf.findBackendFactory(name) == null) {
+    console.info(`[backend] ${name}: not available in this context`);
+    return false;
+  }
+  try {
+    if (!(await tf.setBackend(name))) return false;
+    await tf.ready();
+    return tf.getBackend() === name;
+  } catch (err) {
+    console.warn(`[backend] ${name} failed to initialise:`, err);
+    return false;
+  }
+}
+
+/**
+ * Registers webgpu, webgl, wasm and cpu, makes `preferred` active (or, for 'auto', the first of
+ * webgpu -> webgl -> wasm -> cpu that initialises) and returns the name of the backend actually active.
+ */
+export async function initBackend(preferred: BackendPreference, options: InitBackendOptions = {}): Promise<string> {
+  configureOnce();
+  if (preferred !== 'auto') {
+    if (await trySetBackend(preferred)) return tf.getBackend();
+    if (options.strict) throw new Error(`tfjs backend '${preferred}' could not be initialised in this browser`);
+    console.warn(`[backend] ${preferred} unavailable; falling back to ${AUTO_ORDER.join(' -> ')}`);
+  }
+  for (const name of AUTO_ORDER) {
+    if (name !== preferred && (await trySetBackend(name))) return tf.getBackend();
+  }
+  throw new Error('no tfjs backend could be initialised');
+}
+
+/**
+ * Works around a tfjs-backend-webgpu 4.22 bug. Its Cast kernel treats int32/bool -> float32 as lossless and
+ * returns the SAME GPU buffer relabelled float32, but that buffer still holds i32 values. Programs that read
+ * their input buffer raw instead of through the converting getters (Transpose, hence every reduction over
+ * leading axes, e.g. `tf.mean(tf.cast(tf.greater(X, 0), 'float32'), [0, 1])`) then fail WGSL validation
+ * ("type mismatch ... expected 'f32', got 'i32'") and return whatever the recycled output buffer held.
+ * Here such casts produce a real float32 tensor: on the CPU when the values are still there, else with a
+ * one-line shader that converts through the getter.
+ */
+class ToFloat32Program implements WebGPUProgram {
+  variableNames = ['A'];
+  outputShape: number[];
+  shaderKey = 'cw_toFloat32';
+  size = true;
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(shape);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
+  }
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          setOutputAtIndex(index, getAByOutputIndex(index));
+        }
+      }`;
+  }
+}
+
+function patchWebgpuCastToFloat(): void {
+  const original = tf.getKernel('Cast', 'webgpu');
+  if (!original) return; // webgpu not registered in this context
+  tf.unregisterKernel('Cast', 'webgpu');
+  tf.registerKernel({
+    ...original,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
+      if (dtype !== 'float32' || (x.dtype !== 'int32' && x.dtype !== 'bool')) return original.kernelFunc(args);
+      const backend = args.backend as WebGPUBackend;
+      const values = backend.tensorMap.get(x.dataId).values;
+      if (values != null) return backend.makeTensorInfo(x.shape, 'float32', Float32Array.from(values as ArrayLike<number>));
+      return backend.runWebGPUProgram(new ToFloat32Program(x.shape), [x], 'float32');
+    },
+  });
+}
+
+/** What the browser says about its WebGPU adapter (SwiftShader here: vendor google, isFallbackAdapter true). */
+export interface WebGpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  isFallbackAdapter: boolean;
+}
+
+interface MinimalGpuAdapter {
+  info?: Partial<WebGpuAdapterInfo>;
+  isFallbackAdapter?: boolean;
+}
+interface MinimalGpu {
+  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<MinimalGpuAdapter | null>;
+}
+
+/** The adapter WebGPU gives (the same request tfjs makes), or null when WebGPU is missing in this context. */
+export async function webgpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
+  const gpu = (globalThis.navigator as { gpu?: MinimalGpu } | undefined)?.gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    // Newer Chromium moved the flag onto GPUAdapterInfo; older ones keep it on the adapter.
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
+  };
+}

@@ -1,0 +1,42 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// `CW_BUILD_TEST_PAGES=1 vite build` also builds the browser test pages of tests/browser/, so the e2e tests can run
+// them on a production (minified) build through `vite preview` (tests/e2e/harness.ts does this into test-results/).
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+function testPagesInput(): Record<string, string> {
+  const input: Record<string, string> = existsSync(here('index.html')) ? { index: here('index.html') } : {};
+  for (const f of readdirSync(here('tests/browser')).filter((f) => f.endsWith('.html'))) {
+    input[f.replace(/\.html$/, '')] = here(`tests/browser/${f}`);
+  }
+  return input;
+}
+
+// The tfjs packages the app, its module worker and the browser test pages import. Pre-bundling them up front
+// keeps the dev server from discovering them on the first page load and reloading that page mid-test.
+const tfjsDeps = [
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-backend-cpu',
+  '@tensorflow/tfjs-backend-webgl',
+  '@tensorflow/tfjs-backend-webgpu',
+  '@tensorflow/tfjs-backend-wasm',
+];
+
+export default defineConfig({
+  plugins: [react()],
+  // src/worker/worker.ts is a module worker (`new Worker(new URL(...), { type: 'module' })`).
+  worker: { format: 'es' },
+  optimizeDeps: {
+    // index.html plus the browser test pages (served by the dev server in the e2e tests).
+    entries: ['index.html', 'tests/browser/*.html'],
+    include: tfjsDeps,
+  },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    rolldownOptions: process.env.CW_BUILD_TEST_PAGES ? { input: testPagesInput() } : {},
+  },
+});
