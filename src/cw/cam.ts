@@ -25,3 +25,17 @@ export function classActivationMaps(A: tf.Tensor3D, w: tf.Tensor2D, classes: tf.
     return normalizeCams(tf.matMul(wc, tf.reshape(A, [H * W, K]), true, true) as tf.Tensor2D);
   });
 }
+
+/**
+ * CAMs for a batch of zero-padded cell lists X [B, P, K]: [B, NC, P], normalised per item and class.
+ * classes: int32 [NC] shared by every item, or [B, NC] per item.
+ */
+export function classActivationMapsBatch(X: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const B = X.shape[0];
+    const wT = tf.transpose(w); // [C, K]
+    // [B, NC, K]: the classifier columns of each item's classes.
+    const wc = classes.rank === 1 ? tf.tile(tf.expandDims(tf.gather(wT, classes), 0), [B, 1, 1]) : tf.gather(wT, classes);
+    return normalizeCams(tf.matMul(wc, X, false, true) as tf.Tensor3D);
+  });
+}

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
  */
 export function crowChannelWeights(X: tf.Tensor3D): tf.Tensor1D {
   return tf.tidy(() => {
-    const Q = tf.mean(tf.cast(tf.greater(X, 0), 'float32'), [0, 1]) as tf.Tensor1D;
+    // step(x) = 1 where x > 0, else 0 (a float op: no bool->float cast, which tfjs-webgpu 4.22 gets wrong).
+    const Q = tf.mean(tf.step(X), [0, 1]) as tf.Tensor1D;
     return channelWeightsFromQ(Q);
   });
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeCams } from './cam';
+import { classActivationMapsBatch } from './cam';
 import { channelWeightsFromQ } from './crow';
 import { l2Normalize } from './tensorMath';
 import { applyWhitening, type WhiteningOnDevice } from './whitening';
@@ -60,12 +60,8 @@ export function padCellBatch(maps: readonly tf.Tensor3D[]): CellBatch {
 export function classVectorsBatch(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const { X, cellCounts } = batch;
-    const B = X.shape[0];
-    const wT = tf.transpose(w); // [C, K]
-    // [B, NC, K]: the classifier columns of each item's classes.
-    const wc = classes.rank === 1 ? tf.tile(tf.expandDims(tf.gather(wT, classes), 0), [B, 1, 1]) : tf.gather(wT, classes);
-    const cams = normalizeCams(tf.matMul(wc, X, false, true)); // [B, NC, P]
-    const nonZero = tf.sum(tf.cast(tf.greater(X, 0), 'float32'), 1); // [B, K]
+    const cams = classActivationMapsBatch(X, w, classes); // [B, NC, P]
+    const nonZero = tf.sum(tf.step(X), 1); // [B, K]; step(x) = 1 where x > 0
     const Q = tf.div(nonZero, tf.expandDims(cellCounts, 1));
     const channelWeights = channelWeightsFromQ(Q); // [B, K]
     const pooled = tf.matMul(cams, X); // [B, NC, K]

@@ -12,9 +12,11 @@ export function l2Normalize<T extends tf.Tensor>(t: T, axis = -1): T {
 }
 
 /** Throws a clear error when a tensor holds NaN or Infinity (reads the tensor back: use on inputs, not on the hot path). */
-export function assertFinite(t: tf.Tensor, what: string): void {
-  const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0]);
-  if (bad) throw new Error(`${what} contains NaN or Infinity`);
+export async function assertFinite(t: tf.Tensor, what: string): Promise<void> {
+  const flag = tf.tidy(() => tf.all(tf.isFinite(t)));
+  const ok = (await flag.data())[0];
+  flag.dispose();
+  if (!ok) throw new Error(`${what} contains NaN or Infinity`);
 }
 
 /** Same check for a plain array. */

@@ -25,7 +25,7 @@ const RELATIVE_EIGEN_FLOOR = 1e-9;
  * `shrinkage` further damps the small eigenvalues; whether to whiten a small collection at all is the
  * caller's decision (see METHOD.md: on 250 images self-whitening hurts).
  */
-export function fitWhitening(vectors: Float32Array, N: number, D: number, options: WhiteningOptions = {}): Whitening {
+export async function fitWhitening(vectors: Float32Array, N: number, D: number, options: WhiteningOptions = {}): Promise<Whitening> {
   if (vectors.length !== N * D) throw new Error(`fitWhitening: expected ${N} x ${D} values, got ${vectors.length}`);
   if (N < 2) throw new Error(`fitWhitening: needs at least 2 training vectors, got ${N}`);
   for (let i = 0; i < vectors.length; i++) {
@@ -43,9 +43,10 @@ export function fitWhitening(vectors: Float32Array, N: number, D: number, option
   const m = tf.mean(x, 0);
   const c = tf.sub(x, m);
   const g = tf.tidy(() => tf.div(useGram ? tf.matMul(c, c, false, true) : tf.matMul(c, c, true, false), N - 1));
-  const mean = m.dataSync() as Float32Array;
-  const centered = useGram ? (c.arraySync() as number[][]) : null;
-  const gram = g.arraySync() as number[][];
+  // Async reads: synchronous ones return zeros on WebGPU in headless Chromium (SwiftShader).
+  const mean = (await m.data()) as Float32Array;
+  const centered = useGram ? ((await c.array()) as number[][]) : null;
+  const gram = (await g.array()) as number[][];
   tf.dispose([x, m, c, g]);
 
   const evd = new EigenvalueDecomposition(new Matrix(gram), { assumeSymmetric: true });

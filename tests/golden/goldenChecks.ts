@@ -83,7 +83,7 @@ export async function runGoldenChecks(g: GoldenFixture): Promise<GoldenCheck[]> 
 
   // PCA-whitening fit: mean and variances exactly; components up to sign (|cos| with the fixture's rows).
   const train = g.pca.trainingVectors as number[][];
-  const fitted = fitWhitening(Float32Array.from(train.flat()), train.length, K);
+  const fitted = await fitWhitening(Float32Array.from(train.flat()), train.length, K);
   checks.push(diff('pca.mean', fitted.mean, g.pca.mean));
   checks.push(diff('pca.explainedVariance', fitted.variance, g.pca.explainedVariance));
   const absCos = Array.from({ length: fitted.outputDim }, (_, r) => {

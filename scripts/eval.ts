@@ -1,0 +1,118 @@
+/**
+ * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75] [--long-side N]
+ *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
+ *                 [--pca-dims d] [--shrinkage s] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
+ *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--backend wasm|cpu] [--cache dir]
+ *
+ * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
+ * the parameters. Without whitening the rows can be checked against METHOD.md's reference measurements.
+ */
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { modelAdapter } from '../src/model/adapters';
+import type { MapCodec } from '../src/index/mapCodec';
+import { DEFAULT_EVAL, evaluate, type EvalReport } from './lib/evaluate';
+import { useNodeBackend } from './lib/node';
+
+/** METHOD.md, "Reference measurements on paris6k-mini-dev" (no whitening, long side 512). */
+const REFERENCE: Record<string, Record<string, number>> = {
+  'mobilenet_v1_0.75': {
+    'raw-sum': 0.863, 'raw-crow-channel': 0.867, crow: 0.87, 'cw-ofa': 0.869, 'cw-ofa-nc8': 0.862, 'cw-ona-nc8': 0.925,
+    'cw-ona': 0.91, 'cw-ona+qe10': 0.957, 'cw-ofa+r100': 0.923, 'cw-ona-nc8+r100+qe5': 0.955,
+  },
+  resnet50: {
+    'raw-sum': 0.841, 'raw-crow-channel': 0.861, crow: 0.875, 'cw-ofa': 0.846, 'cw-ofa-nc8': 0.816, 'cw-ona-nc8': 0.906,
+    'cw-ona': 0.91, 'cw-ona+qe10': 0.881, 'cw-ofa+r100': 0.905, 'cw-ona-nc8+r100+qe5': 0.935,
+  },
+};
+
+const { values: a } = parseArgs({
+  options: {
+    manifest: { type: 'string' },
+    model: { type: 'string', default: DEFAULT_EVAL.model },
+    'long-side': { type: 'string', default: String(DEFAULT_EVAL.longSide) },
+    'whiten-on': { type: 'string', default: DEFAULT_EVAL.whitenOn },
+    json: { type: 'string' },
+    nc: { type: 'string', default: String(DEFAULT_EVAL.nc) },
+    npca: { type: 'string', default: String(DEFAULT_EVAL.npca) },
+    'pca-dims': { type: 'string' },
+    shrinkage: { type: 'string', default: String(DEFAULT_EVAL.shrinkage) },
+    'nc-re': { type: 'string', default: String(DEFAULT_EVAL.ncRerank) },
+    rerank: { type: 'string', default: String(DEFAULT_EVAL.rerank) },
+    qe: { type: 'string', default: String(DEFAULT_EVAL.qe) },
+    'qe-after-rerank': { type: 'string', default: String(DEFAULT_EVAL.qeAfterRerank) },
+    codec: { type: 'string', default: DEFAULT_EVAL.codec },
+    'query-scale': { type: 'string', default: DEFAULT_EVAL.queryScale },
+    backend: { type: 'string', default: 'wasm' },
+    cache: { type: 'string' },
+  },
+  strict: true,
+});
+
+function int(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+async function main() {
+  if (!a.manifest) throw new Error('--manifest <MANIFEST.json> is required (e.g. ../shared/data/paris6k-mini-dev/MANIFEST.json)');
+  const model = modelAdapter(a.model!).id;
+  if (!['float32', 'float16', 'uint8'].includes(a.codec!)) throw new Error(`--codec must be float32, float16 or uint8`);
+  if (!['same', 'long-side'].includes(a['query-scale']!)) throw new Error(`--query-scale must be same or long-side`);
+  if (a.backend !== 'wasm' && a.backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
+  await useNodeBackend(a.backend);
+  const report = await evaluate({
+    manifestPath: a.manifest,
+    model,
+    longSide: int('long-side', a['long-side'], 32),
+    whitenOn: a['whiten-on']!,
+    nc: int('nc', a.nc, 1),
+    npca: int('npca', a.npca, 1),
+    pcaDims: a['pca-dims'] === undefined ? undefined : int('pca-dims', a['pca-dims'], 1),
+    shrinkage: Number(a.shrinkage),
+    ncRerank: int('nc-re', a['nc-re'], 1),
+    rerank: int('rerank', a.rerank, 1),
+    qe: int('qe', a.qe, 1),
+    qeAfterRerank: int('qe-after-rerank', a['qe-after-rerank'], 1),
+    codec: a.codec as MapCodec,
+    queryScale: a['query-scale'] as 'same' | 'long-side',
+    cacheDir: a.cache,
+    log: (line) => process.stderr.write(`[eval] ${line}\n`),
+  });
+  print(report);
+  if (a.json) {
+    await writeFile(a.json, JSON.stringify(report, null, 2));
+    console.log(`\nwrote ${a.json}`);
+  }
+}
+
+function print(r: EvalReport) {
+  const ref = basename(r.manifest.replace(/\/MANIFEST\.json$/, '')) === 'paris6k-mini-dev' && r.longSide === 512 ? REFERENCE[r.model] : undefined;
+  console.log(`\n${r.manifest}: ${r.images} images, ${r.queries} queries; ${r.model}, long side ${r.longSide}, ${r.backend} backend`);
+  console.log(
+    `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
+  );
+  const p = r.params;
+  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale}`);
+  if (r.whitening) console.log(`whitening: fitted on ${r.whitening.on}; vectors ${JSON.stringify(r.whitening.trainedOn)}; dims ${JSON.stringify(r.whitening.dims)}`);
+  else console.log('whitening: none');
+  const names = Object.keys(r.methods);
+  const queries = Object.keys(r.methods[names[0]].perQuery);
+  const w = Math.max(...names.map((n) => n.length));
+  console.log(`\n${'method'.padEnd(w)}   mAP  ${ref ? ' ref    diff' : ''}`);
+  for (const n of names) {
+    const m = r.methods[n].mAP;
+    const rv = ref?.[n];
+    console.log(`${n.padEnd(w)}  ${m.toFixed(3)}${rv !== undefined ? `  ${rv.toFixed(3)}  ${(m - rv >= 0 ? '+' : '') + (m - rv).toFixed(3)}` : ''}`);
+  }
+  console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.slice(0, 8).padStart(8)).join(' ')}`);
+  for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(8)).join(' ')}`);
+  console.log(`\n${r.seconds.toFixed(0)} s in all`);
+}
+
+main().catch((e) => {
+  console.error(`eval: ${(e as Error).message}`);
+  process.exit(1);
+});

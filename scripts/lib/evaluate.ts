@@ -1,0 +1,346 @@
+/**
+ * Evaluation on an Oxford/Paris-style dataset (the format of paris6k-mini-dev/MANIFEST.json), with the same
+ * CW core and search code as the app, on a Node tfjs backend. Used by `npm run eval` and by the tests.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import * as tf from '@tensorflow/tfjs-core';
+import { crowChannelPooling, crowPooling, sumPooling } from '../../src/cw/baselines';
+import { pixelBoxToCells, type Grid } from '../../src/cw/boxes';
+import { classVectorsBatch, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
+import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranking';
+import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfordAp';
+import type { CellBox } from '../../src/cw/types';
+import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
+import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
+import type { ModelId } from '../../src/model/adapters';
+import type { CwNetwork } from '../../src/model/network';
+import { onlineDescriptors, search, topIndices } from '../../src/search/search';
+import type { Collection, SearchParams } from '../../src/search/types';
+import { decodeImageFile, loadNodeNetwork } from './node';
+
+export interface Manifest {
+  name: string;
+  dir: string;
+  images: { name: string; file: string; width: number; height: number }[];
+  queries: { id: string; image: string; bbox_xyxy: [number, number, number, number]; positives: string[]; junk: string[] }[];
+}
+
+export async function readManifest(path: string): Promise<Manifest> {
+  let json: Partial<Manifest> & { image_dir?: string };
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`manifest ${path} could not be read: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(json.images) || json.images.length === 0) throw new Error(`manifest ${path} lists no images`);
+  const queries = json.queries ?? [];
+  const names = new Set(json.images.map((i) => i.name));
+  for (const q of queries) {
+    if (!names.has(q.image)) throw new Error(`manifest ${path}: query ${q.id} image ${q.image} is not in the image list`);
+    if (!Array.isArray(q.bbox_xyxy) || q.bbox_xyxy.length !== 4) throw new Error(`manifest ${path}: query ${q.id} has no bbox_xyxy`);
+    if (!q.positives?.length) throw new Error(`manifest ${path}: query ${q.id} has no positives in the image list`);
+  }
+  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries };
+}
+
+export interface EvalOptions {
+  manifestPath: string;
+  model: ModelId;
+  longSide: number;
+  /** 'self' (the collection itself, unsupervised), 'none', or another manifest's path (as the paper: Oxford for Paris). */
+  whitenOn: string;
+  nc: number;
+  /** Class vectors per image used to fit whitening (paper: 1). */
+  npca: number;
+  /** Output dimension of PCA (default: all the data supports). */
+  pcaDims?: number;
+  shrinkage: number;
+  ncRerank: number;
+  rerank: number;
+  qe: number;
+  qeAfterRerank: number;
+  /** How feature maps are stored for online aggregation and re-ranking. */
+  codec: MapCodec;
+  /** Cache extracted features here (images/s is then not measured). */
+  cacheDir?: string;
+  /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
+  queryScale: 'same' | 'long-side';
+  log: (line: string) => void;
+}
+
+export const DEFAULT_EVAL: Omit<EvalOptions, 'manifestPath' | 'log'> = {
+  model: 'resnet50',
+  longSide: 1024,
+  whitenOn: 'self',
+  nc: 64,
+  npca: 1,
+  shrinkage: 0,
+  ncRerank: 6,
+  rerank: 100,
+  qe: 10,
+  qeAfterRerank: 5,
+  codec: 'float32',
+  queryScale: 'same',
+};
+
+interface ImageFeatures {
+  name: string;
+  grid: Grid;
+  X: Float32Array;
+  probabilities: Float32Array;
+}
+
+export interface MethodResult {
+  mAP: number;
+  perQuery: Record<string, number>;
+}
+
+export interface EvalReport {
+  manifest: string;
+  model: ModelId;
+  backend: string;
+  longSide: number;
+  images: number;
+  queries: number;
+  /** Indexing throughput: forward pass + maps read back, median over images; null when features came from the cache. */
+  imagesPerSecond: number | null;
+  medianMsPerImage: number | null;
+  whitening: { on: string; trainedOn: Record<string, number>; dims: Record<string, number> } | null;
+  params: Omit<EvalOptions, 'log' | 'manifestPath' | 'cacheDir'>;
+  methods: Record<string, MethodResult>;
+  seconds: number;
+}
+
+async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
+  const features: ImageFeatures[] = [];
+  const msPerImage: number[] = [];
+  const cache = opts.cacheDir && join(opts.cacheDir, `${opts.model}-${opts.longSide}`);
+  if (cache) await mkdir(cache, { recursive: true });
+  for (const [i, img] of manifest.images.entries()) {
+    const cached = cache && join(cache, `${img.name}.v8`);
+    if (cached && existsSync(cached)) {
+      features.push(deserialize(await readFile(cached)) as ImageFeatures);
+      continue;
+    }
+    const pixels = await decodeImageFile(join(manifest.dir, img.file));
+    const t0 = performance.now();
+    const r = net.forward(pixels);
+    const [X, probabilities] = (await Promise.all([r.X.data(), r.probabilities.data()])) as Float32Array[];
+    msPerImage.push(performance.now() - t0);
+    tf.dispose([pixels, r.X, r.probabilities]);
+    const f = { name: img.name, grid: r.grid, X, probabilities };
+    features.push(f);
+    if (cached) await writeFile(cached, serialize(f));
+    if ((i + 1) % 25 === 0 || i + 1 === manifest.images.length) opts.log(`${label}: ${i + 1}/${manifest.images.length} images`);
+  }
+  return { features, msPerImage };
+}
+
+/** Class probabilities of each query's cropped region (the query's classes come from the crop). */
+async function queryCropProbabilities(net: CwNetwork, manifest: Manifest, opts: EvalOptions): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const q of manifest.queries) {
+    const img = manifest.images.find((i) => i.name === q.image)!;
+    const pixels = await decodeImageFile(join(manifest.dir, img.file));
+    const [H, W] = pixels.shape;
+    const [x1, y1, x2, y2] = q.bbox_xyxy;
+    const cx1 = Math.max(0, Math.floor(x1)), cy1 = Math.max(0, Math.floor(y1));
+    const cx2 = Math.min(W, Math.ceil(x2)), cy2 = Math.min(H, Math.ceil(y2));
+    const crop = tf.slice(pixels, [cy1, cx1, 0], [cy2 - cy1, cx2 - cx1, 3]);
+    const longSide = opts.queryScale === 'same' ? Math.max(32, Math.round((Math.max(cx2 - cx1, cy2 - cy1) * opts.longSide) / Math.max(W, H))) : opts.longSide;
+    const r = net.forward(crop, longSide);
+    out.push((await r.probabilities.data()) as Float32Array);
+    tf.dispose([pixels, crop, r.X, r.probabilities]);
+  }
+  return out;
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+const mapsTensor = (f: { X: Float32Array; grid: Grid }, K: number) => tf.tensor3d(f.X, [f.grid.H, f.grid.W, K]);
+
+/** Baseline descriptors [N, K] with a pooling function, in one tensor. */
+function poolAll(features: ImageFeatures[], K: number, pool: (X: tf.Tensor3D) => tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => tf.stack(features.map((f) => pool(mapsTensor(f, K)))) as tf.Tensor2D);
+}
+
+/** OfA descriptors: each image's own top-NC classes. */
+function offlineAll(features: ImageFeatures[], K: number, w: tf.Tensor2D, nc: number, whitening: WhiteningOnDevice | null): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [];
+  for (let s = 0; s < features.length; s += 16) {
+    parts.push(
+      tf.tidy(() => {
+        const chunk = features.slice(s, s + 16);
+        const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
+        const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, nc)), [chunk.length, nc], 'int32');
+        return cwDescriptors(batch, w, classes, whitening);
+      }),
+    );
+  }
+  const all = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return all;
+}
+
+/** Whitening training vectors [N, K]: class vectors of each image's top-npca classes (CW), or the baseline descriptors. */
+function cwTrainingVectors(features: ImageFeatures[], K: number, w: tf.Tensor2D, npca: number): { data: Float32Array; n: number } {
+  const parts: Float32Array[] = [];
+  for (let s = 0; s < features.length; s += 16) {
+    const v = tf.tidy(() => {
+      const chunk = features.slice(s, s + 16);
+      const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
+      const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, npca)), [chunk.length, npca], 'int32');
+      return classVectorsBatch(batch, w, classes);
+    });
+    parts.push(v.dataSync() as Float32Array);
+    v.dispose();
+  }
+  const data = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    data.set(p, o);
+    o += p.length;
+  }
+  return { data, n: data.length / K };
+}
+
+export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
+  const started = performance.now();
+  const manifest = await readManifest(opts.manifestPath);
+  if (manifest.queries.length === 0) throw new Error(`manifest ${opts.manifestPath} has no queries to evaluate`);
+  const net = await loadNodeNetwork(opts.model, opts.longSide);
+  const K = net.adapter.channels;
+  const w = net.head.w;
+  const { features, msPerImage } = await extract(net, manifest, opts, 'index');
+  const cropProbs = await queryCropProbabilities(net, manifest, opts);
+  const index = new Map(features.map((f, i) => [f.name, i]));
+
+  // Whitening: learnt on this collection, another one, or not at all; each method gets its own.
+  let whiteningSource: ImageFeatures[] | null = null;
+  if (opts.whitenOn === 'self') whiteningSource = features;
+  else if (opts.whitenOn !== 'none') {
+    const other = await readManifest(opts.whitenOn);
+    whiteningSource = (await extract(net, other, { ...opts }, `whitening set ${other.name}`)).features;
+  }
+  const whitenings: Record<string, WhiteningOnDevice> = {};
+  const trainedOn: Record<string, number> = {};
+  const dims: Record<string, number> = {};
+  if (whiteningSource) {
+    const fit = async (name: string, data: Float32Array, n: number) => {
+      const wh = await fitWhitening(data, n, K, { dims: opts.pcaDims, shrinkage: opts.shrinkage });
+      whitenings[name] = uploadWhitening(wh);
+      trainedOn[name] = n;
+      dims[name] = wh.outputDim;
+    };
+    for (const [name, pool] of [['raw-sum', sumPooling], ['raw-crow-channel', crowChannelPooling], ['crow', crowPooling]] as const) {
+      const d = poolAll(whiteningSource, K, pool);
+      await fit(name, d.dataSync() as Float32Array, d.shape[0]);
+      d.dispose();
+    }
+    const cv = cwTrainingVectors(whiteningSource, K, w, opts.npca);
+    await fit('cw', cv.data, cv.n);
+  }
+
+  // Stored maps as the app stores them (codec); the query's own maps stay exact, as a fresh forward pass gives.
+  const stored: EncodedMaps[] = features.map((f) => encodeMaps(f.X, f.grid.H, f.grid.W, K, opts.codec));
+  const grids = features.map((f) => f.grid);
+  const mapsOf = async (indices: readonly number[]) => indices.map((i) => tf.tensor3d(decodeMaps(stored[i]), [grids[i].H, grids[i].W, K]));
+
+  const methods: Record<string, MethodResult> = {};
+  const record = (name: string, q: string, ap: number) => {
+    (methods[name] ??= { mAP: 0, perQuery: {} }).perQuery[q] = ap;
+  };
+  const apOf = (ranking: ArrayLike<number>, q: Manifest['queries'][number]) =>
+    oxfordAveragePrecision(Array.from(ranking, (i) => features[i].name), new Set(q.positives), new Set(q.junk));
+
+  const variants: { suffix: string; wh: (m: string) => WhiteningOnDevice | null }[] = [{ suffix: '', wh: () => null }];
+  if (whiteningSource) variants.push({ suffix: '+pca', wh: (m) => whitenings[m] });
+
+  for (const variant of variants) {
+    // Baselines: one descriptor per image, query = the same pooling on the maps cut to the box.
+    for (const [name, pool] of [['raw-sum', sumPooling], ['raw-crow-channel', crowChannelPooling], ['crow', crowPooling]] as const) {
+      const wh = variant.wh(name);
+      const whiten = (d: tf.Tensor2D) => (wh ? tf.tidy(() => applyWhitening(d, wh)) : d);
+      const raw = poolAll(features, K, pool);
+      const db = whiten(raw);
+      for (const q of manifest.queries) {
+        const qi = index.get(q.image)!;
+        const box = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
+        const qd = tf.tidy(() => {
+          const X = tf.slice(mapsTensor(features[qi], K), [box.y, box.x, 0], [box.h, box.w, K]);
+          return tf.squeeze(whiten(tf.expandDims(pool(X), 0) as tf.Tensor2D), [0]) as tf.Tensor1D;
+        });
+        const scores = tf.tidy(() => cosineScores(db, qd).dataSync());
+        const ranking = rankDescending(scores);
+        record(`${name}${variant.suffix}`, q.id, apOf(ranking, q));
+        const expanded = queryExpansion(db, ranking, opts.qe, qd);
+        record(`${name}${variant.suffix}+qe${opts.qe}`, q.id, apOf(rankDescending(tf.tidy(() => cosineScores(db, expanded).dataSync())), q));
+        tf.dispose([qd, expanded]);
+      }
+      tf.dispose(db === raw ? [raw] : [raw, db]);
+      opts.log(`${name}${variant.suffix}: done`);
+    }
+
+    // CW: the app's own search code. OnA descriptors are computed once per query and NC and reused by every
+    // variant (search over a collection whose stored descriptors ARE the online ones gives the same result).
+    const wh = variant.wh('cw');
+    const ctx = { w, whitening: wh };
+    const ncs = [...new Set([opts.nc, 8])];
+    const ofa = new Map(ncs.map((nc) => [nc, offlineAll(features, K, w, nc, wh)]));
+    for (const [qn, q] of manifest.queries.entries()) {
+      const qi = index.get(q.image)!;
+      const box: CellBox = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
+      const X = mapsTensor(features[qi], K);
+      const query = { X, grid: grids[qi], box, cropProbabilities: cropProbs[qn] };
+      for (const nc of ncs) {
+        const tag = nc === opts.nc ? '' : `-nc${nc}`;
+        const classes = tf.tensor1d(topIndices(cropProbs[qn], nc), 'int32');
+        const ona = await onlineDescriptors({ size: features.length, grids, offlineDescriptors: null, maps: mapsOf }, classes, ctx);
+        classes.dispose();
+        for (const [agg, db] of [['ofa', ofa.get(nc)!], ['ona', ona]] as const) {
+          const collection: Collection = { size: features.length, grids, offlineDescriptors: db, maps: mapsOf };
+          const run = async (suffix: string, p: Partial<SearchParams>) => {
+            const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
+            record(`cw-${agg}${tag}${variant.suffix}${suffix}`, q.id, apOf(r.ranking, q));
+          };
+          await run('', {});
+          await run(`+qe${opts.qe}`, { qe: opts.qe });
+          if (nc === opts.nc || agg === 'ona') {
+            await run(`+r${opts.rerank}`, { rerank: opts.rerank });
+            await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, qe: opts.qeAfterRerank });
+          }
+        }
+        ona.dispose();
+      }
+      X.dispose();
+      opts.log(`cw${variant.suffix}: query ${qn + 1}/${manifest.queries.length} (${q.id})`);
+    }
+    ofa.forEach((t) => t.dispose());
+  }
+  Object.values(whitenings).forEach((wh) => wh.dispose());
+  net.dispose();
+
+  for (const m of Object.values(methods)) m.mAP = meanAveragePrecision(Object.values(m.perQuery));
+  const med = msPerImage.length ? median(msPerImage) : null;
+  const { log: _log, manifestPath: _m, cacheDir: _c, ...params } = opts;
+  return {
+    manifest: opts.manifestPath,
+    model: opts.model,
+    backend: tf.getBackend(),
+    longSide: opts.longSide,
+    images: features.length,
+    queries: manifest.queries.length,
+    imagesPerSecond: med ? 1000 / med : null,
+    medianMsPerImage: med,
+    whitening: whiteningSource ? { on: opts.whitenOn, trainedOn, dims } : null,
+    params,
+    methods,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
