@@ -3,6 +3,7 @@
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
  *                 [--pca-dims d] [--shrinkage s] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
  *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--backend wasm|cpu] [--cache dir]
+ *                 [--only <regex of method names>]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
  * the parameters. Without whitening the rows can be checked against METHOD.md's reference measurements.
@@ -46,6 +47,7 @@ const { values: a } = parseArgs({
     'query-scale': { type: 'string', default: DEFAULT_EVAL.queryScale },
     backend: { type: 'string', default: 'wasm' },
     cache: { type: 'string' },
+    only: { type: 'string' },
   },
   strict: true,
 });
@@ -79,6 +81,7 @@ async function main() {
     codec: a.codec as MapCodec,
     queryScale: a['query-scale'] as 'same' | 'long-side',
     cacheDir: a.cache,
+    only: a.only ? new RegExp(a.only) : undefined,
     log: (line) => process.stderr.write(`[eval] ${line}\n`),
   });
   print(report);

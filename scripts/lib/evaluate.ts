@@ -12,6 +12,7 @@ import { pixelBoxToCells, type Grid } from '../../src/cw/boxes';
 import { classVectorsBatch, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranking';
 import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfordAp';
+import { preferredBatchSize } from '../../src/cw/tensorMath';
 import type { CellBox } from '../../src/cw/types';
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
 import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
@@ -68,6 +69,8 @@ export interface EvalOptions {
   cacheDir?: string;
   /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
   queryScale: 'same' | 'long-side';
+  /** Only run the methods whose name matches (default: all). */
+  only?: RegExp;
   log: (line: string) => void;
 }
 
@@ -109,7 +112,7 @@ export interface EvalReport {
   imagesPerSecond: number | null;
   medianMsPerImage: number | null;
   whitening: { on: string; trainedOn: Record<string, number>; dims: Record<string, number> } | null;
-  params: Omit<EvalOptions, 'log' | 'manifestPath' | 'cacheDir'>;
+  params: Omit<EvalOptions, 'log' | 'manifestPath' | 'cacheDir' | 'only'>;
   methods: Record<string, MethodResult>;
   seconds: number;
 }
@@ -173,10 +176,11 @@ function poolAll(features: ImageFeatures[], K: number, pool: (X: tf.Tensor3D) =>
 /** OfA descriptors: each image's own top-NC classes. */
 function offlineAll(features: ImageFeatures[], K: number, w: tf.Tensor2D, nc: number, whitening: WhiteningOnDevice | null): tf.Tensor2D {
   const parts: tf.Tensor2D[] = [];
-  for (let s = 0; s < features.length; s += 16) {
+  const size = preferredBatchSize();
+  for (let s = 0; s < features.length; s += size) {
     parts.push(
       tf.tidy(() => {
-        const chunk = features.slice(s, s + 16);
+        const chunk = features.slice(s, s + size);
         const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
         const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, nc)), [chunk.length, nc], 'int32');
         return cwDescriptors(batch, w, classes, whitening);
@@ -191,9 +195,10 @@ function offlineAll(features: ImageFeatures[], K: number, w: tf.Tensor2D, nc: nu
 /** Whitening training vectors [N, K]: class vectors of each image's top-npca classes (CW), or the baseline descriptors. */
 function cwTrainingVectors(features: ImageFeatures[], K: number, w: tf.Tensor2D, npca: number): { data: Float32Array; n: number } {
   const parts: Float32Array[] = [];
-  for (let s = 0; s < features.length; s += 16) {
+  const size = preferredBatchSize();
+  for (let s = 0; s < features.length; s += size) {
     const v = tf.tidy(() => {
-      const chunk = features.slice(s, s + 16);
+      const chunk = features.slice(s, s + size);
       const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
       const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, npca)), [chunk.length, npca], 'int32');
       return classVectorsBatch(batch, w, classes);
@@ -253,7 +258,17 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const mapsOf = async (indices: readonly number[]) => indices.map((i) => tf.tensor3d(decodeMaps(stored[i]), [grids[i].H, grids[i].W, K]));
 
   const methods: Record<string, MethodResult> = {};
+  const wanted = (name: string) => !opts.only || opts.only.test(name);
+  // Names of the CW methods, so a filtered run can skip the online descriptors nobody asked for.
+  const methodNames = new Set<string>();
+  for (const suffix of whiteningSource ? ['', '+pca'] : ['']) {
+    for (const nc of new Set([opts.nc, 8])) {
+      const tag = nc === opts.nc ? '' : `-nc${nc}`;
+      for (const extra of ['', `+qe${opts.qe}`, `+r${opts.rerank}`, `+r${opts.rerank}+qe${opts.qeAfterRerank}`]) methodNames.add(`cw-ona${tag}${suffix}${extra}`);
+    }
+  }
   const record = (name: string, q: string, ap: number) => {
+    if (!wanted(name)) return;
     (methods[name] ??= { mAP: 0, perQuery: {} }).perQuery[q] = ap;
   };
   const apOf = (ranking: ArrayLike<number>, q: Manifest['queries'][number]) =>
@@ -265,6 +280,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   for (const variant of variants) {
     // Baselines: one descriptor per image, query = the same pooling on the maps cut to the box.
     for (const [name, pool] of [['raw-sum', sumPooling], ['raw-crow-channel', crowChannelPooling], ['crow', crowPooling]] as const) {
+      if (![`${name}${variant.suffix}`, `${name}${variant.suffix}+qe${opts.qe}`].some(wanted)) continue;
       const wh = variant.wh(name);
       const whiten = (d: tf.Tensor2D) => (wh ? tf.tidy(() => applyWhitening(d, wh)) : d);
       const raw = poolAll(features, K, pool);
@@ -300,12 +316,15 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       const query = { X, grid: grids[qi], box, cropProbabilities: cropProbs[qn] };
       for (const nc of ncs) {
         const tag = nc === opts.nc ? '' : `-nc${nc}`;
+        const onaWanted = [...methodNames].some((m) => m.startsWith(`cw-ona${tag}${variant.suffix}`) && wanted(m));
         const classes = tf.tensor1d(topIndices(cropProbs[qn], nc), 'int32');
-        const ona = await onlineDescriptors({ size: features.length, grids, offlineDescriptors: null, maps: mapsOf }, classes, ctx);
+        const ona = !onaWanted ? tf.zeros([features.length, 1]) as tf.Tensor2D : await onlineDescriptors({ size: features.length, grids, offlineDescriptors: null, maps: mapsOf }, classes, ctx);
         classes.dispose();
         for (const [agg, db] of [['ofa', ofa.get(nc)!], ['ona', ona]] as const) {
           const collection: Collection = { size: features.length, grids, offlineDescriptors: db, maps: mapsOf };
           const run = async (suffix: string, p: Partial<SearchParams>) => {
+            methodNames.add(`cw-${agg}${tag}${variant.suffix}${suffix}`);
+            if (!wanted(`cw-${agg}${tag}${variant.suffix}${suffix}`)) return;
             const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
             record(`cw-${agg}${tag}${variant.suffix}${suffix}`, q.id, apOf(r.ranking, q));
           };
@@ -328,7 +347,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
 
   for (const m of Object.values(methods)) m.mAP = meanAveragePrecision(Object.values(m.perQuery));
   const med = msPerImage.length ? median(msPerImage) : null;
-  const { log: _log, manifestPath: _m, cacheDir: _c, ...params } = opts;
+  const { log: _log, manifestPath: _m, cacheDir: _c, only: _o, ...params } = opts;
   return {
     manifest: opts.manifestPath,
     model: opts.model,

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMul } from './tensorMath';
 
 /**
- * CAM normalisation along the last axis (cells), as the golden fixture fixes it:
+ * CAM normalisation along the cells axis (default: last), as the golden fixture fixes it:
  * max(cam, 0) / max(cam), all zeros when max(cam) <= 0 (the original code divides by a non-positive max
  * and flips signs).
  */
-export function normalizeCams<T extends tf.Tensor>(raw: T): T {
+export function normalizeCams<T extends tf.Tensor>(raw: T, axis = -1): T {
   return tf.tidy(() => {
-    const max = tf.max(raw, -1, true);
+    const max = tf.max(raw, axis, true);
     // max <= 0 -> divide by +Infinity -> zeros.
     const safeMax = tf.where(tf.greater(max, 0), max, tf.fill(max.shape, Infinity));
     return tf.div(tf.relu(raw), safeMax) as T;
@@ -27,15 +28,21 @@ export function classActivationMaps(A: tf.Tensor3D, w: tf.Tensor2D, classes: tf.
 }
 
 /**
- * CAMs for a batch of zero-padded cell lists X [B, P, K]: [B, NC, P], normalised per item and class.
- * classes: int32 [NC] shared by every item, or [B, NC] per item.
+ * CAMs for a batch of zero-padded cell lists X [B, P, K], normalised per item and class, laid out [B, P, NC]
+ * (cells first, ready to pool with batchMatMul). classes: int32 [NC] shared by every item (one 2D product over
+ * all cells), or [B, NC] per item.
  */
 export function classActivationMapsBatch(X: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
-    const B = X.shape[0];
-    const wT = tf.transpose(w); // [C, K]
-    // [B, NC, K]: the classifier columns of each item's classes.
-    const wc = classes.rank === 1 ? tf.tile(tf.expandDims(tf.gather(wT, classes), 0), [B, 1, 1]) : tf.gather(wT, classes);
-    return normalizeCams(tf.matMul(wc, X, false, true) as tf.Tensor3D);
+    const [B, P, K] = X.shape;
+    let raw: tf.Tensor3D;
+    if (classes.rank === 1) {
+      const wc = tf.gather(w, classes, 1); // [K, NC]
+      raw = tf.reshape(tf.matMul(tf.reshape(X, [B * P, K]), wc), [B, P, classes.shape[0]]);
+    } else {
+      const wc = tf.transpose(tf.gather(tf.transpose(w), classes), [0, 2, 1]) as unknown as tf.Tensor3D; // [B, K, NC]
+      raw = batchMatMul(X, wc);
+    }
+    return normalizeCams(raw, 1);
   });
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { classActivationMapsBatch } from './cam';
 import { channelWeightsFromQ } from './crow';
-import { l2Normalize } from './tensorMath';
+import { batchMatMul, l2Normalize } from './tensorMath';
 import { applyWhitening, type WhiteningOnDevice } from './whitening';
 import { cropMaps } from './boxes';
 import type { CellBox } from './types';
@@ -60,11 +60,11 @@ export function padCellBatch(maps: readonly tf.Tensor3D[]): CellBatch {
 export function classVectorsBatch(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
     const { X, cellCounts } = batch;
-    const cams = classActivationMapsBatch(X, w, classes); // [B, NC, P]
+    const cams = classActivationMapsBatch(X, w, classes); // [B, P, NC]
     const nonZero = tf.sum(tf.step(X), 1); // [B, K]; step(x) = 1 where x > 0
     const Q = tf.div(nonZero, tf.expandDims(cellCounts, 1));
     const channelWeights = channelWeightsFromQ(Q); // [B, K]
-    const pooled = tf.matMul(cams, X); // [B, NC, K]
+    const pooled = batchMatMul(tf.transpose(cams, [0, 2, 1]) as tf.Tensor3D, X); // [B, NC, K]
     return l2Normalize(tf.mul(pooled, tf.expandDims(channelWeights, 1)) as tf.Tensor3D);
   });
 }

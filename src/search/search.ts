@@ -3,9 +3,8 @@ import { classActivationMapsBatch } from '../cw/cam';
 import { cropMaps, regionBoxes } from '../cw/boxes';
 import { cwDescriptor, cwDescriptors, padCellBatch } from '../cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../cw/ranking';
+import { preferredBatchSize } from '../cw/tensorMath';
 import type { Collection, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
-
-const DEFAULT_CHUNK = 16;
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
 export function topIndices(values: ArrayLike<number>, n: number): number[] {
@@ -71,7 +70,7 @@ export async function search(query: Query, collection: Collection, params: Searc
 
 /** Online aggregation: every image's descriptor with the QUERY's classes, from its stored maps, in chunks. */
 export async function onlineDescriptors(collection: Collection, classes: tf.Tensor1D, ctx: SearchContext): Promise<tf.Tensor2D> {
-  const chunk = ctx.chunkSize ?? DEFAULT_CHUNK;
+  const chunk = ctx.chunkSize ?? preferredBatchSize();
   const parts: tf.Tensor2D[] = [];
   try {
     for (let start = 0; start < collection.size; start += chunk) {
@@ -103,7 +102,7 @@ async function camRerank(
   ctx: SearchContext,
 ): Promise<{ ranking: Int32Array; scores: Float32Array; rerank: Map<number, RerankInfo> }> {
   const R = Math.min(params.rerank, ranking.length);
-  const chunk = ctx.chunkSize ?? DEFAULT_CHUNK;
+  const chunk = ctx.chunkSize ?? preferredBatchSize();
   const reClasses = tf.tensor1d(queryClasses.slice(0, params.ncRerank), 'int32');
   const heatClasses = tf.tensor1d(queryClasses.slice(0, 2), 'int32');
   // The query descriptor is recomputed with the same NC_re classes as the regions.
@@ -114,7 +113,7 @@ async function camRerank(
       const indices = Array.from(ranking.subarray(start, Math.min(R, start + chunk)));
       const maps = await collection.maps(indices);
       const batch = padCellBatch(maps);
-      const heatT = tf.tidy(() => tf.mean(classActivationMapsBatch(batch.X, ctx.w, heatClasses), 1) as tf.Tensor2D); // [B, P]
+      const heatT = tf.tidy(() => tf.mean(classActivationMapsBatch(batch.X, ctx.w, heatClasses), 2) as tf.Tensor2D); // [B, P]
       const heat = await readAndDispose(heatT);
       tf.dispose([batch.X, batch.cellCounts]);
       const P = heatT.shape[1];

@@ -1,0 +1,236 @@
+/**
+ * The messages between the page and the indexing/search worker (types only: the page imports this file and
+ * ./client.ts, never tfjs, idb or the CW code). Boxes here are in PIXELS of a photo's stored copy, upright.
+ */
+
+export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface StartOptions {
+  /** tfjs backend: 'auto' = webgpu, else webgl, else wasm (else cpu). */
+  backend: BackendChoice;
+  /** Model id; default: the collection's model, else the default model. A different one re-indexes. */
+  model?: string;
+  /** Network input long side; default: the collection's, else 512. A different one re-indexes. */
+  longSide?: number;
+}
+
+export interface ModelChoice {
+  id: string;
+  name: string;
+}
+
+export interface EngineInfo {
+  /** The tfjs backend actually running. */
+  backend: string;
+  requestedBackend: BackendChoice;
+  /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
+  adapter: string | null;
+  model: ModelChoice;
+  models: ModelChoice[];
+  longSide: number;
+  /** NC of the stored offline descriptors. */
+  nc: number;
+  codec: string;
+  schemaVersion: number;
+  /** Search settings the app starts with. */
+  defaultControls: SearchControls;
+}
+
+export interface PhotoItem {
+  id: string;
+  name: string;
+  /** Path inside a dropped folder, '' for single files. */
+  path: string;
+  /** Upright size of the stored copy (the pixel space of boxes). */
+  width: number;
+  height: number;
+  thumb: Blob;
+  thumbWidth: number;
+  thumbHeight: number;
+  indexed: boolean;
+}
+
+export interface IndexProgress {
+  /** running: the network is working through the queue; paused: cancelled by the user, photos wait. */
+  state: 'idle' | 'running' | 'paused' | 'error';
+  /** Photos indexed in this run, and done + still queued. */
+  done: number;
+  total: number;
+  /** Name of the photo in the network now. */
+  current: string | null;
+  /** From the median time per photo over the recent photos of this run. */
+  imagesPerSecond: number | null;
+  medianMs: number | null;
+  etaSeconds: number | null;
+  /** Files dropped but not read in yet (hashing, decoding, thumbnails). */
+  reading: number;
+  message?: string;
+}
+
+export interface ModelStatus {
+  state: 'idle' | 'loading' | 'ready' | 'error';
+  /** While loading: model files read so far (bytes), and whether any came from the network. */
+  bytes?: number;
+  fromNetwork?: boolean;
+  message?: string;
+}
+
+export interface FileProblem {
+  name: string;
+  path: string;
+  message: string;
+}
+
+export type EngineEvent =
+  | { type: 'photos-added'; photos: PhotoItem[] }
+  | { type: 'photos-indexed'; ids: string[] }
+  | { type: 'photos-removed'; ids: string[] }
+  /** The whole list changed (cleared, model switched): replace it. */
+  | { type: 'photos-reset'; photos: PhotoItem[] }
+  | { type: 'progress'; progress: IndexProgress }
+  | { type: 'model'; status: ModelStatus; info?: EngineInfo }
+  | { type: 'file-problems'; problems: FileProblem[] }
+  /** Files left out of an import: already in the collection (same content), or not images at all. */
+  | { type: 'skipped'; duplicates: number; notImages: number }
+  | { type: 'error'; message: string };
+
+export interface ImportFile {
+  file: File;
+  /** Path inside a dropped folder ('' for single files). */
+  path: string;
+}
+
+export interface PixelRect {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+}
+
+/** The query photo: one of the collection, or a file dropped on the query area (never added to the collection). */
+export type QuerySource = { kind: 'photo'; id: string } | { kind: 'file'; file: Blob; name: string };
+
+export interface QueryImage {
+  /** Identifies this query image (photo id, or 'file:<sha256>'). */
+  key: string;
+  name: string;
+  width: number;
+  height: number;
+  /** The image to show (the stored copy, or the dropped file). */
+  blob: Blob;
+}
+
+export interface SearchControls {
+  /** 'offline' (OfA): stored descriptors, each photo's own classes. 'online' (OnA): the query's classes for every photo. */
+  aggregation: 'offline' | 'online';
+  /** Classes aggregated per descriptor, NC. */
+  nc: number;
+  /** Query expansion: top-n descriptors averaged, 0 = off. */
+  qe: number;
+  /** CAM re-ranking of the top R, 0 = off. */
+  rerank: number;
+}
+
+export interface SearchRequest {
+  query: QuerySource;
+  box: PixelRect;
+  controls: SearchControls;
+}
+
+export interface ClassScore {
+  index: number;
+  name: string;
+  probability: number;
+}
+
+/** Feature-map geometry of a photo, to draw heatmaps and boxes on it. */
+export interface GridInfo {
+  H: number;
+  W: number;
+  cellWidth: number;
+  cellHeight: number;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+export interface ResultItem {
+  id: string;
+  /** 1-based. */
+  rank: number;
+  /** Cosine similarity (a region score for re-ranked photos unless QE ran after). */
+  score: number;
+  /** Re-ranking: the 5 threshold boxes (pixels) and which scored best. */
+  rerank?: { boxes: PixelRect[]; best: number; regionScores: number[] };
+}
+
+export interface SearchResponse {
+  query: {
+    key: string;
+    width: number;
+    height: number;
+    box: PixelRect;
+    /** The box as the features see it: snapped to feature cells. */
+    cellBox: PixelRect;
+    /** Top-5 classes of the CROPPED query region. */
+    classes: ClassScore[];
+    grid: GridInfo;
+  };
+  controls: SearchControls;
+  results: ResultItem[];
+  /** Indexed photos searched. */
+  searched: number;
+  timings: { networkMs: number; searchMs: number; totalMs: number };
+}
+
+export type HeatmapTarget = { kind: 'query' } | { kind: 'photo'; id: string };
+
+export interface Heatmap {
+  target: HeatmapTarget;
+  classIndex: number;
+  grid: GridInfo;
+  /** H x W, row-major, normalised CAM (0..1). */
+  values: Float32Array;
+}
+
+export interface PhotoDebug {
+  id: string;
+  modelKey: string;
+  backend: string;
+  nc: number;
+  grid: GridInfo;
+  descriptor: Float32Array;
+  probabilities: Float32Array;
+}
+
+export interface EngineStats {
+  /** Forward passes run since the worker started (indexing and queries). */
+  forwardPasses: number;
+  indexedPhotos: number;
+  photos: number;
+  queued: number;
+  /** Per-photo indexing times of this worker, ms (forward + read-back + descriptor + write). */
+  indexMs: number[];
+}
+
+/** What the worker exposes (through comlink). */
+export interface EngineApi {
+  /** Opens the collection, starts the backend; returns the collection and resumes an interrupted import. */
+  start(options: StartOptions, onEvent: (event: EngineEvent) => void): Promise<{ info: EngineInfo; photos: PhotoItem[]; progress: IndexProgress }>;
+  /** Reads files in (dedupe, thumbnails, stored copy) and queues them; resolves when all are read in. */
+  importFiles(files: ImportFile[]): Promise<void>;
+  cancelIndexing(): Promise<void>;
+  resumeIndexing(): Promise<void>;
+  /** Removes the photos that are not indexed yet (after a cancel). */
+  removeUnindexed(): Promise<void>;
+  clearCollection(): Promise<void>;
+  /** Switches model: the collection is re-indexed with it. */
+  setModel(model: string): Promise<EngineInfo>;
+  photoBlob(id: string): Promise<Blob>;
+  photoClasses(id: string): Promise<ClassScore[]>;
+  /** Decodes the query image (no network yet). */
+  openQuery(source: QuerySource): Promise<QueryImage>;
+  search(request: SearchRequest): Promise<SearchResponse>;
+  heatmaps(targets: HeatmapTarget[], classIndex: number): Promise<Heatmap[]>;
+  stats(): Promise<EngineStats>;
+  debugPhoto(id: string): Promise<PhotoDebug | null>;
+}

@@ -1,0 +1,198 @@
+/**
+ * The indexed collection as the search sees it, kept in the worker's memory: feature records (grid, class
+ * probabilities, stored OfA descriptor) in import order, OfA descriptors for other NCs (recomputed from the stored
+ * maps and probabilities, cached), and an LRU cache of encoded maps in front of IndexedDB.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Grid } from '../cw/boxes';
+import { cwDescriptors, padCellBatch } from '../cw/descriptor';
+import type { CollectionStore } from '../index/db';
+import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
+import type { FeatureRecord } from '../index/schema';
+import { topIndices } from '../search/search';
+import type { Collection } from '../search/types';
+
+/** Encoded maps kept in memory (ResNet-50 at long side 512, uint8: ~0.4 MB per photo). */
+const MAPS_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** Photos per batch for CW work: one at a time on wasm/cpu (XNNPACK's fast path), larger batches on a GPU. */
+export const batchSize = (): number => (['wasm', 'cpu'].includes(tf.getBackend()) ? 1 : 16);
+
+export class MapsCache {
+  private entries = new Map<string, EncodedMaps>();
+  private bytes = 0;
+  constructor(private readonly budget: number) {}
+
+  get(id: string): EncodedMaps | undefined {
+    const m = this.entries.get(id);
+    if (m) {
+      this.entries.delete(id);
+      this.entries.set(id, m);
+    }
+    return m;
+  }
+
+  set(id: string, maps: EncodedMaps): void {
+    this.delete(id);
+    if (maps.data.byteLength > this.budget) return;
+    this.entries.set(id, maps);
+    this.bytes += maps.data.byteLength;
+    for (const [oldest, m] of this.entries) {
+      if (this.bytes <= this.budget) break;
+      this.entries.delete(oldest);
+      this.bytes -= m.data.byteLength;
+    }
+  }
+
+  delete(id: string): void {
+    const m = this.entries.get(id);
+    if (m) {
+      this.entries.delete(id);
+      this.bytes -= m.data.byteLength;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}
+
+export class CollectionIndex {
+  private records: FeatureRecord[] = [];
+  private position = new Map<string, number>();
+  /** OfA descriptors for an NC other than the stored one: nc -> id -> descriptor. */
+  private recomputed = new Map<number, Map<string, Float32Array>>();
+  private stacked: { nc: number; tensor: tf.Tensor2D } | null = null;
+  private readonly mapsCache = new MapsCache(MAPS_BUDGET_BYTES);
+
+  constructor(private readonly store: CollectionStore) {}
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  get ids(): string[] {
+    return this.records.map((r) => r.id);
+  }
+
+  has(id: string): boolean {
+    return this.position.has(id);
+  }
+
+  record(id: string): FeatureRecord | undefined {
+    const i = this.position.get(id);
+    return i === undefined ? undefined : this.records[i];
+  }
+
+  /** Replaces everything (start-up, model switch, clear). */
+  reset(records: FeatureRecord[]): void {
+    this.records = [...records];
+    this.reindexPositions();
+    this.recomputed.clear();
+    this.mapsCache.clear();
+    this.dropStacked();
+  }
+
+  /** A newly indexed photo (appended: the queue runs in import order). */
+  add(record: FeatureRecord, maps?: EncodedMaps): void {
+    if (this.position.has(record.id)) this.remove([record.id]);
+    this.position.set(record.id, this.records.length);
+    this.records.push(record);
+    if (maps) this.mapsCache.set(record.id, maps);
+    this.dropStacked();
+  }
+
+  remove(ids: readonly string[]): void {
+    const gone = new Set(ids);
+    this.records = this.records.filter((r) => !gone.has(r.id));
+    this.reindexPositions();
+    for (const id of ids) {
+      this.mapsCache.delete(id);
+      for (const m of this.recomputed.values()) m.delete(id);
+    }
+    this.dropStacked();
+  }
+
+  dispose(): void {
+    this.reset([]);
+  }
+
+  private reindexPositions(): void {
+    this.position = new Map(this.records.map((r, i) => [r.id, i]));
+  }
+
+  private dropStacked(): void {
+    this.stacked?.tensor.dispose();
+    this.stacked = null;
+  }
+
+  /** Encoded maps of photos (memory cache, else one IndexedDB transaction). */
+  async encodedMaps(ids: readonly string[]): Promise<EncodedMaps[]> {
+    const out: (EncodedMaps | undefined)[] = ids.map((id) => this.mapsCache.get(id));
+    const missing = ids.filter((_, i) => !out[i]);
+    if (missing.length) {
+      const fetched = await this.store.getMaps(missing);
+      const byId = new Map<string, EncodedMaps>();
+      fetched.forEach((r, i) => {
+        if (r) {
+          byId.set(missing[i], r.maps);
+          this.mapsCache.set(missing[i], r.maps);
+        }
+      });
+      ids.forEach((id, i) => (out[i] ??= byId.get(id)));
+    }
+    return out.map((m, i) => {
+      if (!m) throw new Error(`the feature maps of photo ${ids[i].slice(0, 12)} are missing from storage`);
+      return m;
+    });
+  }
+
+  /** Feature maps X [H, W, K] of the photos at these positions (the caller disposes them). */
+  async maps(indices: readonly number[]): Promise<tf.Tensor3D[]> {
+    const encoded = await this.encodedMaps(indices.map((i) => this.records[i].id));
+    return encoded.map((e) => tf.tensor3d(decodeMaps(e), [e.H, e.W, e.K]));
+  }
+
+  /**
+   * OfA descriptors [N, D] for `nc` classes per photo: the stored ones when they were computed with this NC,
+   * else recomputed from the maps and the stored probabilities (and remembered). Owned by the index: do not dispose.
+   */
+  async offlineDescriptors(nc: number, w: tf.Tensor2D): Promise<tf.Tensor2D> {
+    if (this.stacked?.nc === nc) return this.stacked.tensor;
+    const cache = this.recomputed.get(nc) ?? new Map<string, Float32Array>();
+    this.recomputed.set(nc, cache);
+    const need = this.records.map((r, i) => ({ r, i })).filter(({ r }) => r.nc !== nc && !cache.has(r.id));
+    const chunk = batchSize();
+    for (let s = 0; s < need.length; s += chunk) {
+      const part = need.slice(s, s + chunk);
+      const maps = await this.maps(part.map((p) => p.i));
+      const d = tf.tidy(() => {
+        const classes = tf.tensor2d(part.map((p) => topIndices(p.r.probabilities, nc)), [part.length, nc], 'int32');
+        return cwDescriptors(padCellBatch(maps), w, classes, null);
+      });
+      tf.dispose(maps);
+      const values = (await d.data()) as Float32Array;
+      const D = d.shape[1];
+      d.dispose();
+      part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
+    }
+    const rows = this.records.map((r) => (r.nc === nc ? r.descriptor : cache.get(r.id)!));
+    const D = rows[0]?.length ?? 0;
+    const flat = new Float32Array(rows.length * D);
+    rows.forEach((row, i) => flat.set(row, i * D));
+    this.dropStacked();
+    this.stacked = { nc, tensor: tf.tensor2d(flat, [rows.length, D]) };
+    return this.stacked.tensor;
+  }
+
+  /** The collection for src/search: offline descriptors when given, maps on demand. */
+  collection(offlineDescriptors: tf.Tensor2D | null): Collection {
+    return {
+      size: this.records.length,
+      grids: this.records.map((r) => r.grid) as readonly Grid[],
+      offlineDescriptors,
+      maps: (indices) => this.maps(indices),
+    };
+  }
+}
