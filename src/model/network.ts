@@ -41,8 +41,8 @@ export interface CwNetwork {
  * and warms it up on zeros so the first real image does not pay for kernel compilation.
  */
 export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, options: LoadOptions): Promise<CwNetwork> {
-  if (!(Number.isInteger(options.longSide) && options.longSide >= 32)) {
-    throw new Error(`long side must be an integer >= 32 pixels, got ${options.longSide}`);
+  if (!(Number.isInteger(options.longSide) && options.longSide >= adapter.stride)) {
+    throw new Error(`long side must be an integer >= ${adapter.stride} pixels (one feature cell), got ${options.longSide}`);
   }
   const artifacts = await loadModelArtifacts(read);
   const labels = parseLabels(await read('labels.json'), adapter.classes);
@@ -68,7 +68,7 @@ export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, op
       longSide: options.longSide,
       forward(pixels, longSide = options.longSide) {
         const [height, width] = pixels.shape;
-        const size = inputSize(width, height, longSide);
+        const size = inputSize(width, height, longSide, adapter.stride);
         const { X, probabilities } = tf.tidy(() => {
           const input = toNetworkInput(pixels, size, adapter.preprocessing);
           const maps = tf.squeeze(backbone.predict(input) as tf.Tensor4D, [0]) as tf.Tensor3D;

@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Preprocessing } from './adapters';
 
-/** Smallest side fed to the network: one feature cell at stride 32. */
-export const MIN_SIDE = 32;
-
-/** Network input size: long side = `longSide`, aspect ratio kept (short side at least MIN_SIDE). */
-export function inputSize(width: number, height: number, longSide: number): { width: number; height: number } {
+/** Network input size: long side = `longSide`, aspect ratio kept, short side at least one feature cell (`minSide`). */
+export function inputSize(width: number, height: number, longSide: number, minSide = 32): { width: number; height: number } {
   if (!(width >= 1 && height >= 1)) throw new Error(`image has no pixels (${width} x ${height})`);
   const scale = longSide / Math.max(width, height);
   return {
-    width: Math.max(MIN_SIDE, Math.round(width * scale)),
-    height: Math.max(MIN_SIDE, Math.round(height * scale)),
+    width: Math.max(minSide, Math.round(width * scale)),
+    height: Math.max(minSide, Math.round(height * scale)),
   };
 }
 

@@ -3,7 +3,7 @@ import { classActivationMapsBatch } from '../cw/cam';
 import { cropMaps, regionBoxes } from '../cw/boxes';
 import { cwDescriptor, cwDescriptors, padCellBatch } from '../cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../cw/ranking';
-import { preferredBatchSize } from '../cw/tensorMath';
+import { assertFinite, preferredBatchSize } from '../cw/tensorMath';
 import type { Collection, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
@@ -28,6 +28,7 @@ export function validateParams(p: SearchParams): void {
  */
 export async function search(query: Query, collection: Collection, params: SearchParams, ctx: SearchContext): Promise<SearchResult> {
   validateParams(params);
+  await assertFinite(query.X, 'query feature maps');
   const queryClasses = topIndices(query.cropProbabilities, params.nc);
   const empty: SearchResult = { ranking: new Int32Array(0), scores: new Float32Array(0), queryClasses, rerank: new Map() };
   if (collection.size === 0) return empty;

@@ -1,0 +1,111 @@
+/**
+ * The two real ImageNet networks, with their real weights (public/models, fetched by scripts/fetch-models.mjs),
+ * on the tfjs wasm backend in Node: they load, classify real Paris photos sensibly, and the CAM of the top class
+ * peaks where the object is. Photos come from ../shared (never committed); without it those tests skip.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { classActivationMaps } from '../../src/cw/cam';
+import { topClasses } from '../../src/cw/classifier';
+import { cwDescriptor } from '../../src/cw/descriptor';
+import { pixelBoxToCells } from '../../src/cw/boxes';
+import { MODELS, type ModelId } from '../../src/model/adapters';
+import type { CwNetwork } from '../../src/model/network';
+import type { Manifest } from '../../scripts/lib/evaluate';
+import { decodeImageFile, loadNodeNetwork, projectRoot, sharedDir, useNodeBackend } from '../../scripts/lib/node';
+
+const shared = sharedDir();
+const photo = (name: string) => join(shared ?? '', 'data', 'paris6k-mini-dev', 'jpg', `${name}.jpg`);
+if (!shared) console.warn('[models.test] ../shared/data not found: real-photo tests are skipped (model loading still runs)');
+
+/** Photos whose class is unambiguous to ImageNet (checked by hand: a dome, a cinema front, an arch, a glass pyramid). */
+const EXPECTED: [string, string][] = [
+  ['paris_invalides_000007', 'dome'],
+  ['paris_moulinrouge_000003', 'cinema'],
+  ['paris_defense_000038', 'triumphal arch'],
+  ['paris_louvre_000061', 'greenhouse'],
+];
+
+const CAM_CASES: [string, string][] = [
+  ['invalides_2', 'dome'],
+  ['invalides_5', 'dome'],
+  ['triomphe_5', 'triumphal arch'],
+];
+
+const shortName = (label: string) => label.split(',')[0].trim().toLowerCase();
+const manifest = (): Manifest => JSON.parse(readFileSync(join(shared!, 'data', 'paris6k-mini-dev', 'MANIFEST.json'), 'utf8'));
+
+for (const id of Object.keys(MODELS) as ModelId[]) {
+  const present = existsSync(join(projectRoot, 'public', MODELS[id].folder, 'model.json'));
+  if (!present) console.warn(`[models.test] ${id} is not in public/models: run \`npm run fetch-models\`; skipping its tests`);
+
+  describe.skipIf(!present)(`${MODELS[id].name} with real weights (wasm)`, () => {
+    let net: CwNetwork;
+    beforeAll(async () => {
+      await useNodeBackend('wasm');
+      net = await loadNodeNetwork(id, 448);
+    });
+    afterAll(() => net?.dispose());
+
+    it('loads with a CAM-capable head and 1000 labels; any input size gives maps at stride 32', () => {
+      expect(net.head.w.shape).toEqual([MODELS[id].channels, 1000]);
+      expect(net.head.b.shape).toEqual([1000]);
+      expect(net.labels).toHaveLength(1000);
+      const pixels = tf.zeros([300, 200, 3]) as tf.Tensor3D; // resized to 448 x 299
+      const r = net.forward(pixels);
+      expect(r.X.shape).toEqual([14, 10, MODELS[id].channels]);
+      expect(r.grid.cellWidth).toBeCloseTo((32 * 200) / 299, 6);
+      tf.dispose([pixels, r.X, r.probabilities]);
+    });
+
+    it.skipIf(!shared).each(EXPECTED)('%s: top-5 includes "%s"', async (name, label) => {
+      const pixels = await decodeImageFile(photo(name));
+      const r = net.forward(pixels);
+      const probs = await r.probabilities.data();
+      const top5 = Array.from(await topClasses(r.probabilities, 5).data());
+      const names = top5.map((c) => shortName(net.labels[c]));
+      expect(names, `top-5 was ${names.join(', ')}`).toContain(label);
+      expect(probs.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
+      tf.dispose([pixels, r.X, r.probabilities]);
+    });
+
+    // Query photos whose top class is the landmark itself (a dome, an arch): the CAM of that class must peak inside
+    // the ground-truth box, and follow it when the photo is mirrored (the boxes are off-centre, so a transposed or
+    // flipped CAM would miss).
+    it.skipIf(!shared).each(CAM_CASES)('%s: the CAM of the top class "%s" peaks inside the landmark box, mirrored too', async (query, label) => {
+      const q = manifest().queries.find((x) => x.id === query)!;
+      const image = await decodeImageFile(photo(q.image));
+      const width = image.shape[1];
+      const [x1, y1, x2, y2] = q.bbox_xyxy;
+      for (const mirrored of [false, true]) {
+        const pixels = mirrored ? (tf.reverse(image, 1) as tf.Tensor3D) : image;
+        const r = net.forward(pixels);
+        const top = topClasses(r.probabilities, 1);
+        expect(shortName(net.labels[(await top.data())[0]])).toBe(label);
+        const cam = await classActivationMaps(r.X, net.head.w, top).data();
+        const peak = cam.indexOf(Math.max(...cam));
+        const [px, py] = [peak % r.grid.W, Math.floor(peak / r.grid.W)];
+        const box = pixelBoxToCells(mirrored ? { x1: width - x2, y1, x2: width - x1, y2 } : { x1, y1, x2, y2 }, r.grid);
+        const inside = px >= box.x && px < box.x + box.w && py >= box.y && py < box.y + box.h;
+        expect(inside, `${mirrored ? 'mirrored: ' : ''}peak cell (${px}, ${py}), box ${JSON.stringify(box)}`).toBe(true);
+        tf.dispose([r.X, r.probabilities, top, ...(mirrored ? [pixels] : [])]);
+      }
+      image.dispose();
+    });
+
+    it('leaks no tensors over repeated forward passes and descriptors', () => {
+      const pixels = tf.randomUniform([96, 128, 3], 0, 255) as tf.Tensor3D;
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        const r = net.forward(pixels, 128);
+        const classes = topClasses(r.probabilities, 8);
+        const d = cwDescriptor(r.X, net.head.w, classes);
+        tf.dispose([r.X, r.probabilities, classes, d]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      pixels.dispose();
+    });
+  });
+}
