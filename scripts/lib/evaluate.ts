@@ -34,7 +34,7 @@ export async function readManifest(path: string): Promise<Manifest> {
   try {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new Error(`manifest ${path} could not be read: ${(e as Error).message}`);
+    throw new Error(`manifest ${path} could not be read: ${(e as Error).message}`, { cause: e });
   }
   if (!Array.isArray(json.images) || json.images.length === 0) throw new Error(`manifest ${path} lists no images`);
   const queries = json.queries ?? [];

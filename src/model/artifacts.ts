@@ -22,7 +22,7 @@ export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelA
   try {
     json = JSON.parse(new TextDecoder().decode(await read('model.json')));
   } catch (e) {
-    throw new Error(`model.json could not be read as JSON: ${(e as Error).message}`);
+    throw new Error(`model.json could not be read as JSON: ${(e as Error).message}`, { cause: e });
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new Error('model.json is not a TensorFlow.js layers model (needs modelTopology and weightsManifest)');
@@ -42,7 +42,7 @@ export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelA
         try {
           return await read(p);
         } catch (e) {
-          throw new Error(`weight file ${p} could not be loaded: ${(e as Error).message}`);
+          throw new Error(`weight file ${p} could not be loaded: ${(e as Error).message}`, { cause: e });
         }
       }),
     );

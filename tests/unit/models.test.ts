@@ -67,7 +67,7 @@ for (const id of Object.keys(MODELS) as ModelId[]) {
       const top5 = Array.from(await topClasses(r.probabilities, 5).data());
       const names = top5.map((c) => shortName(net.labels[c]));
       expect(names, `top-5 was ${names.join(', ')}`).toContain(label);
-      expect(probs.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
+      expect(Array.from(probs).reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
       tf.dispose([pixels, r.X, r.probabilities]);
     });
 
