@@ -26,7 +26,35 @@ export class StorageFullError extends Error {
   }
 }
 
-const isQuotaError = (e: unknown) => e instanceof Error && (e.name === 'QuotaExceededError' || /quota/i.test(e.message));
+const isQuotaError = (e: unknown) => {
+  const { name, message } = (e ?? {}) as { name?: unknown; message?: unknown };
+  return name === 'QuotaExceededError' || (typeof message === 'string' && /quota/i.test(message));
+};
+
+/**
+ * Issues the requests of one readwrite transaction and waits for it to commit. On ANY failure (a request that
+ * throws or fails, a commit refused for quota) the transaction is aborted, so nothing of it is written.
+ */
+async function commit(tx: { done: Promise<void>; abort(): void }, requests: (() => Promise<unknown>)[]): Promise<void> {
+  const pending: Promise<unknown>[] = [];
+  try {
+    for (const request of requests) {
+      const p = request();
+      p.catch(() => undefined); // reported through Promise.all below, never as an unhandled rejection
+      pending.push(p);
+    }
+    await Promise.all(pending);
+    await tx.done;
+  } catch (e) {
+    try {
+      tx.abort();
+    } catch {
+      /* already aborted or committed */
+    }
+    await tx.done.catch(() => undefined);
+    throw e;
+  }
+}
 
 async function writing<T>(work: () => Promise<T>): Promise<T> {
   try {
@@ -108,12 +136,11 @@ export class CollectionStore {
       const counter = await tx.objectStore('meta').get('seq');
       const seq = counter?.key === 'seq' ? counter.value : 0;
       const record: ImageRecord = { ...image, seq };
-      await Promise.all([
-        tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
-        tx.objectStore('images').put(record),
-        tx.objectStore('blobs').put({ id: image.id, blob }),
-        tx.objectStore('queue').put({ id: image.id, seq }),
-        tx.done,
+      await commit(tx, [
+        () => tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
+        () => tx.objectStore('images').put(record),
+        () => tx.objectStore('blobs').put({ id: image.id, blob }),
+        () => tx.objectStore('queue').put({ id: image.id, seq }),
       ]);
       return record;
     });
@@ -150,11 +177,10 @@ export class CollectionStore {
         await tx.done.catch(() => undefined);
         return false;
       }
-      await Promise.all([
-        tx.objectStore('features').put(features),
-        tx.objectStore('maps').put(maps),
-        tx.objectStore('queue').delete(features.id),
-        tx.done,
+      await commit(tx, [
+        () => tx.objectStore('features').put(features),
+        () => tx.objectStore('maps').put(maps),
+        () => tx.objectStore('queue').delete(features.id),
       ]);
       return true;
     });
@@ -184,11 +210,12 @@ export class CollectionStore {
     return writing(async () => {
       const tx = this.db.transaction(['images', 'queue', 'features', 'maps', 'meta'], 'readwrite');
       const images = await tx.objectStore('images').getAll();
-      await Promise.all([tx.objectStore('features').clear(), tx.objectStore('maps').clear(), tx.objectStore('queue').clear()]);
-      await Promise.all([
-        ...images.map((i) => tx.objectStore('queue').put({ id: i.id, seq: i.seq })),
-        tx.objectStore('meta').put({ key: 'settings', value: settings }),
-        tx.done,
+      await commit(tx, [
+        () => tx.objectStore('features').clear(),
+        () => tx.objectStore('maps').clear(),
+        () => tx.objectStore('queue').clear(),
+        ...images.map((i) => () => tx.objectStore('queue').put({ id: i.id, seq: i.seq })),
+        () => tx.objectStore('meta').put({ key: 'settings', value: settings }),
       ]);
       return images.length;
     });
@@ -198,14 +225,14 @@ export class CollectionStore {
   async removeImages(ids: readonly string[]): Promise<void> {
     const stores = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
     const tx = this.db.transaction([...stores], 'readwrite');
-    await Promise.all([...ids.flatMap((id) => stores.map((s) => tx.objectStore(s).delete(id))), tx.done]);
+    await commit(tx, ids.flatMap((id) => stores.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
   /** Empties the collection; the settings stay. */
   async clear(): Promise<void> {
     const stores = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
     const tx = this.db.transaction([...stores, 'meta' as const], 'readwrite');
-    await Promise.all([...stores.map((s) => tx.objectStore(s).clear()), tx.objectStore('meta').delete('seq'), tx.done]);
+    await commit(tx, [...stores.map((s) => () => tx.objectStore(s).clear()), () => tx.objectStore('meta').delete('seq')]);
   }
 
   /** Store sizes (features are only ever written with the current model key: reindexAll clears them first). */
