@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // `CW_BUILD_TEST_PAGES=1 vite build` also builds the browser test pages of tests/browser/, so the e2e tests can run
@@ -25,8 +26,28 @@ const tfjsDeps = [
   '@tensorflow/tfjs-backend-wasm',
 ];
 
+/**
+ * Production builds get dist/sw.js: the service worker of src/worker/sw.template.js with the list of every file of
+ * the build (the app shell) to cache on the first visit, so later visits load offline. Not used by the dev server.
+ */
+function appShellServiceWorker(): Plugin {
+  return {
+    name: 'cw-app-shell-service-worker',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && !f.startsWith('tests/'));
+      const precache = ['./', ...files.filter((f) => f !== 'index.html'), 'index.html', 'favicon.svg'];
+      const version = createHash('sha256').update(files.sort().join('\n')).digest('hex').slice(0, 12);
+      const source = readFileSync(here('src/worker/sw.template.js'), 'utf8')
+        .replace("'__SW_VERSION__'", JSON.stringify(version))
+        .replace('__SW_PRECACHE__', JSON.stringify(precache));
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), appShellServiceWorker()],
   // src/worker/worker.ts is a module worker (`new Worker(new URL(...), { type: 'module' })`).
   worker: { format: 'es' },
   optimizeDeps: {

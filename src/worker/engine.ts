@@ -585,7 +585,6 @@ export class Engine implements EngineApi {
     return this.lock.run(async () => {
       const q = this.query;
       if (!q || q.image.key !== image.key) throw new Error('the query changed during the search');
-      let networkMs = 0;
       const tn = performance.now();
       if (!q.X) {
         const r = this.forward(net, q.rgb);
@@ -598,7 +597,7 @@ export class Engine implements EngineApi {
       const box = clampBox(request.box, q.rgb.width, q.rgb.height);
       const cellBox = pixelBoxToCells(box, grid);
       const cropProbabilities = await this.cropProbabilities(net, q, box);
-      networkMs = performance.now() - tn;
+      const networkMs = performance.now() - tn;
 
       const ts = performance.now();
       const params: SearchParams = { ...DEFAULT_SEARCH, ...controls };

@@ -1,0 +1,38 @@
+/* Service worker of the app shell (generated into dist/sw.js by the `appShellServiceWorker` plugin of
+ * vite.config.ts, which fills in the build's file list). The first visit caches every file of the build; later
+ * visits load the app from the cache when offline. Pages: network first, cache as fallback (a new deployment is
+ * picked up when online). Everything else of this origin: cache first. The model files are cached by the worker
+ * itself (Cache API, cache `cw-models-v1`); caches.match finds them there too. Nothing goes to another origin. */
+const VERSION = '__SW_VERSION__';
+const PRECACHE = __SW_PRECACHE__;
+const SHELL = `cw-shell-${VERSION}`;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(SHELL)
+      .then((cache) => cache.addAll(PRECACHE.map((p) => new URL(p, self.registration.scope).href)))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('cw-shell-') && k !== SHELL).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith(
+      fetch(request).catch(async () => (await caches.match(request, { ignoreSearch: true })) ?? (await caches.match(new URL('index.html', self.registration.scope).href))),
+    );
+    return;
+  }
+  event.respondWith(caches.match(request).then((hit) => hit ?? fetch(request)));
+});
