@@ -1,0 +1,116 @@
+import type { FileProblem } from '../../worker/api';
+import type { Photo } from '../engineStore';
+import { useGridNavigation } from '../gridNavigation';
+import { PhotoFrame } from './PhotoFrame';
+
+const CELL = 132;
+
+export function CollectionSection(props: {
+  photos: Photo[];
+  queryId: string | null;
+  problems: FileProblem[];
+  onPick: (photo: Photo) => void;
+  onAddPhotos: () => void;
+  onAddFolder: () => void;
+  onDismissProblems: () => void;
+  onClear: () => void;
+  ready: boolean;
+}) {
+  const { photos } = props;
+  const nav = useGridNavigation(photos.length);
+  return (
+    <section className="panel collection" aria-labelledby="collection-title">
+      <div className="panel-head">
+        <div className="panel-title">
+          <h2 id="collection-title">Collection</h2>
+          {photos.length > 0 && <span className="muted">Click a photo (or press Enter) to search with it</span>}
+        </div>
+        {photos.length > 0 && (
+          <div className="panel-actions">
+            <button type="button" className="btn small primary" onClick={props.onAddPhotos}>
+              Add photos
+            </button>
+            <button type="button" className="btn small" onClick={props.onAddFolder}>
+              Add folder
+            </button>
+            <button type="button" className="btn small ghost danger" onClick={props.onClear}>
+              Clear collection
+            </button>
+          </div>
+        )}
+      </div>
+      {props.problems.length > 0 && <Problems problems={props.problems} onDismiss={props.onDismissProblems} />}
+      {photos.length === 0 ? (
+        <div className="empty-state drop-hint" data-testid="collection-empty">
+          <svg viewBox="0 0 48 48" aria-hidden="true" className="empty-icon">
+            <rect x="6" y="10" width="36" height="28" rx="4" fill="none" stroke="currentColor" strokeWidth="2.5" />
+            <circle cx="17" cy="20" r="3.5" fill="currentColor" />
+            <path d="M9 35l10-10 7 7 5-5 8 8" fill="none" stroke="currentColor" strokeWidth="2.5" strokeLinejoin="round" />
+          </svg>
+          <p className="empty-title">{props.ready ? 'Drop photos or folders anywhere on this page' : 'Opening your collection…'}</p>
+          <p className="muted">JPEG, PNG, WebP and anything else this browser can open. Folders are searched recursively.</p>
+          <div className="empty-actions">
+            <button type="button" className="btn primary" onClick={props.onAddPhotos}>
+              Add photos
+            </button>
+            <button type="button" className="btn" onClick={props.onAddFolder}>
+              Add folder
+            </button>
+          </div>
+          <p className="privacy">Your photos never leave this device: they are analysed in this browser and kept in its local storage.</p>
+        </div>
+      ) : (
+        <ul className="photo-grid" role="list" aria-label="Photos in the collection" onKeyDown={nav.onKeyDown} data-testid="collection-grid">
+          {photos.map((p, i) => (
+            <li key={p.id} className="grid-cell" role="listitem">
+              <button
+                type="button"
+                className={`photo-tile ${p.id === props.queryId ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
+                onClick={() => props.onPick(p)}
+                aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
+                aria-pressed={p.id === props.queryId}
+                data-photo-id={p.id}
+                data-photo-name={p.name}
+                data-indexed={p.indexed ? 'true' : 'false'}
+                {...nav.itemProps(i)}
+              >
+                <span className="tile-image" style={{ width: CELL, height: CELL }}>
+                  <PhotoFrame src={p.thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={CELL} maxHeight={CELL} alt="" />
+                  {!p.indexed && <span className="badge pending">Queued</span>}
+                  {p.id === props.queryId && <span className="badge query">Query</span>}
+                </span>
+                <span className="tile-name" title={p.path || p.name}>
+                  {p.name}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss: () => void }) {
+  return (
+    <div className="problems" role="alert" data-testid="file-problems">
+      <div className="problems-head">
+        <strong>
+          {problems.length} {problems.length === 1 ? 'file was' : 'files were'} not imported
+        </strong>
+        <button type="button" className="btn small ghost" onClick={onDismiss}>
+          Dismiss
+        </button>
+      </div>
+      <ul>
+        {problems.slice(0, 50).map((p, i) => (
+          <li key={i}>
+            <span className="problem-name">{p.path || p.name}</span>
+            <span className="muted"> — {p.message}</span>
+          </li>
+        ))}
+        {problems.length > 50 && <li className="muted">and {problems.length - 50} more</li>}
+      </ul>
+    </div>
+  );
+}

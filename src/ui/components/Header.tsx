@@ -1,0 +1,68 @@
+import type { EngineInfo, ModelStatus } from '../../worker/api';
+import { formatBytes } from '../format';
+
+export function Header(props: {
+  info: EngineInfo | null;
+  model: ModelStatus;
+  photoCount: number;
+  indexedCount: number;
+  onModelChange: (id: string) => void;
+}) {
+  const { info, model } = props;
+  const modelState =
+    model.state === 'loading'
+      ? `loading${model.bytes ? ` ${formatBytes(model.bytes)}` : ''}…`
+      : model.state === 'error'
+        ? 'failed to load'
+        : model.state === 'ready'
+          ? 'ready'
+          : '';
+  return (
+    <header className="app-header">
+      <div className="brand">
+        <svg className="logo" viewBox="0 0 32 32" aria-hidden="true">
+          <rect x="3" y="3" width="26" height="26" rx="7" fill="currentColor" opacity="0.15" />
+          <circle cx="14" cy="14" r="6.5" fill="none" stroke="currentColor" strokeWidth="2.6" />
+          <path d="M19 19l6 6" stroke="currentColor" strokeWidth="2.6" strokeLinecap="round" />
+        </svg>
+        <div>
+          <h1>Instance Search</h1>
+          <p className="tagline">Class-weighted CNN features · runs entirely in your browser</p>
+        </div>
+      </div>
+      <div className="header-status" aria-label="Engine">
+        <span className="chip" data-testid="backend" title={info?.adapter ? `WebGPU adapter: ${info.adapter}` : undefined}>
+          <span className="chip-label">Backend</span> {info?.backend ?? '…'}
+        </span>
+        <label className="chip select-chip">
+          <span className="chip-label">Model</span>
+          <select
+            data-testid="model-select"
+            value={info?.model.id ?? ''}
+            disabled={!info}
+            onChange={(e) => props.onModelChange(e.target.value)}
+            aria-describedby="model-state"
+          >
+            {(info?.models ?? []).map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="chip" title="Network input: long side in pixels">
+          <span className="chip-label">Input</span> {info ? `${info.longSide} px` : '…'}
+        </span>
+        <span id="model-state" className={`model-state ${model.state}`} data-testid="model-state" data-state={model.state}>
+          {modelState}
+        </span>
+      </div>
+      <div className="header-actions">
+        <span className="count" data-testid="collection-count">
+          {props.photoCount} {props.photoCount === 1 ? 'photo' : 'photos'}
+          {props.photoCount > 0 && ` · ${props.indexedCount} indexed`}
+        </span>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,130 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ClassScore, Heatmap, ResultItem } from '../../worker/api';
+import type { Photo } from '../engineStore';
+import { percent } from '../format';
+import { fitSize } from '../layout';
+import type { HeatSettings } from './HeatmapControls';
+import { PhotoFrame } from './PhotoFrame';
+import { overlayFor } from './ResultsSection';
+
+/** One result, large: heatmap and re-ranking boxes over the photo, its own classes, region scores. */
+export function ResultViewer(props: {
+  result: ResultItem;
+  photo: Photo;
+  fullUrl: string | null;
+  heat: Heatmap | undefined;
+  heatSettings: HeatSettings;
+  heatClassName: string | null;
+  classes: ClassScore[] | null;
+  onSelectClass: (index: number) => void;
+  onClose: () => void;
+  onStep: (delta: number) => void;
+  onUseAsQuery: () => void;
+  hasPrev: boolean;
+  hasNext: boolean;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [viewport, setViewport] = useState({ w: window.innerWidth, h: window.innerHeight });
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    const onResize = () => setViewport({ w: window.innerWidth, h: window.innerHeight });
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+
+  const { result: r, photo } = props;
+  const fit = fitSize(photo.width, photo.height, Math.min(900, viewport.w - 420), viewport.h - 160);
+  const overlay = overlayFor(photo, r, props.heat, props.heatSettings);
+
+  return (
+    <dialog
+      ref={ref}
+      className="viewer"
+      aria-labelledby="viewer-title"
+      onClose={props.onClose}
+      onCancel={(e) => {
+        e.preventDefault();
+        props.onClose();
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'ArrowRight' && props.hasNext) props.onStep(1);
+        else if (e.key === 'ArrowLeft' && props.hasPrev) props.onStep(-1);
+      }}
+      data-testid="viewer"
+    >
+      <div className="viewer-body">
+        <div className="viewer-image">
+          <PhotoFrame
+            src={props.fullUrl ?? photo.thumbUrl}
+            imageWidth={photo.width}
+            imageHeight={photo.height}
+            maxWidth={fit.width}
+            maxHeight={fit.height}
+            alt={photo.name}
+            overlay={overlay}
+            overlayLabel={`Heatmap${props.heatClassName ? ` of ${props.heatClassName}` : ''} and re-ranking boxes`}
+          />
+        </div>
+        <aside className="viewer-side">
+          <div className="viewer-head">
+            <span className="rank big">{r.rank}</span>
+            <div>
+              <h2 id="viewer-title" className="ellipsis" title={photo.path || photo.name}>
+                {photo.name}
+              </h2>
+              <p className="muted">
+                Score {r.score.toFixed(3)} · {photo.width} × {photo.height}
+              </p>
+            </div>
+          </div>
+          {props.heatClassName && <p className="muted">Heatmap: {props.heatClassName}</p>}
+          {r.rerank && (
+            <div className="region-scores">
+              <h3>Re-ranking regions</h3>
+              <ol>
+                {r.rerank.regionScores.map((s, i) => (
+                  <li key={i} className={i === r.rerank!.best ? 'best' : ''}>
+                    <span>Threshold {['0.01', '0.1', '0.2', '0.3', '0.4'][i] ?? i}</span>
+                    <span>{s.toFixed(3)}</span>
+                  </li>
+                ))}
+              </ol>
+            </div>
+          )}
+          <div className="viewer-classes">
+            <h3>This photo's classes</h3>
+            {props.classes === null ? (
+              <p className="muted">…</p>
+            ) : (
+              <ul>
+                {props.classes.map((c) => (
+                  <li key={c.index}>
+                    <button type="button" className="link" onClick={() => props.onSelectClass(c.index)} title="Show this class's heatmap">
+                      {c.name}
+                    </button>
+                    <span className="muted">{percent(c.probability)}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+          <div className="viewer-actions">
+            <button type="button" className="btn" onClick={() => props.onStep(-1)} disabled={!props.hasPrev} aria-label="Previous result">
+              ← Previous
+            </button>
+            <button type="button" className="btn" onClick={() => props.onStep(1)} disabled={!props.hasNext} aria-label="Next result">
+              Next →
+            </button>
+            <button type="button" className="btn primary" onClick={props.onUseAsQuery}>
+              Search with this photo
+            </button>
+            <button type="button" className="btn ghost" onClick={props.onClose} autoFocus>
+              Close
+            </button>
+          </div>
+        </aside>
+      </div>
+    </dialog>
+  );
+}

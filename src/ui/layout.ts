@@ -1,0 +1,36 @@
+import { useEffect, useState, type RefObject } from 'react';
+
+/** Size that fits w x h inside maxW x maxH, aspect ratio kept (never larger than `upscale` x the original). */
+export function fitSize(w: number, h: number, maxW: number, maxH: number, upscale = Infinity): { width: number; height: number; scale: number } {
+  const scale = Math.min(maxW / w, maxH / h, upscale);
+  return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)), scale };
+}
+
+/** Content width of an element, kept up to date. */
+export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    setWidth(el.clientWidth);
+    const ro = new ResizeObserver(([entry]) => setWidth(entry.contentRect.width));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return width;
+}
+
+/** An object URL for a blob, revoked when the blob changes or the component goes. */
+export function useObjectUrl(blob: Blob | null | undefined): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!blob) {
+      setUrl(null);
+      return;
+    }
+    const u = URL.createObjectURL(blob);
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [blob]);
+  return url;
+}

@@ -1,0 +1,21 @@
+/** URL parameters: ?backend=wasm&model=mobilenet_v1_0.75&longSide=512 force the backend, the model and the scale. */
+import type { BackendChoice, StartOptions } from '../worker/api';
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+
+export interface UrlOptions extends StartOptions {
+  /** ?debug=1: exposes window.cwApp (tests, troubleshooting). */
+  debug: boolean;
+}
+
+export function readUrlOptions(search: string = location.search): UrlOptions {
+  const p = new URLSearchParams(search);
+  const backend = p.get('backend') as BackendChoice | null;
+  const longSide = p.get('longSide');
+  return {
+    backend: backend && BACKENDS.includes(backend) ? backend : 'auto',
+    model: p.get('model') ?? undefined,
+    longSide: longSide && /^\d+$/.test(longSide) ? Number(longSide) : undefined,
+    debug: p.get('debug') === '1',
+  };
+}
