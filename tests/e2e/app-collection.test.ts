@@ -1,0 +1,170 @@
+/**
+ * The app end to end on real photos (paris6k-mini-dev), wasm backend, ResNet-50 at long side 512:
+ * import through a real drop event and the file input (a duplicate, a broken file, a text file and an HTML-like
+ * file name among them), indexing in the worker with progress, reload (the collection persists, no forward pass
+ * runs again), a query with its ground-truth box set through the box fields, search with CAM re-ranking,
+ * heatmaps and re-ranking boxes read back from the canvases, and every request of the page and its worker
+ * staying on the app's own origin.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Request } from 'playwright-core';
+import { browserAvailable, saveScreenshot, useE2E } from './harness';
+import { appPhotos, canvasPixels, devSet, dropFiles, median, SKIP_NO_DATA, waitIndexed, type FileSpec } from './appHelpers';
+
+const data = devSet();
+if (!data) console.warn(`[e2e app] ${SKIP_NO_DATA}`);
+
+const QUERY_ID = 'defense_5';
+const POSITIVES = 8;
+const CYAN: [number, number, number] = [34, 211, 238];
+const AMBER: [number, number, number] = [251, 191, 36];
+
+interface CwWindow {
+  cwApp: {
+    api: { stats(): Promise<{ forwardPasses: number; indexMs: number[] }> };
+    response(): { results: { id: string; rank: number; score: number; rerank?: unknown }[]; query: { classes: { name: string }[]; box: unknown } } | null;
+  };
+}
+
+describe.skipIf(!browserAvailable() || !data)('app: collection on wasm (ResNet-50, long side 512)', () => {
+  const e2e = useE2E();
+
+  it('imports by drop and file input, indexes, persists across a reload, and finds the query landmark', async () => {
+    const set = data!;
+    const q = set.queries.find((x) => x.id === QUERY_ID)!;
+    const junk = new Set(q.junk);
+    const positives = q.positives.filter((p) => p !== q.image).slice(0, POSITIVES);
+    // Distractors: every other landmark, plus the photos of the same place that are neither positive nor junk.
+    const hard = set.images.filter((i) => i.name.startsWith('paris_defense') && i.name !== q.image && !q.positives.includes(i.name) && !junk.has(i.name)).map((i) => i.name);
+    const others = ['eiffel', 'invalides', 'louvre', 'moulinrouge'].flatMap((l) => set.images.filter((i) => i.name.startsWith(`paris_${l}`)).slice(0, 4).map((i) => i.name));
+    const names = [q.image, ...positives, ...hard, ...others].slice(0, 24);
+    const photos = names.map((n) => set.photo(n));
+    const asFile = (p: { fileName: string; bytes: Buffer }): FileSpec => ({ name: p.fileName, type: 'image/jpeg', bytes: p.bytes });
+    const dropped = photos.slice(0, 20).map(asFile);
+    const picked = photos.slice(20).map(asFile);
+    // Renamed (an HTML-like name, which must show as text) and a copy of a dropped photo under another name.
+    picked[0] = { ...picked[0], name: '<img src=x onerror="window.__xss=1">.jpg' };
+    const extras: FileSpec[] = [
+      { name: 'copy-of-query.jpg', type: 'image/jpeg', bytes: photos[0].bytes },
+      { name: 'broken.jpg', type: 'image/jpeg', bytes: Buffer.from('this is not a JPEG at all') },
+      { name: 'notes.txt', type: 'text/plain', bytes: Buffer.from('not a photo') },
+    ];
+
+    const requests: string[] = [];
+    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&longSide=512&debug=1', { ignoreConsole: [/Download the React DevTools/] });
+    page.context().on('request', (r: Request) => requests.push(r.url()));
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="backend"]')).toContain('wasm');
+    expect(await page.inputValue('[data-testid="model-select"]')).toBe('resnet50');
+    await saveScreenshot(page, 'app-empty');
+
+    // ---- import: drop, then the file input
+    const t0 = Date.now();
+    await dropFiles(page, '[data-testid="app"]', dropped);
+    await page.setInputFiles('[data-testid="file-input"]', [...picked, ...extras].map((f) => ({ name: f.name, mimeType: f.type, buffer: f.bytes })));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id]').length >= n, names.length, { timeout: 60_000 });
+    const thumbsMs = Date.now() - t0;
+    await page.waitForSelector('[data-testid="progress"][data-state="running"]', { timeout: 60_000 });
+    await saveScreenshot(page, 'app-indexing');
+    await waitIndexed(page, names.length, 300_000);
+    const indexMs = Date.now() - t0;
+
+    const problems = await page.textContent('[data-testid="file-problems"]');
+    expect(problems).toContain('broken.jpg');
+    expect(problems).toContain('not a photo this browser can decode');
+    expect(await page.locator('[data-photo-id]').count()).toBe(names.length); // duplicate and text file left out
+    expect(await page.textContent('[data-testid="collection-count"]')).toContain(`${names.length} photos · ${names.length} indexed`);
+    expect(await page.locator(`[data-photo-name='<img src=x onerror="window.__xss=1">.jpg']`).textContent()).toContain('<img src=x');
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    const stats = await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats());
+    expect(stats.forwardPasses).toBe(names.length);
+    console.log(
+      `[app wasm resnet50@512] ${names.length} photos: thumbnails ${thumbsMs} ms, indexed after ${indexMs} ms; ` +
+        `per photo median ${median(stats.indexMs).toFixed(0)} ms = ${(1000 / median(stats.indexMs)).toFixed(2)} photos/s`,
+    );
+
+    // ---- reload: the collection is there, and the network does not run over it again
+    await page.reload();
+    await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
+    await waitIndexed(page, names.length, 30_000);
+    expect(await page.locator('[data-photo-id]').count()).toBe(names.length);
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0);
+    expect(await page.locator('[data-testid="progress"][data-state="running"]').count()).toBe(0);
+
+    // ---- query: click the photo, set its ground-truth box in the box fields, search
+    const byName = new Map((await appPhotos(page)).map((p) => [p.name, p]));
+    const queryPhoto = byName.get(`${q.image}.jpg`)!;
+    await page.click(`[data-photo-id="${queryPhoto.id}"]`);
+    await page.waitForSelector('[data-testid="results-grid"]', { timeout: 120_000 });
+    const [x1, y1, x2, y2] = q.bbox_xyxy;
+    for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) await page.fill(`[data-testid="box-${k}"]`, String(v));
+    await page.waitForSelector('[data-testid="search"]:has-text("Search with this box")');
+    const searchStarted = Date.now();
+    await page.click('[data-testid="search"]');
+    await page.waitForFunction(
+      ([bx1, by1]) => {
+        const r = (window as unknown as { cwApp: { response(): { query: { box: { x1: number; y1: number } } } | null } }).cwApp.response();
+        return r !== null && r.query.box.x1 === bx1 && r.query.box.y1 === by1;
+      },
+      [x1, y1],
+      { timeout: 120_000 },
+    );
+    const searchMs = Date.now() - searchStarted;
+    const response = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!;
+    const idToName = new Map([...byName.values()].map((p) => [p.id, p.name.replace(/\.jpg$/, '')]));
+    const top5 = response.results.slice(0, 5).map((r) => idToName.get(r.id) ?? `(renamed) ${r.id.slice(0, 8)}`);
+    const hits = top5.filter((n) => q.positives.includes(n)).length;
+    console.log(`[app wasm resnet50@512] query ${QUERY_ID} with its box: search ${searchMs} ms; top 5 ${top5.join(', ')} (${hits} positives); classes ${response.query.classes.map((c) => c.name).join(', ')}`);
+    expect(hits).toBeGreaterThanOrEqual(3);
+    expect(response.results.slice(0, 5).every((r) => r.rerank)).toBe(true);
+    // Rank numbers and scores in the grid, best first.
+    const ranks = await page.$$eval('[data-testid="results-grid"] [data-rank]', (els) => els.map((e) => Number((e as HTMLElement).dataset.rank)));
+    expect(ranks.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
+
+    // ---- overlays: a heatmap on the query, heatmaps and re-ranking boxes on the results (read back as pixels)
+    await page.waitForFunction(() => {
+      const c = document.querySelector('.query-frame canvas[data-overlay]') as HTMLCanvasElement | null;
+      if (!c) return false;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < d.length; i += 400) if (d[i] > 0) return true;
+      return false;
+    }, null, { timeout: 60_000 });
+    const queryHeat = await canvasPixels(page, '.query-frame canvas[data-overlay]');
+    expect(queryHeat.painted / (queryHeat.width * queryHeat.height)).toBeGreaterThan(0.9); // the map covers the photo
+    await page.check('[data-testid="all-boxes"]');
+    const firstResult = `[data-testid="results-grid"] [data-rank="2"] canvas[data-overlay]`;
+    await page.waitForTimeout(500);
+    const resultPixels = await canvasPixels(page, firstResult, [CYAN, AMBER]);
+    expect(resultPixels.painted).toBeGreaterThan(0.5 * resultPixels.width * resultPixels.height); // heatmap drawn
+    expect(resultPixels.matches[0], 'chosen re-ranking box (cyan) drawn').toBeGreaterThan(50);
+    await saveScreenshot(page, 'app-results');
+
+    // The result viewer: the same overlay on the full photo.
+    await page.click('[data-testid="results-grid"] [data-rank="2"]');
+    await page.waitForSelector('[data-testid="viewer"][open]');
+    await page.waitForTimeout(500);
+    const viewerPixels = await canvasPixels(page, '[data-testid="viewer"] canvas[data-overlay]', [CYAN, AMBER]);
+    expect(viewerPixels.matches[0]).toBeGreaterThan(100);
+    expect(viewerPixels.matches[1], 'other threshold boxes (amber) drawn').toBeGreaterThan(20);
+    await saveScreenshot(page, 'app-viewer');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid="viewer"]', { state: 'detached' });
+
+    // ---- changing a control re-ranks without running the network over the collection
+    const before = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses;
+    await page.check('[data-testid="aggregation-online"]', { force: true });
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA")', { timeout: 120_000 });
+    await page.selectOption('[data-testid="control-nc"]', '8');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("NC 8")', { timeout: 120_000 });
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(before);
+
+    // ---- (c) nothing left this origin: page, worker, model files, wasm
+    const origin = new URL(e2e.server.url).origin;
+    const foreign = requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin);
+    expect(foreign, 'requests to other origins').toEqual([]);
+    expect(requests.some((u) => u.includes('/models/resnet50/model.json')), 'the worker fetches are recorded too').toBe(true);
+    console.log(`[app wasm resnet50@512] ${requests.length} requests, all to ${origin}`);
+    expect(consoleErrors).toEqual([]);
+  }, 600_000);
+});
