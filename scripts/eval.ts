@@ -1,7 +1,7 @@
 /**
  * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75] [--long-side N]
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
- *                 [--pca-dims d] [--shrinkage s] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
+ *                 [--pca-dims d] [--shrinkage s] [--pca-mode whiten|project] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
  *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--backend wasm|cpu] [--cache dir]
  *                 [--only <regex of method names>]
  *
@@ -39,6 +39,7 @@ const { values: a } = parseArgs({
     npca: { type: 'string', default: String(DEFAULT_EVAL.npca) },
     'pca-dims': { type: 'string' },
     shrinkage: { type: 'string', default: String(DEFAULT_EVAL.shrinkage) },
+    'pca-mode': { type: 'string', default: DEFAULT_EVAL.pcaMode },
     'nc-re': { type: 'string', default: String(DEFAULT_EVAL.ncRerank) },
     rerank: { type: 'string', default: String(DEFAULT_EVAL.rerank) },
     qe: { type: 'string', default: String(DEFAULT_EVAL.qe) },
@@ -64,6 +65,7 @@ async function main() {
   if (!['float32', 'float16', 'uint8'].includes(a.codec!)) throw new Error(`--codec must be float32, float16 or uint8`);
   if (!['same', 'long-side'].includes(a['query-scale']!)) throw new Error(`--query-scale must be same or long-side`);
   if (a.backend !== 'wasm' && a.backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
+  if (a['pca-mode'] !== 'whiten' && a['pca-mode'] !== 'project') throw new Error('--pca-mode must be whiten or project');
   await useNodeBackend(a.backend);
   const report = await evaluate({
     manifestPath: a.manifest,
@@ -74,6 +76,7 @@ async function main() {
     npca: int('npca', a.npca, 1),
     pcaDims: a['pca-dims'] === undefined ? undefined : int('pca-dims', a['pca-dims'], 1),
     shrinkage: Number(a.shrinkage),
+    pcaMode: a['pca-mode'] as 'whiten' | 'project',
     ncRerank: int('nc-re', a['nc-re'], 1),
     rerank: int('rerank', a.rerank, 1),
     qe: int('qe', a.qe, 1),
@@ -98,7 +101,7 @@ function print(r: EvalReport) {
     `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
   );
   const p = r.params;
-  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale}`);
+  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} pca-mode=${p.pcaMode} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale}`);
   if (r.whitening) console.log(`whitening: fitted on ${r.whitening.on}; vectors ${JSON.stringify(r.whitening.trainedOn)}; dims ${JSON.stringify(r.whitening.dims)}`);
   else console.log('whitening: none');
   const names = Object.keys(r.methods);

@@ -59,6 +59,8 @@ export interface EvalOptions {
   /** Output dimension of PCA (default: all the data supports). */
   pcaDims?: number;
   shrinkage: number;
+  /** 'whiten' (the paper) or 'project' (PCA rotation + truncation only). */
+  pcaMode: 'whiten' | 'project';
   ncRerank: number;
   rerank: number;
   qe: number;
@@ -81,6 +83,7 @@ export const DEFAULT_EVAL: Omit<EvalOptions, 'manifestPath' | 'log'> = {
   nc: 64,
   npca: 1,
   shrinkage: 0,
+  pcaMode: 'whiten',
   ncRerank: 6,
   rerank: 100,
   qe: 10,
@@ -238,7 +241,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const dims: Record<string, number> = {};
   if (whiteningSource) {
     const fit = async (name: string, data: Float32Array, n: number) => {
-      const wh = await fitWhitening(data, n, K, { dims: opts.pcaDims, shrinkage: opts.shrinkage });
+      const wh = await fitWhitening(data, n, K, { dims: opts.pcaDims, shrinkage: opts.shrinkage, whiten: opts.pcaMode === 'whiten' });
       whitenings[name] = uploadWhitening(wh);
       trainedOn[name] = n;
       dims[name] = wh.outputDim;

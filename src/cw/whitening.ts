@@ -11,6 +11,11 @@ export interface WhiteningOptions {
    * 1/sqrt(lambda_i + shrinkage * mean(lambda)). 0 = plain PCA-whitening (the paper).
    */
   shrinkage?: number;
+  /**
+   * false: PCA projection only (rotate and truncate, no 1/sqrt(lambda) scaling): a dimension reduction that
+   * keeps cosine similarities close, for large collections. Default true (PCA-whitening, the paper).
+   */
+  whiten?: boolean;
 }
 
 /** Eigenvalues below this fraction of the largest are numerically zero and are never kept. */
@@ -79,7 +84,8 @@ export async function fitWhitening(vectors: Float32Array, N: number, D: number, 
       }
     }
   }
-  return { inputDim: D, outputDim: d, mean, components, variance, shrinkage: shrinkage * meanEigenvalue, trainedOn: N };
+  if (options.whiten === false) variance.fill(1); // unit scale: projection only
+  return { inputDim: D, outputDim: d, mean, components, variance, shrinkage: options.whiten === false ? 0 : shrinkage * meanEigenvalue, trainedOn: N };
 }
 
 /** Whitening as device tensors, uploaded once and reused (dispose when done). */
