@@ -127,7 +127,9 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
  */
 export async function buildApp(options: { outDir?: string; testPages?: boolean; args?: string[] } = {}): Promise<void> {
   const args = ['build', '--outDir', options.outDir ?? 'dist', '--emptyOutDir', ...(options.args ?? [])];
-  const env = { ...process.env, ...(options.testPages ? { CW_BUILD_TEST_PAGES: '1' } : {}) };
+  // NODE_ENV: vitest sets it to 'test', and a `vite build` that inherits it is not a production build
+  // (import.meta.env.PROD false, React in development mode).
+  const env = { ...process.env, NODE_ENV: 'production', ...(options.testPages ? { CW_BUILD_TEST_PAGES: '1' } : {}) };
   const child = spawn(viteBin, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = captureOutput(child);
   const code = await new Promise<number | null>((done) => child.once('exit', (c) => done(c)));
