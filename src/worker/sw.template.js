@@ -30,9 +30,15 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
   if (request.mode === 'navigate') {
     event.respondWith(
-      fetch(request).catch(async () => (await caches.match(request, { ignoreSearch: true })) ?? (await caches.match(new URL('index.html', self.registration.scope).href))),
+      fetch(request).catch(
+        async () =>
+          (await caches.match(request, { ignoreSearch: true, ignoreVary: true })) ??
+          (await caches.match(new URL('index.html', self.registration.scope).href, { ignoreVary: true })),
+      ),
     );
     return;
   }
-  event.respondWith(caches.match(request).then((hit) => hit ?? fetch(request)));
+  // ignoreVary: servers answer `Vary: Origin`, and the page's crossorigin module scripts send an Origin header
+  // that the precache requests did not; the files are static and the same whoever asks.
+  event.respondWith(caches.match(request, { ignoreVary: true }).then((hit) => hit ?? fetch(request)));
 });

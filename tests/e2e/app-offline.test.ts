@@ -1,0 +1,130 @@
+/**
+ * The production build (vite build + vite preview): a FOLDER dropped (nested folders walked; JPEG with an EXIF
+ * rotation, PNG, WebP; a text file skipped), keyboard navigation to a query, a model switch that re-indexes the
+ * collection, and a second visit with the server GONE: the service worker serves the app shell, the worker reads
+ * the model from its cache, and the collection is searched.
+ */
+import { describe, expect, it } from 'vitest';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import type { Page } from 'playwright-core';
+import { browserAvailable, saveScreenshot, useE2E } from './harness';
+import { appPhotos, devSet, dropFolder, SKIP_NO_DATA, waitIndexed, withExifOrientation } from './appHelpers';
+
+const data = devSet();
+if (!data) console.warn(`[e2e app offline] ${SKIP_NO_DATA}`);
+
+interface CwWindow {
+  cwApp: {
+    api: { debugPhoto(id: string): Promise<{ descriptor: Float32Array; modelKey: string } | null>; stats(): Promise<{ forwardPasses: number }> };
+    response(): { results: { id: string }[] } | null;
+  };
+}
+
+/** A WebP made by this browser's encoder from a JPEG (so the test needs no WebP encoder of its own). */
+async function toWebp(page: Page, jpg: Buffer): Promise<Buffer> {
+  const b64 = await page.evaluate(async (src) => {
+    const bytes = Uint8Array.from(atob(src), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+    const webp = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/webp', quality: 0.9 })).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < webp.length; i++) s += String.fromCharCode(webp[i]);
+    return btoa(s);
+  }, jpg.toString('base64'));
+  const out = Buffer.from(b64, 'base64');
+  if (out.subarray(8, 12).toString() !== 'WEBP') throw new Error('this Chromium did not encode WebP');
+  return out;
+}
+
+function toPng(jpg: Buffer): Buffer {
+  const { width, height, data: rgba } = jpeg.decode(jpg, { useTArray: true, formatAsRGBA: true });
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba);
+  return PNG.sync.write(png);
+}
+
+describe.skipIf(!browserAvailable() || !data)('app: production build, folders, model switch, offline second visit', () => {
+  const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
+
+  it('indexes a dropped folder, re-indexes on a model switch, and works offline on the next visit', async () => {
+    const set = data!;
+    const t0 = Date.now();
+    const step = (what: string) => console.log(`[app build] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1', { sharedContext: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
+    step('app ready');
+    // The service worker has cached the app shell once it is active.
+    // (A real production build: vitest's NODE_ENV=test must not leak into it, or the app registers no worker.)
+    expect(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state))).toMatch(/^activat(ing|ed)$/);
+
+    step('service worker active');
+    // ---- a folder with nested folders: JPEG (EXIF says rotate 90 degrees), PNG, WebP, and a text file
+    const [a, b, c, d] = ['paris_louvre_000081', 'paris_louvre_000135', 'paris_louvre_000050', 'paris_eiffel_000266'].map((n) => set.photo(n));
+    const rotated = withExifOrientation(b.bytes, 6);
+    const webp = await toWebp(page, d.bytes);
+    step('webp made');
+    await dropFolder(page, '[data-testid="app"]', 'trip', [
+      { name: a.fileName, type: 'image/jpeg', bytes: a.bytes, path: 'trip/a.jpg' },
+      { name: 'b.jpg', type: 'image/jpeg', bytes: rotated, path: 'trip/day2/b-rotated.jpg' },
+      { name: 'c.png', type: 'image/png', bytes: toPng(c.bytes), path: 'trip/day2/more/c.png' },
+      { name: 'd.webp', type: 'image/webp', bytes: webp, path: 'trip/day2/more/d.webp' },
+      { name: 'notes.txt', type: 'text/plain', bytes: Buffer.from('not a photo'), path: 'trip/notes.txt' },
+    ]);
+    await waitIndexed(page, 4, 120_000);
+    const photos = await appPhotos(page);
+    expect(photos.map((p) => p.path).sort()).toEqual(['trip/a.jpg', 'trip/day2/b-rotated.jpg', 'trip/day2/more/c.png', 'trip/day2/more/d.webp']);
+    const raw = set.images.find((i) => i.name === b.name)!;
+    const upright = photos.find((p) => p.path.endsWith('b-rotated.jpg'))!;
+    expect(raw.width).toBeGreaterThan(raw.height);
+    expect([upright.width, upright.height], 'EXIF orientation 6 makes the landscape photo portrait').toEqual([raw.height, raw.width]);
+    const thumb = await page.$eval(`[data-photo-id="${upright.id}"] img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    expect(thumb[0]).toBeLessThan(thumb[1]);
+    expect(await page.textContent('.notices')).toContain('1 not an image');
+
+    step('folder indexed');
+    // ---- keyboard: Tab into the grid, arrows move the focus, Enter searches with the focused photo
+    await page.focus('[data-testid="collection-grid"] [tabindex="0"]');
+    await page.keyboard.press('ArrowRight');
+    const focused = await page.evaluate(() => (document.activeElement as HTMLElement).dataset.photoId);
+    expect(focused).toBe(photos[1].id);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="results-grid"] [data-rank="1"]', { timeout: 60_000 });
+    expect(await page.getAttribute(`[data-photo-id="${photos[1].id}"]`, 'aria-pressed')).toBe('true');
+    await saveScreenshot(page, 'app-build-folder');
+
+    step('keyboard query searched');
+    // ---- a model switch re-indexes everything with the new model (never mixes descriptors)
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.selectOption('[data-testid="model-select"]', 'resnet50');
+    await page.waitForFunction(() => document.querySelectorAll('[data-photo-id][data-indexed="false"]').length > 0, null, { timeout: 30_000 });
+    await waitIndexed(page, 4, 240_000);
+    const keys = await page.evaluate(
+      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.api.debugPhoto(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
+      photos.map((p) => p.id),
+    );
+    expect(keys).toEqual(photos.map(() => ['resnet50@128', 2048]));
+
+    step('re-indexed with resnet50');
+    // ---- second visit with the server gone: shell from the service worker, model from the worker's cache.
+    // (Stopping the server is what offline means to this origin; Playwright's setOffline emulation fails
+    // navigations before the service worker sees them.)
+    await e2e.server.stop();
+    const failed: string[] = [];
+    page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
+    await page.goto(`${e2e.server.url}/?backend=wasm&longSide=128&debug=1`); // the stored model, resnet50
+    await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
+    await waitIndexed(page, 4, 30_000);
+    expect(await page.inputValue('[data-testid="model-select"]')).toBe('resnet50');
+    await page.click(`[data-photo-id="${photos[0].id}"]`);
+    await page.waitForSelector('[data-testid="results-grid"] [data-rank="4"]', { timeout: 120_000 });
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!.results[0].id).toBe(photos[0].id);
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(1); // the query only
+    step('offline reload searched');
+    await saveScreenshot(page, 'app-build-offline');
+    expect(failed, 'page requests that failed with the server gone').toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  }, 600_000);
+});
