@@ -91,3 +91,40 @@ export function cwDescriptors(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tens
 export function cwDescriptor(X: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D, whitening?: WhiteningOnDevice | null, box?: CellBox): tf.Tensor1D {
   return tf.tidy(() => tf.squeeze(cwDescriptors(singleCellBatch(X, box), w, classes, whitening), [0]) as tf.Tensor1D);
 }
+
+/**
+ * CW descriptors of several regions (cell boxes) of ONE image at once: [R, D]. Equal to cwDescriptor on each
+ * box, but the regions are masks over the same cells, so it is two 2D products whatever R is: CAMs once on the
+ * whole map (a region's CAM is the whole-map CAM cut to it, up to a positive scale that the per-class
+ * l2-normalisation removes), CroW non-zero fractions per region = masks . step(X) / area, and
+ * pooled[r, c] = (mask_r * cam_c) . X.
+ */
+export function regionDescriptors(
+  X: tf.Tensor3D,
+  w: tf.Tensor2D,
+  classes: tf.Tensor1D,
+  boxes: readonly CellBox[],
+  whitening?: WhiteningOnDevice | null,
+): tf.Tensor2D {
+  const [H, W, K] = X.shape;
+  const R = boxes.length;
+  const NC = classes.shape[0];
+  const masks = new Float32Array(R * H * W);
+  boxes.forEach((b, r) => {
+    if (b.x < 0 || b.y < 0 || b.w < 1 || b.h < 1 || b.x + b.w > W || b.y + b.h > H) {
+      throw new Error(`cell box ${JSON.stringify(b)} does not fit the ${H} x ${W} feature map`);
+    }
+    for (let y = b.y; y < b.y + b.h; y++) masks.fill(1, r * H * W + y * W + b.x, r * H * W + y * W + b.x + b.w);
+  });
+  return tf.tidy(() => {
+    const flat = tf.reshape(X, [H * W, K]);
+    const M = tf.tensor2d(masks, [R, H * W]);
+    const area = tf.tensor2d(boxes.map((b) => b.w * b.h), [R, 1]);
+    const channelWeights = channelWeightsFromQ(tf.div(tf.matMul(M, tf.step(flat)), area)); // [R, K]
+    const cams = tf.transpose(tf.squeeze(classActivationMapsBatch(tf.expandDims(flat, 0) as tf.Tensor3D, w, classes), [0])); // [NC, HW]
+    const masked = tf.reshape(tf.mul(tf.expandDims(M, 1), tf.expandDims(cams, 0)), [R * NC, H * W]); // [R*NC, HW]
+    const pooled = tf.reshape(tf.matMul(masked, flat), [R, NC, K]);
+    const vectors = l2Normalize(tf.mul(pooled, tf.expandDims(channelWeights, 1)) as tf.Tensor3D);
+    return descriptorsFromClassVectors(vectors, whitening);
+  });
+}

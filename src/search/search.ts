@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { classActivationMapsBatch } from '../cw/cam';
-import { cropMaps, regionBoxes } from '../cw/boxes';
-import { cwDescriptor, cwDescriptors, padCellBatch } from '../cw/descriptor';
+import { regionBoxes } from '../cw/boxes';
+import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../cw/ranking';
 import { assertFinite, preferredBatchSize } from '../cw/tensorMath';
 import type { Collection, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
@@ -119,11 +119,12 @@ async function camRerank(
       tf.dispose([batch.X, batch.cellCounts]);
       const P = heatT.shape[1];
       const boxes = maps.map((X, b) => regionBoxes(heat.subarray(b * P, b * P + X.shape[0] * X.shape[1]), X.shape[0], X.shape[1]));
-      const regions = maps.flatMap((X, b) => boxes[b].map((box) => cropMaps(X, box)));
-      const regionBatch = padCellBatch(regions);
-      const scoresT = tf.tidy(() => cosineScores(cwDescriptors(regionBatch, ctx.w, reClasses, ctx.whitening), qRe));
+      // All regions of all images of the chunk scored in one read.
+      const scoresT = tf.tidy(() =>
+        cosineScores(tf.concat(maps.map((X, b) => regionDescriptors(X, ctx.w, reClasses, boxes[b], ctx.whitening)), 0), qRe),
+      );
       const regionScores = await readAndDispose(scoresT);
-      tf.dispose([...maps, ...regions, regionBatch.X, regionBatch.cellCounts]);
+      tf.dispose(maps);
       indices.forEach((image, b) => {
         const s = Array.from(regionScores.subarray(b * boxes[b].length, (b + 1) * boxes[b].length));
         const best = s.indexOf(Math.max(...s));

@@ -7,7 +7,7 @@ import { classActivationMaps } from '../../src/cw/cam';
 import { classProbabilities, topClasses } from '../../src/cw/classifier';
 import { aggregate, classVectors } from '../../src/cw/classVectors';
 import { crowChannelWeights } from '../../src/cw/crow';
-import { cwDescriptor, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
+import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../../src/cw/descriptor';
 import { fitWhitening, uploadWhitening } from '../../src/cw/whitening';
 import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranking';
 import { regionBoxes } from '../../src/cw/boxes';
@@ -99,6 +99,9 @@ export async function runGoldenChecks(g: GoldenFixture): Promise<GoldenCheck[]> 
   checks.push(exact('rerank.boxes', boxes.map((bx) => [bx.x, bx.y, bx.w, bx.h]), g.rerank.boxes));
   const region = cwDescriptor(X, w, top, pca, boxes[g.rerank.regionBoxIndex]);
   checks.push(diff('rerank.regionDescriptor', await region.data(), g.rerank.regionDescriptor));
+  const regions = regionDescriptors(X, w, top, boxes, pca);
+  const regionRow = tf.slice(regions, [g.rerank.regionBoxIndex, 0], [1, -1]);
+  checks.push(diff('rerank.regionDescriptor (all regions as masks)', await regionRow.data(), g.rerank.regionDescriptor));
 
   // Search over the 12-image database, batched (padding is a no-op here: all maps are H x W).
   const dbFeatures = (g.search.database.features as number[][]).map((f) => tf.tensor3d(f, [H, W, K]));
@@ -130,7 +133,7 @@ export async function runGoldenChecks(g: GoldenFixture): Promise<GoldenCheck[]> 
   const ap = oxfordAveragePrecision(g.oxfordAp.ranked, new Set(g.oxfordAp.positives), new Set(g.oxfordAp.junk));
   checks.push(diff('oxfordAp.ap', [ap], [g.oxfordAp.ap]));
 
-  tf.dispose([X, w, b, probs, top, cams, cw, vectors, plain, query, queryNoPca, heat, region, batch.X, batch.cellCounts, dbProbs, dbTop, offline, offScores, expanded, online, ...dbFeatures]);
+  tf.dispose([X, w, b, probs, top, cams, cw, vectors, plain, query, queryNoPca, heat, region, regions, regionRow, batch.X, batch.cellCounts, dbProbs, dbTop, offline, offScores, expanded, online, ...dbFeatures]);
   pca.dispose();
   // Leak check: every tensor made above was disposed.
   checks.push({ name: 'no leaked tensors', maxAbsError: tf.memory().numTensors - tensorsBefore, count: 1 });

@@ -10,7 +10,7 @@ import { classActivationMaps } from '../../src/cw/cam';
 import { topClasses } from '../../src/cw/classifier';
 import { aggregate } from '../../src/cw/classVectors';
 import { cropMaps, largestComponentBox, pixelBoxToCells, regionBoxes, type Grid } from '../../src/cw/boxes';
-import { cwDescriptor, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
+import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../../src/cw/descriptor';
 import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfordAp';
 import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranking';
 import { assertFinite, l2Normalize } from '../../src/cw/tensorMath';
@@ -68,6 +68,22 @@ describe('batched descriptors', () => {
     const viaBox = await cwDescriptor(X, w, classes, null, box).array();
     const viaCrop = await cwDescriptor(cropMaps(X, box), w, classes).array();
     viaBox.forEach((v, k) => expect(viaCrop[k]).toBeCloseTo(v, 6));
+  });
+
+  it('region descriptors as masks equal one cut per box, with and without whitening', async () => {
+    const X = maps(5, 6, 25);
+    const classes = tf.tensor1d([0, 6, 9], 'int32');
+    const boxes = [{ x: 0, y: 0, w: 6, h: 5 }, { x: 1, y: 2, w: 2, h: 3 }, { x: 5, y: 4, w: 1, h: 1 }, { x: 2, y: 0, w: 4, h: 2 }];
+    const wh = uploadWhitening(await fitWhitening(rand(30 * K, 26, 0), 30, K));
+    for (const whitening of [null, wh]) {
+      const all = await regionDescriptors(X, w, classes, boxes, whitening).array();
+      for (const [r, box] of boxes.entries()) {
+        const one = await cwDescriptor(X, w, classes, whitening, box).array();
+        one.forEach((v, k) => expect(all[r][k]).toBeCloseTo(v, 5));
+      }
+    }
+    expect(() => regionDescriptors(X, w, classes, [{ x: 5, y: 0, w: 2, h: 1 }])).toThrow(/does not fit/);
+    wh.dispose();
   });
 
   it('leaks no tensors', () => {

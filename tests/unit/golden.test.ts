@@ -16,7 +16,7 @@ describe('CW core reproduces fixtures/cw-golden.json on the cpu backend', () => 
   it.each([
     'probabilities', 'topClasses', 'cams', 'channelWeights', 'classVectors', 'descriptorNoPca', 'descriptor',
     'descriptorNoPca (batched path)', 'pca.mean', 'pca.explainedVariance', 'pca.components (|cos| with fixture rows)',
-    'rerank.boxes', 'rerank.regionDescriptor', 'search.offline.topClasses', 'search.offline.descriptors',
+    'rerank.boxes', 'rerank.regionDescriptor', 'rerank.regionDescriptor (all regions as masks)', 'search.offline.topClasses', 'search.offline.descriptors',
     'search.offline.scores', 'search.offline.ranking', 'search.queryExpansion.expandedQuery', 'search.queryExpansion.scores',
     'search.queryExpansion.ranking', 'search.online.queryClasses', 'search.online.descriptors', 'search.online.scores',
     'search.online.ranking', 'oxfordAp.ap', 'no leaked tensors',
