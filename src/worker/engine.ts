@@ -231,12 +231,14 @@ export class Engine implements EngineApi {
 
   private async loadNetwork(adapter: ModelAdapter, longSide: number): Promise<CwNetwork> {
     this.emit({ type: 'model', status: { state: 'loading', bytes: 0 } });
-    const attempt = () =>
-      loadNetwork(
-        adapter,
-        cachedModelReader(adapter.folder, (p) => this.emit({ type: 'model', status: { state: 'loading', bytes: p.bytes, fromNetwork: p.fromNetwork } })),
-        { longSide },
-      );
+    const attempt = async () => {
+      const read = cachedModelReader(adapter.folder, (p) => this.emit({ type: 'model', status: { state: 'loading', bytes: p.bytes, fromNetwork: p.fromNetwork } }));
+      // Every file first (asynchronous: photos dropped meanwhile are read in alongside), then photos being read
+      // in finish, and only then the weights are parsed, which blocks this worker for seconds (ResNet-50).
+      const files = await readModelFolder(read);
+      while (this.intakeRunning) await this.intakeRunning;
+      return loadNetwork(adapter, async (path) => files.get(path) ?? read(path), { longSide });
+    };
     try {
       let net: CwNetwork;
       try {
@@ -712,6 +714,22 @@ export class Engine implements EngineApi {
     if (!r) return null;
     return { id, modelKey: r.modelKey, backend: r.backend, nc: r.nc, grid: gridInfo(r.grid), descriptor: r.descriptor, probabilities: r.probabilities };
   }
+}
+
+/** model.json, labels.json and every weight file model.json names, read concurrently. */
+async function readModelFolder(read: (path: string) => Promise<ArrayBuffer>): Promise<Map<string, ArrayBuffer>> {
+  const files = new Map<string, ArrayBuffer>();
+  const modelJson = await read('model.json');
+  files.set('model.json', modelJson);
+  let paths: string[] = [];
+  try {
+    const manifest = (JSON.parse(new TextDecoder().decode(modelJson)) as { weightsManifest?: { paths?: string[] }[] }).weightsManifest;
+    paths = (manifest ?? []).flatMap((g) => g.paths ?? []);
+  } catch {
+    /* not JSON: loadNetwork reports it */
+  }
+  await Promise.all(['labels.json', ...paths].map(async (p) => files.set(p, await read(p))));
+  return files;
 }
 
 function validModel(id: string | undefined | null): ModelAdapter['id'] | undefined {

@@ -11,7 +11,7 @@ export interface QueryView {
   url: string;
 }
 
-const MAX_QUERY_HEIGHT = 420;
+const MAX_QUERY_HEIGHT = 360;
 
 export function QueryPanel(props: {
   query: QueryView | null;

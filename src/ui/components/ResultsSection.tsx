@@ -6,7 +6,7 @@ import type { OverlayContent } from '../overlay';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 
-const CELL = 176;
+const CELL = 160;
 export const PAGE = 48;
 
 export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: ResultItem | undefined, heat: Heatmap | undefined, s: HeatSettings): OverlayContent {
