@@ -101,6 +101,8 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
     [controls, runSearch, store],
   );
 
+  const pickPhoto = useCallback((p: Photo) => void selectQuery({ kind: 'photo', id: p.id }), [selectQuery]);
+
   const clearQuery = () => {
     searchSeq.current++;
     if (query) URL.revokeObjectURL(query.url);
@@ -331,7 +333,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
             photos={state.photos}
             queryId={source?.kind === 'photo' ? source.id : null}
             problems={state.problems}
-            onPick={(p: Photo) => void selectQuery({ kind: 'photo', id: p.id })}
+            onPick={pickPhoto}
             onAddPhotos={() => filesInput.current?.click()}
             onAddFolder={() => folderInput.current?.click()}
             onDismissProblems={() => store.clearProblems()}

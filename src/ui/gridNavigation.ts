@@ -54,5 +54,6 @@ export function useGridNavigation(count: number) {
     onFocus: () => setActive(i),
   });
 
-  return { onKeyDown, itemProps };
+  /** For memoised items: which item is in the tab order, and a stable focus callback taking the index. */
+  return { onKeyDown, itemProps, current, setActive };
 }

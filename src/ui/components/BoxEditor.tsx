@@ -14,8 +14,8 @@ interface Drag {
 }
 
 /**
- * The query box over the query photo: drag on the photo to draw a new box, drag inside it to move it, drag a
- * handle to resize it. Keyboard (box focused): arrows move it, Shift + arrows resize it. Coordinates are in image
+ * The query box over the query photo: drag on the photo to draw a new box (also inside the default whole-photo
+ * box), drag inside a smaller box to move it, drag a handle to resize it. Keyboard (box focused): arrows move it, Shift + arrows resize it. Coordinates are in image
  * pixels; `scale` = display pixels per image pixel.
  */
 export function BoxEditor(props: { scale: number; imageWidth: number; imageHeight: number; box: PixelRect; onChange: (box: PixelRect) => void }) {
@@ -33,7 +33,9 @@ export function BoxEditor(props: { scale: number; imageWidth: number; imageHeigh
     const p = point(e);
     const handle = (e.target as HTMLElement).dataset.handle as Handle | undefined;
     const inside = (e.target as HTMLElement).closest('.query-box');
-    drag.current = { mode: handle ?? (inside ? 'move' : 'new'), x: p.x, y: p.y, start: box, pointerId: e.pointerId };
+    // A box over the whole photo (the default) cannot be moved: dragging in it draws a new one.
+    const whole = box.x2 - box.x1 >= 0.98 * W && box.y2 - box.y1 >= 0.98 * H;
+    drag.current = { mode: handle ?? (inside && !whole ? 'move' : 'new'), x: p.x, y: p.y, start: box, pointerId: e.pointerId };
     ref.current!.setPointerCapture(e.pointerId);
     e.preventDefault();
   };

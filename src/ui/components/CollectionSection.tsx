@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { useGridNavigation } from '../gridNavigation';
@@ -62,34 +63,53 @@ export function CollectionSection(props: {
       ) : (
         <ul className="photo-grid" role="list" aria-label="Photos in the collection" onKeyDown={nav.onKeyDown} data-testid="collection-grid">
           {photos.map((p, i) => (
-            <li key={p.id} className="grid-cell" role="listitem">
-              <button
-                type="button"
-                className={`photo-tile ${p.id === props.queryId ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
-                onClick={() => props.onPick(p)}
-                aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
-                aria-pressed={p.id === props.queryId}
-                data-photo-id={p.id}
-                data-photo-name={p.name}
-                data-indexed={p.indexed ? 'true' : 'false'}
-                {...nav.itemProps(i)}
-              >
-                <span className="tile-image" style={{ width: CELL, height: CELL }}>
-                  <PhotoFrame src={p.thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={CELL} maxHeight={CELL} alt="" />
-                  {!p.indexed && <span className="badge pending">Queued</span>}
-                  {p.id === props.queryId && <span className="badge query">Query</span>}
-                </span>
-                <span className="tile-name" title={p.path || p.name}>
-                  {p.name}
-                </span>
-              </button>
-            </li>
+            <PhotoTile key={p.id} photo={p} index={i} tabbable={i === nav.current} isQuery={p.id === props.queryId} onPick={props.onPick} onFocusIndex={nav.setActive} />
           ))}
         </ul>
       )}
     </section>
   );
 }
+
+/**
+ * One tile; memoised, so an event about one photo (indexed, added) re-renders that tile only, not the grid.
+ */
+const PhotoTile = memo(function PhotoTile(props: {
+  photo: Photo;
+  index: number;
+  tabbable: boolean;
+  isQuery: boolean;
+  onPick: (photo: Photo) => void;
+  onFocusIndex: (index: number) => void;
+}) {
+  const { photo: p, index, isQuery } = props;
+  return (
+    <li className="grid-cell" role="listitem">
+      <button
+        type="button"
+        className={`photo-tile ${isQuery ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
+        onClick={() => props.onPick(p)}
+        aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
+        aria-pressed={isQuery}
+        data-photo-id={p.id}
+        data-photo-name={p.name}
+        data-indexed={p.indexed ? 'true' : 'false'}
+        data-grid-index={index}
+        tabIndex={props.tabbable ? 0 : -1}
+        onFocus={() => props.onFocusIndex(index)}
+      >
+        <span className="tile-image" style={{ width: CELL, height: CELL }}>
+          <PhotoFrame src={p.thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={CELL} maxHeight={CELL} alt="" />
+          {!p.indexed && <span className="badge pending">Queued</span>}
+          {isQuery && <span className="badge query">Query</span>}
+        </span>
+        <span className="tile-name" title={p.path || p.name}>
+          {p.name}
+        </span>
+      </button>
+    </li>
+  );
+});
 
 function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss: () => void }) {
   return (

@@ -22,7 +22,7 @@ export function PhotoFrame(props: {
   const { width, height } = fitSize(props.imageWidth, props.imageHeight, props.maxWidth, props.maxHeight);
   return (
     <div className={`photo-frame ${props.className ?? ''}`} style={{ width, height }}>
-      {props.src ? <img src={props.src} alt={props.alt} draggable={false} /> : <div className="photo-placeholder" />}
+      {props.src ? <img src={props.src} alt={props.alt} draggable={false} decoding="async" /> : <div className="photo-placeholder" />}
       {props.overlay && <OverlayCanvas width={width} height={height} content={props.overlay} label={props.overlayLabel} />}
       {props.children}
     </div>
