@@ -1,15 +1,16 @@
 /**
  * The production build (vite build + vite preview): a FOLDER dropped (nested folders walked; JPEG with an EXIF
- * rotation, PNG, WebP; a text file skipped), keyboard navigation to a query, a model switch that re-indexes the
- * collection, and a second visit with the server GONE: the service worker serves the app shell, the worker reads
- * the model from its cache, and the collection is searched.
+ * rotation, PNG, WebP; a text file skipped), keyboard navigation to a query, a query box drawn with the pointer, a
+ * photo dropped on the query area (searched, not added), a model switch that re-indexes the collection, a second
+ * visit with the server GONE (the service worker serves the app shell, the worker reads the model from its cache,
+ * the collection is searched), and clearing the collection.
  */
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { appPhotos, devSet, dropFolder, SKIP_NO_DATA, waitIndexed, withExifOrientation } from './appHelpers';
+import { appPhotos, devSet, dropFiles, dropFolder, SKIP_NO_DATA, waitIndexed, withExifOrientation } from './appHelpers';
 
 const data = devSet();
 if (!data) console.warn(`[e2e app offline] ${SKIP_NO_DATA}`);
@@ -96,6 +97,33 @@ describe.skipIf(!browserAvailable() || !data)('app: production build, folders, m
     await saveScreenshot(page, 'app-build-folder');
 
     step('keyboard query searched');
+    // ---- the query box drawn with the pointer on the query photo
+    const frame = (await page.locator('.query-frame').boundingBox())!;
+    await page.mouse.move(frame.x + frame.width * 0.25, frame.y + frame.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(frame.x + frame.width * 0.5, frame.y + frame.height * 0.5, { steps: 5 });
+    await page.mouse.move(frame.x + frame.width * 0.75, frame.y + frame.height * 0.8, { steps: 5 });
+    await page.mouse.up();
+    const drawn = await Promise.all(['x1', 'y1', 'x2', 'y2'].map(async (k) => Number(await page.inputValue(`[data-testid="box-${k}"]`))));
+    const img = photos[1];
+    expect(drawn[0] / img.width).toBeCloseTo(0.25, 1);
+    expect(drawn[1] / img.height).toBeCloseTo(0.2, 1);
+    expect(drawn[2] / img.width).toBeCloseTo(0.75, 1);
+    expect(drawn[3] / img.height).toBeCloseTo(0.8, 1);
+    await page.click('[data-testid="search"]:has-text("Search with this box")');
+    await page.waitForSelector('[data-testid="search"]:has-text("Search again")', { timeout: 60_000 });
+
+    // ---- a photo dropped on the query area is searched for, and not added to the collection
+    const outside = set.photo('paris_louvre_000035');
+    await dropFiles(page, '[data-testid="query-drop"]', [{ name: 'dropped-query.jpg', type: 'image/jpeg', bytes: outside.bytes }]);
+    await page.waitForSelector('.query-name:has-text("dropped-query.jpg")', { timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const r = (window as unknown as { cwApp: { response(): { query: { key: string } } | null } }).cwApp.response();
+      return !!r && r.query.key.startsWith('file:');
+    }, null, { timeout: 60_000 });
+    expect(await page.locator('[data-photo-id]').count()).toBe(4);
+    step('box drawn, dropped query searched');
+
     // ---- a model switch re-indexes everything with the new model (never mixes descriptors)
     page.once('dialog', (dialog) => void dialog.accept());
     await page.selectOption('[data-testid="model-select"]', 'resnet50');
@@ -125,6 +153,15 @@ describe.skipIf(!browserAvailable() || !data)('app: production build, folders, m
     step('offline reload searched');
     await saveScreenshot(page, 'app-build-offline');
     expect(failed, 'page requests that failed with the server gone').toEqual([]);
+
+    // ---- clear the collection: empty, and still empty on the next visit
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('button:has-text("Clear collection")');
+    await page.waitForSelector('[data-testid="collection-empty"]', { timeout: 30_000 });
+    await page.reload();
+    await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid="collection-empty"]').count()).toBe(1);
+    expect(await page.locator('[data-photo-id]').count()).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 600_000);
 });
