@@ -46,8 +46,45 @@ function appShellServiceWorker(): Plugin {
   };
 }
 
+/**
+ * Photos never leave the device: the built app may only talk to its own origin (connect-src 'self'), load code
+ * from it, and run WebAssembly. A <meta> tag in the built index.html covers the page on any static host; `vite
+ * preview` also sends it as a header (not for the test and bench pages), which covers the worker too (a worker's
+ * policy comes with its script). The dev server is left alone (its client needs inline scripts and a websocket).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob: data:",
+  "style-src 'self' 'unsafe-inline'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'cw-content-security-policy',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (!/^\/(tests|bench)/.test(req.url ?? '')) res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+        next();
+      });
+    },
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html, ctx) =>
+        ctx.server === undefined && ctx.filename === here('index.html')
+          ? [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }]
+          : html,
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), appShellServiceWorker()],
+  plugins: [react(), appShellServiceWorker(), contentSecurityPolicy()],
   // src/worker/worker.ts is a module worker (`new Worker(new URL(...), { type: 'module' })`).
   worker: { format: 'es' },
   optimizeDeps: {

