@@ -243,6 +243,12 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
     const name = state.info.models.find((m) => m.id === id)?.name ?? id;
     if (state.photos.length && !window.confirm(`Switch to ${name}? All ${state.photos.length} photos will be indexed again with it.`)) return;
     clearQuery();
+    // A model forced by the URL follows the choice, so reloading this address does not switch back (and re-index).
+    const url = new URL(location.href);
+    if (url.searchParams.has('model')) {
+      url.searchParams.set('model', id);
+      history.replaceState(history.state, '', url);
+    }
     void store.setModel(id);
   };
 

@@ -103,6 +103,8 @@ export class Engine implements EngineApi {
 
   private intake: ImportFile[] = [];
   private intakeRunning: Promise<void> | null = null;
+  /** Bumped by "clear collection": a file read in meanwhile is dropped instead of reappearing after the clear. */
+  private generation = 0;
 
   private query: QueryState | null = null;
   private forwardPasses = 0;
@@ -296,6 +298,7 @@ export class Engine implements EngineApi {
             notImages++;
             continue;
           }
+          const generation = this.generation;
           try {
             const id = await sha256Hex(file);
             if (seen.has(id) || this.names.has(id)) {
@@ -325,6 +328,10 @@ export class Engine implements EngineApi {
             );
             if (!record) {
               duplicates++;
+              continue;
+            }
+            if (generation !== this.generation) {
+              await this.store.removeImages([id]);
               continue;
             }
             added++;
@@ -483,6 +490,7 @@ export class Engine implements EngineApi {
 
   async clearCollection(): Promise<void> {
     this.intake.length = 0;
+    this.generation++;
     await this.stopIndexer();
     await this.lock.run(async () => {
       await this.store.clear();

@@ -156,7 +156,8 @@ describe.skipIf(!browserAvailable() || !data)('app: production build, folders, m
     await e2e.server.stop();
     const failed: string[] = [];
     page.on('requestfailed', (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
-    await page.goto(`${e2e.server.url}/?backend=wasm&longSide=128&debug=1`); // the stored model, resnet50
+    expect(page.url(), 'the address follows the model chosen in the page').toContain('model=resnet50');
+    await page.reload();
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await waitIndexed(page, 4, 30_000);
     expect(await page.inputValue('[data-testid="model-select"]')).toBe('resnet50');
