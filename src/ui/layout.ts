@@ -34,3 +34,14 @@ export function useObjectUrl(blob: Blob | null | undefined): string | null {
   }, [blob]);
   return url;
 }
+
+/**
+ * Columns and cell size (px) that fill a grid `width` wide with cells of at least `minCell` (plus `pad` around the
+ * image inside a cell) separated by `gap`.
+ */
+export function gridCells(width: number, minCell: number, gap: number, pad = 8): { columns: number; cell: number } {
+  if (!(width > 0)) return { columns: 1, cell: minCell };
+  const columns = Math.max(1, Math.floor((width + gap) / (minCell + pad + gap)));
+  const cell = Math.floor((width - gap * (columns - 1)) / columns) - pad;
+  return { columns, cell: Math.max(minCell * 0.75, cell) };
+}

@@ -1,10 +1,12 @@
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { useGridNavigation } from '../gridNavigation';
+import { gridCells, useElementWidth } from '../layout';
 import { PhotoFrame } from './PhotoFrame';
 
-const CELL = 132;
+const MIN_CELL = 120;
+const GAP = 12;
 
 export function CollectionSection(props: {
   photos: Photo[];
@@ -19,6 +21,8 @@ export function CollectionSection(props: {
 }) {
   const { photos } = props;
   const nav = useGridNavigation(photos.length);
+  const gridRef = useRef<HTMLUListElement>(null);
+  const { columns, cell } = gridCells(useElementWidth(gridRef), MIN_CELL, GAP);
   return (
     <section className="panel collection" aria-labelledby="collection-title">
       <div className="panel-head">
@@ -61,9 +65,17 @@ export function CollectionSection(props: {
           <p className="privacy">Your photos never leave this device: they are analysed in this browser and kept in its local storage.</p>
         </div>
       ) : (
-        <ul className="photo-grid" role="list" aria-label="Photos in the collection" onKeyDown={nav.onKeyDown} data-testid="collection-grid">
+        <ul
+          ref={gridRef}
+          className="photo-grid"
+          style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
+          role="list"
+          aria-label="Photos in the collection"
+          onKeyDown={nav.onKeyDown}
+          data-testid="collection-grid"
+        >
           {photos.map((p, i) => (
-            <PhotoTile key={p.id} photo={p} index={i} tabbable={i === nav.current} isQuery={p.id === props.queryId} onPick={props.onPick} onFocusIndex={nav.setActive} />
+            <PhotoTile key={p.id} photo={p} cell={cell} index={i} tabbable={i === nav.current} isQuery={p.id === props.queryId} onPick={props.onPick} onFocusIndex={nav.setActive} />
           ))}
         </ul>
       )}
@@ -76,13 +88,14 @@ export function CollectionSection(props: {
  */
 const PhotoTile = memo(function PhotoTile(props: {
   photo: Photo;
+  cell: number;
   index: number;
   tabbable: boolean;
   isQuery: boolean;
   onPick: (photo: Photo) => void;
   onFocusIndex: (index: number) => void;
 }) {
-  const { photo: p, index, isQuery } = props;
+  const { photo: p, index, isQuery, cell: CELL } = props;
   return (
     <li className="grid-cell" role="listitem">
       <button

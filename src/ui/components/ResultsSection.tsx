@@ -1,12 +1,15 @@
+import { useRef } from 'react';
 import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useGridNavigation } from '../gridNavigation';
+import { gridCells, useElementWidth } from '../layout';
 import type { OverlayContent } from '../overlay';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 
-const CELL = 160;
+const MIN_CELL = 140;
+const GAP = 12;
 export const PAGE = 48;
 
 export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: ResultItem | undefined, heat: Heatmap | undefined, s: HeatSettings): OverlayContent {
@@ -33,6 +36,8 @@ export function ResultsSection(props: {
   const results = response.results.filter((r) => props.photos.has(r.id));
   const visible = results.slice(0, props.shown);
   const nav = useGridNavigation(visible.length);
+  const gridRef = useRef<HTMLOListElement>(null);
+  const { columns, cell: CELL } = gridCells(useElementWidth(gridRef), MIN_CELL, GAP);
   const c = response.controls;
   const settings = [
     c.aggregation === 'offline' ? 'OfA' : 'OnA',
@@ -56,7 +61,14 @@ export function ResultsSection(props: {
         </div>
       ) : (
         <>
-          <ol className="result-grid" aria-label="Results, best match first" onKeyDown={nav.onKeyDown} data-testid="results-grid">
+          <ol
+            ref={gridRef}
+            className="result-grid"
+            style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
+            aria-label="Results, best match first"
+            onKeyDown={nav.onKeyDown}
+            data-testid="results-grid"
+          >
             {visible.map((r, i) => {
               const photo = props.photos.get(r.id)!;
               const overlay = overlayFor(photo, r, props.heatmaps.get(r.id), props.heat);
