@@ -70,6 +70,11 @@ export function ProgressPanel(props: {
             Cancel
           </button>
         )}
+        {p.state === 'error' && (
+          <button type="button" className="btn small primary" onClick={props.onResume}>
+            Try again
+          </button>
+        )}
         {paused && (
           <>
             <button type="button" className="btn small primary" onClick={props.onResume}>
