@@ -16,20 +16,13 @@ import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranki
 import { assertFinite, l2Normalize } from '../../src/cw/tensorMath';
 import { applyWhitening, fitWhitening, uploadWhitening } from '../../src/cw/whitening';
 import { inputSize } from '../../src/model/preprocess';
+import { seededValues } from '../helpers/random';
 
 const K = 8;
 const C = 12;
 let w: tf.Tensor2D;
 
-/** Deterministic pseudo-random numbers (no Math.random in tests). */
-function rand(n: number, seed: number, sparsity = 0.4): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
-    return u < sparsity ? 0 : u;
-  });
-}
+const rand = (n: number, seed: number, sparsity = 0.4) => seededValues(n, seed, sparsity);
 const maps = (H: number, W: number, seed: number) => tf.tensor3d(rand(H * W * K, seed), [H, W, K]);
 
 beforeAll(async () => {

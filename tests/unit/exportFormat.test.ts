@@ -10,15 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { decodeNpy, encodeNpy, exportIndex, importIndex, type ExportedIndex } from '../../src/index/exportFormat';
 import { encodeMaps } from '../../src/index/mapCodec';
+import { seededValues } from '../helpers/random';
 
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
-    return u < 0.4 ? 0 : u;
-  });
-}
+const rand = (n: number, seed: number, sparsity = 0.4) => seededValues(n, seed, sparsity);
 
 function sample(): ExportedIndex {
   const K = 16;

@@ -6,6 +6,7 @@ import type { Grid } from '../../src/cw/boxes';
 import { cwDescriptor, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
 import { search } from '../../src/search/search';
 import { DEFAULT_SEARCH, type Collection, type Query } from '../../src/search/types';
+import { seededValues } from '../helpers/random';
 
 const K = 6;
 const C = 10;
@@ -13,14 +14,7 @@ let w: tf.Tensor2D;
 let images: tf.Tensor3D[];
 let grids: Grid[];
 
-function rand(n: number, seed: number, sparsity = 0.3): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    const u = s / 2 ** 32;
-    return u < sparsity ? 0 : u;
-  });
-}
+const rand = (n: number, seed: number, sparsity = 0.3) => seededValues(n, seed, sparsity);
 const grid = (H: number, W: number): Grid => ({ H, W, cellWidth: 32, cellHeight: 32, imageWidth: W * 32, imageHeight: H * 32 });
 
 function collection(offline: tf.Tensor2D | null): Collection & { reads: number[] } {
