@@ -11,10 +11,12 @@ import {
   MIGRATIONS,
   SCHEMA_VERSION,
   type CollectionDatabase,
+  type CustomModelRecord,
   type FeatureRecord,
   type ImageRecord,
   type MapsRecord,
   type Migration,
+  type PendingRecord,
 } from './schema';
 import type { IndexSettings } from './settings';
 
@@ -70,6 +72,10 @@ export interface OpenOptions {
   migrations?: readonly Migration[];
   /** Another tab wants to upgrade the schema: this connection has been closed; the page should reload. */
   onVersionChange?: () => void;
+  /** This tab upgrades the schema but another tab (an older version of the app) keeps the database open. */
+  onBlocked?: () => void;
+  /** The browser closed the connection abnormally (site data cleared, disk error). */
+  onTerminated?: () => void;
 }
 
 /** Opens (creating or upgrading) the collection database. */
@@ -86,6 +92,12 @@ export async function openCollection(options: OpenOptions = {}): Promise<Collect
         db?.close();
         options.onVersionChange?.();
       },
+      blocked() {
+        options.onBlocked?.();
+      },
+      terminated() {
+        options.onTerminated?.();
+      },
     });
   } catch (e) {
     if (e instanceof Error && e.name === 'VersionError') {
@@ -94,6 +106,16 @@ export async function openCollection(options: OpenOptions = {}): Promise<Collect
     throw e;
   }
   return new CollectionStore(db);
+}
+
+/** What `repair` found and fixed (see there). */
+export interface RepairReport {
+  /** Photos whose stored copy was missing: removed (their id and name). */
+  removed: { id: string; name: string }[];
+  /** Photos put back in the queue: neither indexed nor queued, or features without maps. */
+  requeued: string[];
+  /** Records of photos that are not in the collection (orphans), deleted. */
+  orphans: number;
 }
 
 export interface CollectionCounts {
@@ -126,10 +148,11 @@ export class CollectionStore {
    * Adds a photo and queues it for indexing, in one transaction. Returns the stored record (with its import
    * order `seq`), or null when a photo with this id is already in the collection.
    */
-  async addImage(image: Omit<ImageRecord, 'seq'>, blob: Blob): Promise<ImageRecord | null> {
+  async addImage(image: Omit<ImageRecord, 'seq'>, blob: Blob, pendingKey?: string): Promise<ImageRecord | null> {
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'blobs', 'queue', 'meta'], 'readwrite');
+      const tx = this.db.transaction(['images', 'blobs', 'queue', 'meta', 'pending'], 'readwrite');
       if ((await tx.objectStore('images').getKey(image.id)) !== undefined) {
+        if (pendingKey) await tx.objectStore('pending').delete(pendingKey);
         await tx.done;
         return null;
       }
@@ -141,6 +164,8 @@ export class CollectionStore {
         () => tx.objectStore('images').put(record),
         () => tx.objectStore('blobs').put({ id: image.id, blob }),
         () => tx.objectStore('queue').put({ id: image.id, seq }),
+        // The dropped file is read in: no longer pending, in the same transaction.
+        ...(pendingKey ? [() => tx.objectStore('pending').delete(pendingKey)] : []),
       ]);
       return record;
     });
@@ -228,7 +253,151 @@ export class CollectionStore {
     await commit(tx, ids.flatMap((id) => stores.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
-  /** Empties the collection; the settings stay. */
+  /** Image records of these photos (undefined where missing), in one transaction. */
+  async getImages(ids: readonly string[]): Promise<(ImageRecord | undefined)[]> {
+    const tx = this.db.transaction('images', 'readonly');
+    const out = await Promise.all(ids.map((id) => tx.store.get(id)));
+    await tx.done;
+    return out;
+  }
+
+  /** Feature records of these photos (undefined where missing), in one transaction. */
+  async getFeatures(ids: readonly string[]): Promise<(FeatureRecord | undefined)[]> {
+    const tx = this.db.transaction('features', 'readonly');
+    const out = await Promise.all(ids.map((id) => tx.store.get(id)));
+    await tx.done;
+    return out;
+  }
+
+  /**
+   * Puts photos back in the queue (their features and maps dropped), in one transaction: features that cannot be
+   * used (written by an older version of the app, or damaged) are computed again. Returns how many were queued.
+   */
+  async requeue(ids: readonly string[]): Promise<number> {
+    if (!ids.length) return 0;
+    return writing(async () => {
+      const tx = this.db.transaction(['images', 'queue', 'features', 'maps'], 'readwrite');
+      const images = (await Promise.all(ids.map((id) => tx.objectStore('images').get(id)))).filter((i) => i !== undefined);
+      // Already queued (another tab did it meanwhile): its features are being computed, leave them.
+      const queuedNow = new Set(await tx.objectStore('queue').getAllKeys());
+      ids = ids.filter((id) => !queuedNow.has(id));
+      await commit(tx, [
+        ...ids.flatMap((id) => [() => tx.objectStore('features').delete(id), () => tx.objectStore('maps').delete(id)]),
+        ...images.filter((i) => !queuedNow.has(i.id)).map((i) => () => tx.objectStore('queue').put({ id: i.id, seq: i.seq })),
+      ]);
+      return images.filter((i) => !queuedNow.has(i.id)).length;
+    });
+  }
+
+  /**
+   * Makes the stores agree, in one transaction, reading keys only: a photo without its stored copy is removed;
+   * records of photos that are not in the collection are deleted; a photo whose features have no maps, or that is
+   * neither indexed nor queued, is queued again. Every write here is one transaction already, so this finds nothing
+   * after normal use; it guards against data written by older versions, other tools or a damaged disk.
+   */
+  async repair(): Promise<RepairReport> {
+    return writing(async () => {
+      const names = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
+      const tx = this.db.transaction([...names], 'readwrite');
+      const [images, blobs, queue, features, maps] = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
+      const has = (keys: string[]) => new Set(keys);
+      const [imageSet, blobSet, queueSet, featureSet, mapSet] = [images, blobs, queue, features, maps].map(has);
+      const lost = images.filter((id) => !blobSet.has(id));
+      const lostSet = new Set(lost);
+      const removed = await Promise.all(lost.map(async (id) => ({ id, name: (await tx.objectStore('images').get(id))?.name ?? id })));
+      const alive = (id: string) => imageSet.has(id) && !lostSet.has(id);
+      const requeue = images.filter((id) => alive(id) && !queueSet.has(id) && !(featureSet.has(id) && mapSet.has(id)));
+      const requeueSeq = await Promise.all(requeue.map(async (id) => ({ id, seq: (await tx.objectStore('images').get(id))!.seq })));
+      const writes: (() => Promise<unknown>)[] = [];
+      let orphans = 0;
+      for (const id of lost) for (const n of names) writes.push(() => tx.objectStore(n).delete(id));
+      for (const [n, keys] of [['blobs', blobs], ['queue', queue], ['features', features], ['maps', maps]] as const) {
+        for (const id of keys) {
+          if (!imageSet.has(id)) {
+            orphans++;
+            writes.push(() => tx.objectStore(n).delete(id));
+          }
+        }
+      }
+      for (const { id, seq } of requeueSeq) {
+        writes.push(() => tx.objectStore('features').delete(id), () => tx.objectStore('maps').delete(id), () => tx.objectStore('queue').put({ id, seq }));
+      }
+      await commit(tx, writes);
+      return { removed, requeued: requeue, orphans };
+    });
+  }
+
+  /**
+   * The collection as one consistent snapshot (one readonly transaction): every photo in import order, the feature
+   * records computed with `modelKey`, and the queue. Another tab writing meanwhile is seen entirely or not at all.
+   */
+  async snapshot(modelKey: string): Promise<{ images: ImageRecord[]; features: FeatureRecord[]; queued: string[] }> {
+    const tx = this.db.transaction(['images', 'features', 'queue'], 'readonly');
+    const [images, features, queue] = await Promise.all([
+      tx.objectStore('images').index('seq').getAll(),
+      tx.objectStore('features').getAll(),
+      tx.objectStore('queue').index('seq').getAll(),
+      tx.done,
+    ]);
+    const byId = new Map(features.filter((f) => f.modelKey === modelKey).map((f) => [f.id, f]));
+    return { images, features: images.flatMap((i) => byId.get(i.id) ?? []), queued: queue.map((q) => q.id) };
+  }
+
+  /** Record counts per store and what does not add up (read-only; see `repair`). */
+  async integrity(): Promise<{ counts: Record<string, number>; problems: string[] }> {
+    const names = ['images', 'blobs', 'queue', 'features', 'maps', 'pending'] as const;
+    const tx = this.db.transaction([...names], 'readonly');
+    const keys = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
+    await tx.done;
+    const [images, blobs, queue, features, maps] = keys.map((k) => new Set(k));
+    const problems: string[] = [];
+    const check = (what: string, ids: Iterable<string>, ok: (id: string) => boolean) => {
+      const bad = [...ids].filter((id) => !ok(id));
+      if (bad.length) problems.push(`${bad.length} ${what}: ${bad.slice(0, 3).map((id) => id.slice(0, 12)).join(', ')}`);
+    };
+    check('photos without their stored copy', images, (id) => blobs.has(id));
+    check('stored copies without a photo', blobs, (id) => images.has(id));
+    check('queue entries without a photo', queue, (id) => images.has(id));
+    check('feature records without a photo', features, (id) => images.has(id));
+    check('feature records without maps', features, (id) => maps.has(id));
+    check('maps without feature records', maps, (id) => features.has(id));
+    check('photos neither indexed nor queued', images, (id) => queue.has(id) || features.has(id));
+    return { counts: Object.fromEntries(names.map((n, i) => [n, keys[i].length])), problems };
+  }
+
+  // ---- files dropped but not read in yet (v2)
+
+  /** Records dropped files before they are read in (one transaction). */
+  async addPending(entries: readonly PendingRecord[]): Promise<void> {
+    if (!entries.length) return;
+    await writing(async () => {
+      const tx = this.db.transaction('pending', 'readwrite');
+      await commit(tx, entries.map((e) => () => tx.store.put(e)));
+    });
+  }
+
+  async removePending(keys: readonly string[]): Promise<void> {
+    if (!keys.length) return;
+    const tx = this.db.transaction('pending', 'readwrite');
+    await commit(tx, keys.map((k) => () => tx.store.delete(k)));
+  }
+
+  async listPending(): Promise<PendingRecord[]> {
+    return this.db.getAll('pending');
+  }
+
+  // ---- custom models
+
+  async customModels(): Promise<CustomModelRecord[]> {
+    const r = await this.db.get('meta', 'customModels');
+    return r?.key === 'customModels' ? r.value : [];
+  }
+
+  async saveCustomModels(models: CustomModelRecord[]): Promise<void> {
+    await writing(() => this.db.put('meta', { key: 'customModels', value: models }));
+  }
+
+  /** Empties the collection; the settings (and custom models) stay. */
   async clear(): Promise<void> {
     const stores = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
     const tx = this.db.transaction([...stores, 'meta' as const], 'readwrite');

@@ -8,7 +8,9 @@
  *   queue     photos waiting for the network (resumed after a reload); index `seq`
  *   features  per indexed photo: grid, all class probabilities, the OfA descriptor, model key
  *   maps      per indexed photo: the encoded feature maps X (online aggregation, re-ranking, heatmaps)
- *   meta      settings (model, long side, NC, codec) and the import counter
+ *   meta      settings (model, long side, NC, codec), the import counter and the custom models
+ *   pending   (v2) files dropped but not read in yet, by tab session: an import interrupted by closing the tab is
+ *             reported on the next visit (the browser cannot read those files again; the user drops them again)
  * A photo is "indexed" when it has a features AND a maps record with the current model key: both are written in
  * one transaction (together with leaving the queue), so a record is complete or absent.
  */
@@ -20,7 +22,7 @@ import type { IndexSettings } from './settings';
 export const DB_NAME = 'cw-instance-search';
 
 /** Bump with a new entry in MIGRATIONS whenever the layout changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface ImageRecord {
   id: string;
@@ -79,7 +81,41 @@ export interface MapsRecord {
   maps: EncodedMaps;
 }
 
-export type MetaRecord = { key: 'settings'; value: IndexSettings } | { key: 'seq'; value: number };
+/**
+ * A model loaded by the user (files dropped or a same-origin URL), validated as "GAP + one linear classifier" before
+ * it was kept. Its files are in the Cache API (cache `cw-custom-models-v1`, under custom-models/<id>/).
+ */
+export interface CustomModelRecord {
+  id: string;
+  name: string;
+  /** Input scaling: 'inception' = RGB to [-1, 1]; 'caffe' = BGR minus the ImageNet mean. */
+  preprocessing: 'caffe' | 'inception';
+  featureLayer: string;
+  classifierLayer: string;
+  channels: number;
+  classes: number;
+  stride: number;
+  /** Class names from labels.json, or numbered ("class 0", ...) when none was given. */
+  labels: 'file' | 'numbered';
+  /** Where it came from: 'files' or the URL of its model.json. */
+  source: string;
+  addedAt: number;
+}
+
+export type MetaRecord =
+  | { key: 'settings'; value: IndexSettings }
+  | { key: 'seq'; value: number }
+  | { key: 'customModels'; value: CustomModelRecord[] };
+
+/** A dropped file not read in yet (v2). `session` identifies the tab; a live tab holds a Web Lock with its name. */
+export interface PendingRecord {
+  key: string;
+  session: string;
+  name: string;
+  path: string;
+  size: number;
+  addedAt: number;
+}
 
 export interface CollectionSchema extends DBSchema {
   images: { key: string; value: ImageRecord; indexes: { seq: number } };
@@ -88,6 +124,7 @@ export interface CollectionSchema extends DBSchema {
   features: { key: string; value: FeatureRecord };
   maps: { key: string; value: MapsRecord };
   meta: { key: string; value: MetaRecord };
+  pending: { key: string; value: PendingRecord; indexes: { session: string } };
 }
 
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
@@ -108,5 +145,10 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('features', { keyPath: 'id' });
     db.createObjectStore('maps', { keyPath: 'id' });
     db.createObjectStore('meta', { keyPath: 'key' });
+  },
+  // 2: files dropped but not read in yet (interrupted imports are reported on the next visit). Nothing else
+  // changes: every v1 record is kept as it is.
+  (db) => {
+    db.createObjectStore('pending', { keyPath: 'key' }).createIndex('session', 'session');
   },
 ];

@@ -32,6 +32,8 @@ export interface InitBackendOptions {
    * the 'auto' order and return what became active). Tests that must prove a backend set this.
    */
   strict?: boolean;
+  /** Told about each backend that was tried and could not be used, with the reason (for the user). */
+  onUnavailable?: (name: BackendName, reason: string) => void;
 }
 
 let configured = false;
@@ -53,19 +55,27 @@ function absolute(url: string): string {
   return new URL(url, self.location.href).href;
 }
 
-/** Tries one backend; false (with the reason logged) when it is not registered here or fails to initialise. */
-async function trySetBackend(name: BackendName): Promise<boolean> {
+/** Tries one backend; true when it is active, else the reason it is not (also logged). */
+async function trySetBackend(name: BackendName): Promise<true | string> {
   if (tf.findBackendFactory(name) == null) {
     console.info(`[backend] ${name}: not available in this context`);
-    return false;
+    return name === 'webgpu' ? 'this browser has no WebGPU' : 'not available in this context';
+  }
+  if (name === 'webgpu') {
+    // tfjs' factory fails with a TypeError when there is no adapter: say what that means.
+    const adapter = await webgpuAdapterInfo().catch(() => null);
+    if (!adapter) {
+      console.info('[backend] webgpu: no adapter');
+      return 'no WebGPU adapter (WebGPU is turned off, or no GPU is usable)';
+    }
   }
   try {
-    if (!(await tf.setBackend(name))) return false;
+    if (!(await tf.setBackend(name))) return 'it failed to start';
     await tf.ready();
-    return tf.getBackend() === name;
+    return tf.getBackend() === name ? true : 'it failed to start';
   } catch (err) {
     console.warn(`[backend] ${name} failed to initialise:`, err);
-    return false;
+    return `it failed to start (${err instanceof Error ? err.message : String(err)})`;
   }
 }
 
@@ -75,15 +85,59 @@ async function trySetBackend(name: BackendName): Promise<boolean> {
  */
 export async function initBackend(preferred: BackendPreference, options: InitBackendOptions = {}): Promise<string> {
   configureOnce();
+  const tried = async (name: BackendName) => {
+    const result = await trySetBackend(name);
+    if (result !== true) options.onUnavailable?.(name, result);
+    return result === true;
+  };
   if (preferred !== 'auto') {
-    if (await trySetBackend(preferred)) return tf.getBackend();
+    if (await tried(preferred)) return tf.getBackend();
     if (options.strict) throw new Error(`tfjs backend '${preferred}' could not be initialised in this browser`);
     console.warn(`[backend] ${preferred} unavailable; falling back to ${AUTO_ORDER.join(' -> ')}`);
   }
   for (const name of AUTO_ORDER) {
-    if (name !== preferred && (await trySetBackend(name))) return tf.getBackend();
+    if (name !== preferred && (await tried(name))) return tf.getBackend();
   }
   throw new Error('no tfjs backend could be initialised');
+}
+
+/**
+ * After the GPU device was lost: drops the active backend (its tensors are gone with the device), registers its
+ * factory again and starts a fresh one (`preferred`, falling back as initBackend does). Returns the backend now
+ * active. Dispose every tensor of the old backend (the network's weights) before calling this.
+ */
+export async function restartBackend(preferred: BackendPreference, options: InitBackendOptions = {}): Promise<string> {
+  const name = tf.getBackend();
+  const factory = name ? tf.findBackendFactory(name) : null;
+  if (name && factory) {
+    try {
+      tf.removeBackend(name);
+    } catch (e) {
+      console.warn(`[backend] removing ${name}:`, e);
+    }
+    tf.registerBackend(name, factory, name === 'webgpu' ? 3 : 2);
+  }
+  return initBackend(preferred, options);
+}
+
+interface MinimalGpuDevice {
+  lost: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+}
+
+const activeGpuDevice = (): MinimalGpuDevice | null =>
+  tf.getBackend() === 'webgpu' ? ((tf.backend() as unknown as { device?: MinimalGpuDevice }).device ?? null) : null;
+
+/** Calls `onLost` (with the browser's reason) if the WebGPU device in use is lost; nothing on other backends. */
+export function watchGpuDevice(onLost: (reason: string) => void): void {
+  activeGpuDevice()?.lost.then((info) => onLost(info.message || info.reason || 'the GPU device was lost'));
+}
+
+/** Test hook: destroys the WebGPU device in use, as a driver reset or a GPU removal would. False if not on webgpu. */
+export function destroyGpuDevice(): boolean {
+  const device = activeGpuDevice();
+  device?.destroy();
+  return !!device;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import type { ClassScore, Heatmap, HeatmapTarget, PixelRect, QuerySource, ResultItem, SearchControls, SearchResponse } from '../worker/api';
+import type { ClassScore, CustomModelOptions, CustomModelSource, Heatmap, HeatmapTarget, PixelRect, QuerySource, ResultItem, SearchControls, SearchResponse } from '../worker/api';
 import { CollectionSection } from './components/CollectionSection';
-import { Header } from './components/Header';
+import { Header, LOAD_MODEL } from './components/Header';
+import { ModelLoader } from './components/ModelLoader';
+import { StorageMeter } from './components/StorageMeter';
 import { HeatmapControls, type HeatSettings } from './components/HeatmapControls';
 import { Notices } from './components/Notices';
 import { ProgressPanel } from './components/ProgressPanel';
@@ -238,7 +240,12 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
     void collectDrop(e.dataTransfer).then((files) => store.importFiles(files));
   };
 
+  const [loaderOpen, setLoaderOpen] = useState(false);
   const onModelChange = (id: string) => {
+    if (id === LOAD_MODEL) {
+      setLoaderOpen(true);
+      return;
+    }
     if (!state.info || id === state.info.model.id) return;
     const name = state.info.models.find((m) => m.id === id)?.name ?? id;
     if (state.photos.length && !window.confirm(`Switch to ${name}? All ${state.photos.length} photos will be indexed again with it.`)) return;
@@ -250,6 +257,28 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
       history.replaceState(history.state, '', url);
     }
     void store.setModel(id);
+  };
+
+  /** A model the user brings: checked in the worker first; nothing changes unless it is usable. */
+  const onLoadModel = async (src: CustomModelSource, opts: CustomModelOptions): Promise<string | null> => {
+    try {
+      const r = await store.api.addCustomModel(src, opts);
+      const labels = r.labels === 'numbered' ? ' No labels.json: its classes are numbered.' : '';
+      const summary = `${r.model.name}: ${r.classes} classes, feature layer ${r.featureLayer} (${r.channels} channels, one cell per ${r.stride} px), classifier ${r.classifierLayer}.${labels}`;
+      if (state.photos.length && !window.confirm(`${summary}\n\nUse it? All ${state.photos.length} photos will be indexed again with it.`)) return null;
+      setLoaderOpen(false);
+      store.notify('info', `Model checked and kept. ${summary}`);
+      clearQuery();
+      const url = new URL(location.href);
+      if (url.searchParams.has('model')) {
+        url.searchParams.set('model', r.model.id);
+        history.replaceState(history.state, '', url);
+      }
+      await store.setModel(r.model.id);
+      return null;
+    } catch (e) {
+      return `This model cannot be used: ${message(e)}`;
+    }
   };
 
   const onClear = () => {
@@ -279,15 +308,37 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
         photoCount={state.photos.length}
         indexedCount={indexedCount}
         onModelChange={onModelChange}
-      />
+      >
+        <StorageMeter refreshKey={`${state.photos.length}:${indexedCount}:${state.storageFull}`} onResult={(level, text) => store.notify(level, text)} />
+      </Header>
       {state.fatal && (
-        <div className="banner error" role="alert">
-          {state.fatal}
+        <div className="banner error" role="alert" data-testid="fatal">
+          <span>{state.fatal}</span>
+          <button type="button" className="btn small" onClick={() => location.reload()}>
+            Reload
+          </button>
         </div>
       )}
-      {state.model.state === 'error' && (
-        <div className="banner error" role="alert">
-          {state.model.message} <button type="button" className="btn small" onClick={() => location.reload()}>Reload</button>
+      {state.model.state === 'error' && !state.fatal && (
+        <div className="banner error" role="alert" data-testid="model-error-banner">
+          <span>{state.model.message}</span>
+          <button type="button" className="btn small primary" data-testid="model-retry" onClick={() => store.retryModel()}>
+            Try again
+          </button>
+          <button type="button" className="btn small" onClick={() => location.reload()}>
+            Reload
+          </button>
+        </div>
+      )}
+      {state.storageFull && (
+        <div className="banner error" role="alert" data-testid="storage-full">
+          <span>
+            {state.storageFull} Everything already in the collection is kept; importing and indexing stopped. Photos waiting to be indexed stay queued: free some
+            space, then press Try again.
+          </span>
+          <button type="button" className="btn small ghost" onClick={() => store.dismissStorageFull()}>
+            Dismiss
+          </button>
         </div>
       )}
       <ProgressPanel
@@ -375,6 +426,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
         />
       )}
       <Notices notices={state.notices} onDismiss={(id) => store.dismiss(id)} />
+      {loaderOpen && <ModelLoader onLoad={onLoadModel} onClose={() => setLoaderOpen(false)} />}
       <input
         ref={filesInput}
         type="file"

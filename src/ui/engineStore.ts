@@ -12,7 +12,8 @@ export interface Photo extends PhotoItem {
 
 export interface Notice {
   id: number;
-  level: 'info' | 'error';
+  /** info: goes away by itself after a few seconds; warning and error stay until dismissed. */
+  level: 'info' | 'warning' | 'error';
   text: string;
 }
 
@@ -25,12 +26,14 @@ export interface EngineState {
   problems: FileProblem[];
   notices: Notice[];
   fatal: string | null;
+  /** The browser storage ran out (the worker's message); cleared when a photo is stored again, or dismissed. */
+  storageFull: string | null;
 }
 
 const IDLE: IndexProgress = { state: 'idle', done: 0, total: 0, current: null, imagesPerSecond: null, medianMs: null, etaSeconds: null, reading: 0 };
 
 export class EngineStore {
-  private state: EngineState = { phase: 'starting', info: null, photos: [], progress: IDLE, model: { state: 'idle' }, problems: [], notices: [], fatal: null };
+  private state: EngineState = { phase: 'starting', info: null, photos: [], progress: IDLE, model: { state: 'idle' }, problems: [], notices: [], fatal: null, storageFull: null };
   private listeners = new Set<() => void>();
   private client: EngineClient;
   private noticeId = 0;
@@ -62,7 +65,7 @@ export class EngineStore {
 
   notify(level: Notice['level'], text: string): void {
     const notice = { id: ++this.noticeId, level, text };
-    this.set({ notices: [...this.state.notices, notice].slice(-4) });
+    this.set({ notices: [...this.state.notices, notice].slice(-5) });
     if (level === 'info') setTimeout(() => this.dismiss(notice.id), 6000);
   }
 
@@ -74,12 +77,16 @@ export class EngineStore {
     this.set({ problems: [] });
   }
 
+  dismissStorageFull(): void {
+    this.set({ storageFull: null });
+  }
+
   private onEvent(e: EngineEvent): void {
     const photos = this.state.photos;
     switch (e.type) {
       case 'photos-added': {
         const known = new Set(photos.map((p) => p.id));
-        this.set({ photos: [...photos, ...e.photos.filter((p) => !known.has(p.id)).map(withUrl)] });
+        this.set({ photos: [...photos, ...e.photos.filter((p) => !known.has(p.id)).map(withUrl)], storageFull: null });
         break;
       }
       case 'photos-indexed': {
@@ -116,6 +123,18 @@ export class EngineStore {
       case 'error':
         this.notify('error', e.message);
         break;
+      case 'notice':
+        this.notify(e.level, e.message);
+        break;
+      case 'info':
+        this.set({ info: e.info });
+        break;
+      case 'storage-full':
+        this.set({ storageFull: e.message });
+        break;
+      case 'fatal':
+        this.set({ fatal: e.message });
+        break;
     }
   }
 
@@ -131,6 +150,12 @@ export class EngineStore {
       this.notify('error', `${what} failed: ${message(e)}`);
       return undefined;
     }
+  }
+
+  /** Loads the current model again (after it failed to load). */
+  retryModel(): void {
+    this.set({ model: { state: 'loading', bytes: 0 } });
+    void this.run('Loading the model', (api) => api.retryModel());
   }
 
   async setModel(model: string): Promise<void> {

@@ -6,8 +6,11 @@ export function fitSize(w: number, h: number, maxW: number, maxH: number, upscal
   return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)), scale };
 }
 
-/** Content width of an element, kept up to date. */
-export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
+/**
+ * Content width of an element, kept up to date. `present`: changes when the element appears or goes (the photo
+ * grid replaces the empty state on the first drop), so it is measured then too.
+ */
+export function useElementWidth(ref: RefObject<HTMLElement | null>, present: unknown = true): number {
   const [width, setWidth] = useState(0);
   useEffect(() => {
     const el = ref.current;
@@ -16,7 +19,7 @@ export function useElementWidth(ref: RefObject<HTMLElement | null>): number {
     const ro = new ResizeObserver(([entry]) => setWidth(entry.contentRect.width));
     ro.observe(el);
     return () => ro.disconnect();
-  }, [ref]);
+  }, [ref, present]);
   return width;
 }
 

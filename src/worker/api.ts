@@ -17,12 +17,16 @@ export interface StartOptions {
 export interface ModelChoice {
   id: string;
   name: string;
+  /** A model the user loaded (files or a same-origin URL). */
+  custom?: boolean;
 }
 
 export interface EngineInfo {
   /** The tfjs backend actually running. */
   backend: string;
   requestedBackend: BackendChoice;
+  /** Why it is not the first choice, e.g. "WebGPU is not available here (no WebGPU adapter …): using webgl". */
+  backendNote: string | null;
   /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
   adapter: string | null;
   model: ModelChoice;
@@ -51,8 +55,11 @@ export interface PhotoItem {
 }
 
 export interface IndexProgress {
-  /** running: the network is working through the queue; paused: cancelled by the user, photos wait. */
-  state: 'idle' | 'running' | 'paused' | 'error';
+  /**
+   * running: the network is working through the queue; paused: cancelled by the user, photos wait; waiting: another
+   * tab of this app is indexing the same collection (this one takes over when that tab closes).
+   */
+  state: 'idle' | 'running' | 'paused' | 'error' | 'waiting';
   /** Photos indexed in this run, and done + still queued. */
   done: number;
   total: number;
@@ -79,6 +86,12 @@ export interface FileProblem {
   name: string;
   path: string;
   message: string;
+  /**
+   * error: the file cannot be imported (broken, not an image, too small); skipped: not an image by its name or
+   * type; duplicate: the same content is already in the collection; interrupted: the page closed before it was
+   * read in; storage: it did not fit.
+   */
+  kind?: 'error' | 'skipped' | 'duplicate' | 'interrupted' | 'storage';
 }
 
 export type EngineEvent =
@@ -89,10 +102,18 @@ export type EngineEvent =
   | { type: 'photos-reset'; photos: PhotoItem[] }
   | { type: 'progress'; progress: IndexProgress }
   | { type: 'model'; status: ModelStatus; info?: EngineInfo }
+  /** The engine's description changed (e.g. another tab added a model). */
+  | { type: 'info'; info: EngineInfo }
   | { type: 'file-problems'; problems: FileProblem[] }
   /** Files left out of an import: already in the collection (same content), or not images at all. */
   | { type: 'skipped'; duplicates: number; notImages: number }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** Something the user should know that is not an error (warning: stays until dismissed). */
+  | { type: 'notice'; level: 'info' | 'warning'; message: string }
+  /** A write did not fit in the browser's storage: what is stored is kept, importing/indexing stopped. */
+  | { type: 'storage-full'; message: string }
+  /** The collection cannot be used in this tab any more (another tab upgraded it, storage was cleared): reload. */
+  | { type: 'fatal'; message: string };
 
 export interface ImportFile {
   file: File;
@@ -202,6 +223,38 @@ export interface PhotoDebug {
   probabilities: Float32Array;
 }
 
+/** A model to load: files the user chose (model.json, weight files, optional labels.json), or a model.json URL. */
+export type CustomModelSource = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
+
+export interface CustomModelOptions {
+  /** Shown in the model menu; default: from the file or URL. */
+  name?: string;
+  /** Input scaling the network was trained with: 'inception' = RGB to [-1, 1]; 'caffe' = BGR minus the ImageNet mean. */
+  preprocessing: 'inception' | 'caffe';
+}
+
+export interface CustomModelResult {
+  model: ModelChoice;
+  featureLayer: string;
+  classifierLayer: string;
+  channels: number;
+  classes: number;
+  stride: number;
+  /** 'numbered' when no labels.json was given. */
+  labels: 'file' | 'numbered';
+}
+
+/** Record counts per store and anything that does not add up (empty when the collection is consistent). */
+export interface IntegrityReport {
+  images: number;
+  blobs: number;
+  queued: number;
+  features: number;
+  maps: number;
+  pending: number;
+  problems: string[];
+}
+
 export interface EngineStats {
   /** Forward passes run since the worker started (indexing and queries). */
   forwardPasses: number;
@@ -233,4 +286,12 @@ export interface EngineApi {
   heatmaps(targets: HeatmapTarget[], classIndex: number): Promise<Heatmap[]>;
   stats(): Promise<EngineStats>;
   debugPhoto(id: string): Promise<PhotoDebug | null>;
+  /** Loads the current model again after it failed (a missing or broken file fixed meanwhile). */
+  retryModel(): Promise<void>;
+  /** Validates a model (GAP + one linear classifier) and keeps it; does not switch to it (setModel does). */
+  addCustomModel(source: CustomModelSource, options: CustomModelOptions): Promise<CustomModelResult>;
+  /** Checks that the stores agree (tests, troubleshooting). */
+  checkIntegrity(): Promise<IntegrityReport>;
+  /** Test hook: destroys the WebGPU device now, or right after the next photo's forward pass. */
+  debugLoseGpuDevice(when: 'now' | 'next-photo'): Promise<boolean>;
 }

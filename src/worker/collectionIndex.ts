@@ -118,6 +118,15 @@ export class CollectionIndex {
     this.reset([]);
   }
 
+  /** Drops the tensors held on the backend (the backend is being replaced, e.g. after a lost GPU device). */
+  releaseTensors(): void {
+    try {
+      this.dropStacked();
+    } catch {
+      this.stacked = null;
+    }
+  }
+
   private reindexPositions(): void {
     this.position = new Map(this.records.map((r, i) => [r.id, i]));
   }

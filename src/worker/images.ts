@@ -3,26 +3,58 @@
  * network. Uses createImageBitmap and OffscreenCanvas only (no DOM), so it runs inside the module worker.
  */
 import { MAX_STORED_SIDE, THUMB_SIDE } from '../index/settings';
+import { FORMAT_NAMES, notAnImageReason, uprightSize, type ImageHeader } from './imageSniff';
 
-/** Types stored as they are when small enough; anything else decodable is stored as a JPEG. */
+/** Formats stored as they are when small enough; anything else decodable is stored as a JPEG. */
 const KEEP_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+const KEEP_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
-export class DecodeError extends Error {
-  constructor(type: string, cause: unknown) {
-    super(`not a photo this browser can decode${type ? ` (${type})` : ''}`);
-    this.name = 'DecodeError';
-    this.cause = cause;
+/** Photos smaller than this on either side are not imported: nothing in them can be searched for. */
+export const MIN_PHOTO_SIDE = 32;
+
+/** A file that cannot be imported, with a message for the user (shown next to the file's name). */
+export class ImportProblem extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'ImportProblem';
   }
 }
 
-/** Decodes an image upright (EXIF orientation applied): its width and height are as displayed. */
-export async function decodeUpright(blob: Blob): Promise<ImageBitmap> {
+export class DecodeError extends ImportProblem {
+  constructor(type: string, cause: unknown, header?: ImageHeader | null) {
+    super(decodeFailure(type, header), cause);
+    this.name = 'DecodeError';
+  }
+}
+
+/** Why the browser could not decode a file, from what its bytes say. */
+function decodeFailure(type: string, header: ImageHeader | null | undefined): string {
+  if (!header) return `not a photo this browser can decode${type ? ` (${type})` : ''}`;
+  const format = FORMAT_NAMES[header.format];
+  if (header.truncated) return `the file is incomplete: its ${format} data stops before the end of the image (a copy or download that did not finish)`;
+  if (header.format === 'heic') return 'this browser cannot decode HEIC/HEIF photos: export them as JPEG first';
+  return `this browser could not decode this ${format} file: it is damaged or uses a variant the browser does not support`;
+}
+
+/**
+ * Decodes an image upright (EXIF orientation applied): its width and height are as displayed. With `size`, the
+ * decoder scales straight to that upright size (a 48-megapixel photo never becomes a full-size bitmap here).
+ */
+export async function decodeUpright(blob: Blob, size?: { width: number; height: number }, header?: ImageHeader | null): Promise<ImageBitmap> {
   try {
-    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    const bitmap = await createImageBitmap(blob, {
+      imageOrientation: 'from-image',
+      ...(size ? { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' as const } : {}),
+    });
     if (!(bitmap.width > 0 && bitmap.height > 0)) throw new Error('empty image');
     return bitmap;
   } catch (e) {
-    throw new DecodeError(blob.type, e);
+    if (header === null && blob.size) {
+      // Not a format this app knows, and the browser could not decode it either: say what the file looks like.
+      const reason = notAnImageReason(new Uint8Array(await blob.slice(0, 4096).arrayBuffer()));
+      throw new ImportProblem(reason, e);
+    }
+    throw new DecodeError(blob.type, e, header);
   }
 }
 
@@ -63,13 +95,22 @@ export interface PreparedPhoto {
 /**
  * What is kept of an imported file: the file itself when it is a JPEG/PNG/WebP with long side <= MAX_STORED_SIDE,
  * else a JPEG (quality 0.9) downscaled to that long side; plus a JPEG thumbnail (long side THUMB_SIDE).
+ * `header` (from sniffImage, null for an unknown format) lets a big photo be decoded straight to the stored size.
  */
-export async function preparePhoto(file: Blob): Promise<PreparedPhoto> {
-  const bitmap = await decodeUpright(file);
+export async function preparePhoto(file: Blob, header?: ImageHeader | null): Promise<PreparedPhoto> {
+  const upright = header ? uprightSize(header) : null;
+  const big = upright && Math.max(upright.width, upright.height) > MAX_STORED_SIDE ? upright : null;
+  const bitmap = await decodeUpright(file, big ? fitLongSide(big.width, big.height, MAX_STORED_SIDE) : undefined, header);
   const bitmaps = [bitmap];
   try {
-    const keep = KEEP_TYPES.has(file.type) && Math.max(bitmap.width, bitmap.height) <= MAX_STORED_SIDE;
-    const storedBitmap = keep ? bitmap : await resized(bitmap, MAX_STORED_SIDE);
+    const originalWidth = big ? big.width : bitmap.width;
+    const originalHeight = big ? big.height : bitmap.height;
+    if (Math.min(originalWidth, originalHeight) < MIN_PHOTO_SIDE) {
+      throw new ImportProblem(`too small to search: ${originalWidth} × ${originalHeight} px (a photo needs at least ${MIN_PHOTO_SIDE} px on each side)`);
+    }
+    const keepable = header ? KEEP_FORMATS.has(header.format) : KEEP_TYPES.has(file.type);
+    const keep = !big && keepable && Math.max(bitmap.width, bitmap.height) <= MAX_STORED_SIDE;
+    const storedBitmap = keep || big ? bitmap : await resized(bitmap, MAX_STORED_SIDE);
     bitmaps.push(storedBitmap);
     const blob = keep ? file : await toJpeg(storedBitmap, 0.9);
     const thumbBitmap = await resized(storedBitmap, THUMB_SIDE);
@@ -78,8 +119,8 @@ export async function preparePhoto(file: Blob): Promise<PreparedPhoto> {
     return {
       width: storedBitmap.width,
       height: storedBitmap.height,
-      originalWidth: bitmap.width,
-      originalHeight: bitmap.height,
+      originalWidth,
+      originalHeight,
       stored: keep ? 'original' : 'downscaled',
       blob,
       thumb,
@@ -91,12 +132,17 @@ export async function preparePhoto(file: Blob): Promise<PreparedPhoto> {
   }
 }
 
-/** RGB pixels of a bitmap, row-major [height, width, 3], as int32 (what tf.tensor3d takes for 0..255 values). */
+/**
+ * RGB pixels of a bitmap, row-major [height, width, 3], as int32 (what tf.tensor3d takes for 0..255 values).
+ * Transparent pixels are composited on white, as in the thumbnail and the stored JPEG copies (not black).
+ */
 export function bitmapRgb(bitmap: ImageBitmap): { data: Int32Array; width: number; height: number } {
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) throw new Error('no 2D canvas in this worker');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
   ctx.drawImage(bitmap, 0, 0);
   const rgba = ctx.getImageData(0, 0, width, height).data;
   const data = new Int32Array(width * height * 3);

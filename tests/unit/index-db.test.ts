@@ -61,7 +61,7 @@ beforeEach(async () => {
 describe('openCollection', () => {
   it('creates every store at the current schema version, empty, with no settings', async () => {
     expect(store.db.version).toBe(SCHEMA_VERSION);
-    expect([...store.db.objectStoreNames].sort()).toEqual(['blobs', 'features', 'images', 'maps', 'meta', 'queue']);
+    expect([...store.db.objectStoreNames].sort()).toEqual(['blobs', 'features', 'images', 'maps', 'meta', 'pending', 'queue']);
     expect(await store.settings()).toBeUndefined();
     expect(await store.counts()).toEqual({ images: 0, queued: 0, indexed: 0 });
   });
@@ -70,7 +70,10 @@ describe('openCollection', () => {
     store.close();
     globalThis.indexedDB = new IDBFactory();
     const v1 = await openCollection({ migrations: MIGRATIONS.slice(0, 1) });
-    await v1.addImage(image('a'), new Blob(['a']));
+    // Written as version 1 of the app wrote it (this version's addImage also touches the v2 'pending' store).
+    await v1.db.put('images', { ...image('a'), seq: 0 });
+    await v1.db.put('blobs', { id: 'a', blob: new Blob(['a']) });
+    await v1.db.put('queue', { id: 'a', seq: 0 });
     await v1.saveSettings(SETTINGS);
     v1.close();
 

@@ -22,7 +22,7 @@ export function CollectionSection(props: {
   const { photos } = props;
   const nav = useGridNavigation(photos.length);
   const gridRef = useRef<HTMLUListElement>(null);
-  const { columns, cell } = gridCells(useElementWidth(gridRef), MIN_CELL, GAP);
+  const { columns, cell } = gridCells(useElementWidth(gridRef, photos.length > 0), MIN_CELL, GAP);
   return (
     <section className="panel collection" aria-labelledby="collection-title">
       <div className="panel-head">
@@ -137,7 +137,7 @@ function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss:
       </div>
       <ul>
         {problems.slice(0, 50).map((p, i) => (
-          <li key={i}>
+          <li key={i} data-kind={p.kind ?? 'error'}>
             <span className="problem-name">{p.path || p.name}</span>
             <span className="muted"> — {p.message}</span>
           </li>

@@ -1,5 +1,9 @@
+import type { ReactNode } from 'react';
 import type { EngineInfo, ModelStatus } from '../../worker/api';
 import { formatBytes } from '../format';
+
+/** The model menu's last entry: opens the dialog to load a model of one's own. */
+export const LOAD_MODEL = '__load-model__';
 
 export function Header(props: {
   info: EngineInfo | null;
@@ -7,6 +11,8 @@ export function Header(props: {
   photoCount: number;
   indexedCount: number;
   onModelChange: (id: string) => void;
+  /** Extra status at the right (storage). */
+  children?: ReactNode;
 }) {
   const { info, model } = props;
   const modelState =
@@ -31,8 +37,14 @@ export function Header(props: {
         </div>
       </div>
       <div className="header-status" aria-label="Engine">
-        <span className="chip" data-testid="backend" title={info?.adapter ? `WebGPU adapter: ${info.adapter}` : undefined}>
+        <span
+          className={`chip ${info?.backendNote ? 'chip-warning' : ''}`}
+          data-testid="backend"
+          data-note={info?.backendNote ?? undefined}
+          title={[info?.adapter ? `WebGPU adapter: ${info.adapter}` : '', info?.backendNote ?? ''].filter(Boolean).join('\n') || undefined}
+        >
           <span className="chip-label">Backend</span> {info?.backend ?? '…'}
+          {info?.backendNote && <span className="sr-only"> ({info.backendNote})</span>}
         </span>
         <label className="chip select-chip">
           <span className="chip-label">Model</span>
@@ -46,8 +58,10 @@ export function Header(props: {
             {(info?.models ?? []).map((m) => (
               <option key={m.id} value={m.id}>
                 {m.name}
+                {m.custom ? ' (yours)' : ''}
               </option>
             ))}
+            <option value={LOAD_MODEL}>Load a model…</option>
           </select>
         </label>
         <span className="chip" title="Network input: long side in pixels">
@@ -58,6 +72,7 @@ export function Header(props: {
         </span>
       </div>
       <div className="header-actions">
+        {props.children}
         <span className="count" data-testid="collection-count">
           {props.photoCount} {props.photoCount === 1 ? 'photo' : 'photos'}
           {props.photoCount > 0 && ` · ${props.indexedCount} indexed`}

@@ -14,7 +14,8 @@ export function ProgressPanel(props: {
   const running = p.state === 'running' && p.total > 0;
   const loadingModel = model.state === 'loading';
   const paused = p.state === 'paused' && props.unindexed > 0;
-  if (!running && !loadingModel && !paused && p.reading === 0 && p.state !== 'error') return null;
+  const waiting = p.state === 'waiting';
+  if (!running && !loadingModel && !paused && !waiting && p.reading === 0 && p.state !== 'error') return null;
 
   const fraction = p.total ? p.done / p.total : 0;
   return (
@@ -49,6 +50,12 @@ export function ProgressPanel(props: {
         {!loadingModel && paused && (
           <span>
             Indexing paused · {props.unindexed} {props.unindexed === 1 ? 'photo is' : 'photos are'} not indexed yet
+          </span>
+        )}
+        {!loadingModel && waiting && (
+          <span data-testid="waiting">
+            Another tab of this app is indexing this collection · its progress shows here, and this tab takes over if that tab is closed
+            {props.unindexed > 0 ? ` · ${props.unindexed} ${props.unindexed === 1 ? 'photo' : 'photos'} to go` : ''}
           </span>
         )}
         {p.state === 'error' && <span className="error-text">Indexing stopped: {p.message}</span>}
