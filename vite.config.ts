@@ -7,8 +7,14 @@ import react from '@vitejs/plugin-react';
 // `CW_BUILD_TEST_PAGES=1 vite build` also builds the browser test pages of tests/browser/, so the e2e tests can run
 // them on a production (minified) build through `vite preview` (tests/e2e/harness.ts does this into test-results/).
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+/** The site's pages: the app (index.html) and the benchmark page (bench.html, src/bench/page.ts). */
+function appPagesInput(): Record<string, string> {
+  const input: Record<string, string> = {};
+  for (const page of ['index', 'bench']) if (existsSync(here(`${page}.html`))) input[page] = here(`${page}.html`);
+  return input;
+}
 function testPagesInput(): Record<string, string> {
-  const input: Record<string, string> = existsSync(here('index.html')) ? { index: here('index.html') } : {};
+  const input = appPagesInput();
   for (const f of readdirSync(here('tests/browser')).filter((f) => f.endsWith('.html'))) {
     input[f.replace(/\.html$/, '')] = here(`tests/browser/${f}`);
   }
@@ -95,6 +101,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
-    rolldownOptions: process.env.CW_BUILD_TEST_PAGES ? { input: testPagesInput() } : {},
+    rolldownOptions: { input: process.env.CW_BUILD_TEST_PAGES ? testPagesInput() : appPagesInput() },
   },
 });
