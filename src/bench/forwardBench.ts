@@ -4,14 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { topClasses } from '../cw/classifier';
-import { cwDescriptor, singleCellBatch } from '../cw/descriptor';
+import { cwDescriptor } from '../cw/descriptor';
 import { encodeMaps } from '../index/mapCodec';
 import type { ModelId } from '../model/adapters';
 import type { CwNetwork } from '../model/network';
 import { inputSize } from '../model/preprocess';
 import { topIndices } from '../search/search';
 import { memorySnapshot, peakMemory, ratio, summarize, timeInterleaved, timeRuns, type MemorySnapshot, type PeakMemory, type Summary } from './benchCore';
-import { classColumns, cwDescriptorsFromColumns } from './fastCw';
 
 /** Lets a page repaint and other tasks run between measurements (setTimeout exists in Node and browsers). */
 export const breathe = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -37,10 +36,8 @@ export interface ForwardBenchResult {
   bare: Summary;
   /** Forward + top-NC classes on the backend + cwDescriptor + awaiting it, per NC. */
   withCw: Record<string, Summary>;
-  /** Top-NC classes + cwDescriptor + awaiting it, on one forward pass's X (no forward), per NC. */
+  /** Top-NC classes + cwDescriptor (the product's, src/cw) + awaiting it, on one forward pass's X (no forward), per NC. */
   cwOnly: Record<string, Summary>;
-  /** The same with the candidate formulation of src/bench/fastCw.ts (square-based norms), per NC. */
-  cwOnlyCandidate: Record<string, Summary>;
   /**
    * What the app's indexing does per photo today (src/worker/engine.ts): forward, await the probabilities, top-NC in
    * JS, cwDescriptor, await X and the descriptor, encode X as uint8. NC = the largest of `ncs`.
@@ -124,26 +121,15 @@ export async function benchForward(net: CwNetwork, pixels: tf.Tensor3D, o: Forwa
   const r = net.forward(pixels, longSide);
   const [H, W, K] = r.X.shape;
   const cwOnly: Record<string, Summary> = {};
-  const cwOnlyCandidate: Record<string, Summary> = {};
   const encodeSamples: number[] = [];
   try {
     for (const nc of o.ncs) {
-      const current = async () => {
+      const product = async () => {
         const d = tf.tidy(() => cwDescriptor(r.X, net.head.w, topClasses(r.probabilities, nc)));
         await d.data();
         d.dispose();
       };
-      const candidate = async () => {
-        const d = tf.tidy(() => {
-          const wc = classColumns(net.head.w, topClasses(r.probabilities, nc));
-          return cwDescriptorsFromColumns(singleCellBatch(r.X), wc);
-        });
-        await d.data();
-        d.dispose();
-      };
-      const s = await timeInterleaved({ current, candidate }, { warmup: 2, repeats: o.cwRepeats });
-      cwOnly[nc] = summarize(s.current);
-      cwOnlyCandidate[nc] = summarize(s.candidate);
+      cwOnly[nc] = summarize(await timeRuns(product, { warmup: 2, repeats: o.cwRepeats }));
       await breathe();
     }
     const X = (await r.X.data()) as Float32Array;
@@ -178,7 +164,6 @@ export async function benchForward(net: CwNetwork, pixels: tf.Tensor3D, o: Forwa
     bare,
     withCw,
     cwOnly,
-    cwOnlyCandidate,
     app,
     appDeviceTopk: summarize(samples.appDeviceTopk),
     encodeUint8: summarize(encodeSamples),

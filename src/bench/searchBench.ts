@@ -3,7 +3,7 @@
  * online aggregation (OnA) over N images' stored feature maps (plus the OfA-shortlist-then-OnA alternative).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { padCellBatch } from '../cw/descriptor';
+import { cwDescriptor, padCellBatch } from '../cw/descriptor';
 import { rankDescending } from '../cw/ranking';
 import { decodeMaps, encodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { ModelId } from '../model/adapters';
@@ -21,7 +21,7 @@ import {
   type MapStatistics,
   type Summary,
 } from './benchCore';
-import { onlineDescriptorsHoisted, topKTransposed } from './fastCw';
+import { topKTransposed } from './fastCw';
 import { breathe } from './forwardBench';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -212,9 +212,8 @@ export async function benchOfa(o: OfaBenchOptions): Promise<OfaBenchRow[]> {
 export const ONA_VARIANTS = {
   decode: 'decode the stored uint8 maps in JS only (no network, no CW)',
   decodeUpload: 'decode + upload as tensors (the data path, no CW)',
-  current: 'src/search onlineDescriptors + scores + top-k (today)',
-  hoisted: 'candidate: class columns gathered once per query, square norms',
-  shortlist: 'OfA top-M on a resident dbT, then exact OnA (candidate) on those M',
+  product: 'what the app does: src/search onlineDescriptors (class columns gathered once per query, square norms) + scores + top-k',
+  shortlist: 'OfA top-M on a resident dbT, then exact OnA (src/search onlineDescriptors) on those M',
 } as const;
 export type OnaVariant = keyof typeof ONA_VARIANTS;
 
@@ -261,7 +260,7 @@ export interface OnaBenchRow {
 export interface OnaCheck {
   model: ModelId;
   images: number;
-  /** Largest |candidate - current| over the descriptors of the first images. */
+  /** Largest |onlineDescriptors (chunked, the product) - cwDescriptor of each image alone| over the first images. */
   maxAbsDiff: number;
 }
 
@@ -311,8 +310,11 @@ export async function benchOna(o: OnaBenchOptions): Promise<{ rows: OnaBenchRow[
 
       if (check.images === 0) {
         const n = Math.min(N, 16);
-        const a = await onlineDescriptors(subset(collection, Array.from({ length: n }, (_, i) => i)), classes, ctx);
-        const b = await onlineDescriptorsHoisted(subset(collection, Array.from({ length: n }, (_, i) => i)), classes, o.w, o.chunk);
+        const first = Array.from({ length: n }, (_, i) => i);
+        const a = await onlineDescriptors(subset(collection, first), classes, ctx);
+        const maps = await collection.maps(first);
+        const b = tf.tidy(() => tf.stack(maps.map((X) => cwDescriptor(X, o.w, classes))));
+        tf.dispose(maps);
         check = { model: o.model, images: n, maxAbsDiff: await maxAbsDifference(a, b) };
         tf.dispose([a, b]);
       }
@@ -337,11 +339,8 @@ export async function benchOna(o: OnaBenchOptions): Promise<{ rows: OnaBenchRow[
         last?.dispose();
       }, { warmup: 0, repeats: timing.repeats })));
       await breathe();
-      log('current');
-      rows.push(row('current', await timeRuns(async () => void (await rankOnline(await onlineDescriptors(collection, classes, ctx), q, o.k)), timing)));
-      await breathe();
-      log('candidate (hoisted)');
-      rows.push(row('hoisted', await timeRuns(async () => void (await rankOnline(await onlineDescriptorsHoisted(collection, classes, o.w, o.chunk), q, o.k)), timing)));
+      log('product');
+      rows.push(row('product', await timeRuns(async () => void (await rankOnline(await onlineDescriptors(collection, classes, ctx), q, o.k)), timing)));
       await breathe();
 
       // Shortlist: OfA top-M over a resident dbT, then exact OnA on those M.
@@ -351,7 +350,7 @@ export async function benchOna(o: OnaBenchOptions): Promise<{ rows: OnaBenchRow[
           log(`shortlist M=${M}`);
           const samples = await timeRuns(async () => {
             const { indices } = await topKTransposed(dbT, q, M);
-            const d = await onlineDescriptorsHoisted(subset(collection, indices), classes, o.w, o.chunk);
+            const d = await onlineDescriptors(subset(collection, indices), classes, ctx);
             await rankOnline(d, q, Math.min(o.k, M));
           }, { warmup: 1, repeats: o.repeats });
           rows.push(row('shortlist', samples, M)); // perImageMs: per shortlisted image

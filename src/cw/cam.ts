@@ -34,15 +34,24 @@ export function classActivationMaps(A: tf.Tensor3D, w: tf.Tensor2D, classes: tf.
  */
 export function classActivationMapsBatch(X: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
   return tf.tidy(() => {
+    if (classes.rank === 1) return classActivationMapsFromColumns(X, classColumns(w, classes as tf.Tensor1D));
+    const wc = tf.transpose(tf.gather(tf.transpose(w), classes), [0, 2, 1]) as unknown as tf.Tensor3D; // [B, K, NC]
+    return normalizeCams(batchMatMul(X, wc), 1);
+  });
+}
+
+/**
+ * The classifier columns of classes shared by every item, w[:, classes]: [K, NC]. Gather them once per query and
+ * reuse them for every chunk of images (tf.gather along axis 1 costs 4-10 ms per call on wasm, BENCHMARKS.md).
+ */
+export function classColumns(w: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor2D {
+  return tf.gather(w, classes, 1) as tf.Tensor2D;
+}
+
+/** classActivationMapsBatch for shared classes given their columns wc = classColumns(w, classes): [B, P, NC]. */
+export function classActivationMapsFromColumns(X: tf.Tensor3D, wc: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
     const [B, P, K] = X.shape;
-    let raw: tf.Tensor3D;
-    if (classes.rank === 1) {
-      const wc = tf.gather(w, classes, 1); // [K, NC]
-      raw = tf.reshape(tf.matMul(tf.reshape(X, [B * P, K]), wc), [B, P, classes.shape[0]]);
-    } else {
-      const wc = tf.transpose(tf.gather(tf.transpose(w), classes), [0, 2, 1]) as unknown as tf.Tensor3D; // [B, K, NC]
-      raw = batchMatMul(X, wc);
-    }
-    return normalizeCams(raw, 1);
+    return normalizeCams(tf.reshape(tf.matMul(tf.reshape(X, [B * P, K]), wc), [B, P, wc.shape[1]]) as tf.Tensor3D, 1);
   });
 }

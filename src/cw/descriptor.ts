@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classActivationMapsBatch } from './cam';
+import { classActivationMapsBatch, classActivationMapsFromColumns } from './cam';
 import { channelWeightsFromQ } from './crow';
 import { batchMatMul, l2Normalize } from './tensorMath';
 import { applyWhitening, type WhiteningOnDevice } from './whitening';
@@ -58,9 +58,13 @@ export function padCellBatch(maps: readonly tf.Tensor3D[]): CellBatch {
  *          or [B, NC] (each item its own classes: offline aggregation).
  */
 export function classVectorsBatch(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => classVectorsFromCams(batch, classActivationMapsBatch(batch.X, w, classes)));
+}
+
+/** Steps 3-4 given the normalised CAMs [B, P, NC] of the batch: [B, NC, K]. */
+function classVectorsFromCams(batch: CellBatch, cams: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
     const { X, cellCounts } = batch;
-    const cams = classActivationMapsBatch(X, w, classes); // [B, P, NC]
     const nonZero = tf.sum(tf.step(X), 1); // [B, K]; step(x) = 1 where x > 0
     const Q = tf.div(nonZero, tf.expandDims(cellCounts, 1));
     const channelWeights = channelWeightsFromQ(Q); // [B, K]
@@ -85,6 +89,14 @@ export function descriptorsFromClassVectors(vectors: tf.Tensor3D, whitening?: Wh
 /** CW descriptors of a batch: classVectorsBatch then descriptorsFromClassVectors. [B, D]. */
 export function cwDescriptors(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tensor1D | tf.Tensor2D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
   return tf.tidy(() => descriptorsFromClassVectors(classVectorsBatch(batch, w, classes), whitening));
+}
+
+/**
+ * cwDescriptors for classes shared by every item, given their classifier columns wc = classColumns(w, classes)
+ * [K, NC] (gathered once per query, not once per chunk). [B, D].
+ */
+export function cwDescriptorsFromColumns(batch: CellBatch, wc: tf.Tensor2D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
+  return tf.tidy(() => descriptorsFromClassVectors(classVectorsFromCams(batch, classActivationMapsFromColumns(batch.X, wc)), whitening));
 }
 
 /** The CW descriptor of one map (optionally cut to a box) for the given classes: [D]. */

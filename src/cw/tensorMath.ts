@@ -6,7 +6,8 @@ const ZERO_NORM = 1e-12;
 /** l2-normalises along `axis`; an all-zero slice stays all zeros (never NaN). */
 export function l2Normalize<T extends tf.Tensor>(t: T, axis = -1): T {
   return tf.tidy(() => {
-    const norm = tf.norm(t, 'euclidean', axis, true);
+    // sqrt(sum(x^2)) rather than tf.norm, whose Pow kernel costs 1-3 ms per [64, 2048] on wasm (BENCHMARKS.md).
+    const norm = tf.sqrt(tf.sum(tf.square(t), axis, true));
     return tf.div(t, tf.maximum(norm, ZERO_NORM)) as T;
   });
 }

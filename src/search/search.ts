@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classActivationMapsBatch } from '../cw/cam';
+import { classActivationMapsFromColumns, classColumns } from '../cw/cam';
 import { regionBoxes } from '../cw/boxes';
-import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../cw/descriptor';
+import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptors } from '../cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../cw/ranking';
 import { assertFinite, preferredBatchSize } from '../cw/tensorMath';
 import type { Collection, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
@@ -73,17 +73,19 @@ export async function search(query: Query, collection: Collection, params: Searc
 export async function onlineDescriptors(collection: Collection, classes: tf.Tensor1D, ctx: SearchContext): Promise<tf.Tensor2D> {
   const chunk = ctx.chunkSize ?? preferredBatchSize();
   const parts: tf.Tensor2D[] = [];
+  // The query's classifier columns, gathered once for every chunk.
+  const wc = classColumns(ctx.w, classes);
   try {
     for (let start = 0; start < collection.size; start += chunk) {
       const indices = range(start, Math.min(collection.size, start + chunk));
       const maps = await collection.maps(indices);
       const batch = padCellBatch(maps);
-      parts.push(cwDescriptors(batch, ctx.w, classes, ctx.whitening));
+      parts.push(cwDescriptorsFromColumns(batch, wc, ctx.whitening));
       tf.dispose([...maps, batch.X, batch.cellCounts]);
     }
     return tf.concat(parts, 0);
   } finally {
-    tf.dispose(parts);
+    tf.dispose([wc, ...parts]);
   }
 }
 
@@ -106,6 +108,7 @@ async function camRerank(
   const chunk = ctx.chunkSize ?? preferredBatchSize();
   const reClasses = tf.tensor1d(queryClasses.slice(0, params.ncRerank), 'int32');
   const heatClasses = tf.tensor1d(queryClasses.slice(0, 2), 'int32');
+  const heatColumns = classColumns(ctx.w, heatClasses);
   // The query descriptor is recomputed with the same NC_re classes as the regions.
   const qRe = cwDescriptor(query.X, ctx.w, reClasses, ctx.whitening, query.box);
   const rerank = new Map<number, RerankInfo>();
@@ -114,7 +117,7 @@ async function camRerank(
       const indices = Array.from(ranking.subarray(start, Math.min(R, start + chunk)));
       const maps = await collection.maps(indices);
       const batch = padCellBatch(maps);
-      const heatT = tf.tidy(() => tf.mean(classActivationMapsBatch(batch.X, ctx.w, heatClasses), 2) as tf.Tensor2D); // [B, P]
+      const heatT = tf.tidy(() => tf.mean(classActivationMapsFromColumns(batch.X, heatColumns), 2) as tf.Tensor2D); // [B, P]
       const heat = await readAndDispose(heatT);
       tf.dispose([batch.X, batch.cellCounts]);
       const P = heatT.shape[1];
@@ -132,7 +135,7 @@ async function camRerank(
       });
     }
   } finally {
-    tf.dispose([reClasses, heatClasses, qRe]);
+    tf.dispose([reClasses, heatClasses, heatColumns, qRe]);
   }
   const top = Array.from(ranking.subarray(0, R));
   const newScore = (i: number) => rerank.get(i)!.regionScores[rerank.get(i)!.best];

@@ -45,7 +45,7 @@ describe.skipIf(!browserAvailable())('bench.html in headless Chromium', () => {
     expect(f.maps).toEqual([3, 4, 768]);
     for (const v of [f.bare.median, f.app.median, f.appDeviceTopk.median, f.encodeUint8.median, f.appRatio]) expect(finite(v)).toBe(true);
     for (const nc of [1, 8, 64]) {
-      expect([f.withCw[nc].median, f.cwOnly[nc].median, f.cwOnlyCandidate[nc].median, f.ratio[nc], f.ratioFromCwOnly[nc]].every(finite)).toBe(true);
+      expect([f.withCw[nc].median, f.cwOnly[nc].median, f.ratio[nc], f.ratioFromCwOnly[nc]].every(finite)).toBe(true);
     }
 
     expect(r.storage[0].mapsBytes.uint8).toBe(3 * 4 * 768 + 8);
@@ -60,7 +60,7 @@ describe.skipIf(!browserAvailable())('bench.html in headless Chromium', () => {
       expect(o.agrees).toBe(true);
     }
 
-    expect(r.ona.map((o) => o.variant)).toEqual(['decode', 'decodeUpload', 'current', 'hoisted', 'shortlist']);
+    expect(r.ona.map((o) => o.variant)).toEqual(['decode', 'decodeUpload', 'product', 'shortlist']);
     expect(r.ona.every((o) => finite(o.ms.median) && finite(o.perImageMs))).toBe(true);
     expect(r.onaChecks[0].maxAbsDiff).toBeLessThan(1e-5);
 
