@@ -211,6 +211,42 @@ export class CollectionStore {
     });
   }
 
+  /**
+   * An already indexed photo (from an exported index): the photo, its features and maps in ONE transaction, never
+   * queued for the network. A photo already in the collection keeps its record and only gains the features and maps
+   * (and leaves the queue) when it has none for this model. Returns what happened.
+   */
+  async addIndexedImage(image: Omit<ImageRecord, 'seq'>, blob: Blob | null, features: FeatureRecord, maps: MapsRecord): Promise<'added' | 'indexed' | 'duplicate'> {
+    if (image.id !== features.id || features.id !== maps.id || features.modelKey !== maps.modelKey) throw new Error('addIndexedImage: records of different photos or models');
+    return writing(async () => {
+      const tx = this.db.transaction(['images', 'blobs', 'queue', 'features', 'maps', 'meta'], 'readwrite');
+      const indexedRecords = [() => tx.objectStore('features').put(features), () => tx.objectStore('maps').put(maps)];
+      if ((await tx.objectStore('images').getKey(image.id)) !== undefined) {
+        const current = await tx.objectStore('features').get(image.id);
+        if (current?.modelKey === features.modelKey) {
+          await tx.done;
+          return 'duplicate';
+        }
+        await commit(tx, [...indexedRecords, () => tx.objectStore('queue').delete(image.id)]);
+        return 'indexed';
+      }
+      if (!blob) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new Error('the export holds no copy of this photo (exported without photos)');
+      }
+      const counter = await tx.objectStore('meta').get('seq');
+      const seq = counter?.key === 'seq' ? counter.value : 0;
+      await commit(tx, [
+        () => tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
+        () => tx.objectStore('images').put({ ...image, seq }),
+        () => tx.objectStore('blobs').put({ id: image.id, blob }),
+        ...indexedRecords,
+      ]);
+      return 'added';
+    });
+  }
+
   /** Feature records (without maps) computed with `modelKey`, in import order. */
   async listFeatures(modelKey: string): Promise<FeatureRecord[]> {
     const tx = this.db.transaction(['images', 'features'], 'readonly');

@@ -36,6 +36,19 @@ export interface ExportedPhoto {
   /** The stored copy and the thumbnail, when exported with photos. */
   photo?: { bytes: Uint8Array; type: string };
   thumb?: { bytes: Uint8Array; type: string };
+  /** What the app knows about the original file, so an import shows the same collection (optional). */
+  details?: PhotoDetails;
+}
+
+export interface PhotoDetails {
+  addedAt: number;
+  originalBytes: number;
+  originalType: string;
+  originalWidth: number;
+  originalHeight: number;
+  stored: 'original' | 'downscaled';
+  thumbWidth: number;
+  thumbHeight: number;
 }
 
 export interface ExportedIndex {
@@ -63,6 +76,7 @@ interface IndexJson {
     maps: { codec: MapCodec; H: number; W: number; K: number; scale: number; offset: number; length: number } | null;
     photo: { file: string; type: string } | null;
     thumb: { file: string; type: string } | null;
+    details?: PhotoDetails | null;
   }[];
 }
 
@@ -170,6 +184,7 @@ export function exportIndex(index: ExportedIndex): Uint8Array {
         maps: mapsInfo.get(p.id) ?? null,
         photo: photoFile ? { file: photoFile, type: p.photo!.type } : null,
         thumb: thumbFile ? { file: thumbFile, type: p.thumb!.type } : null,
+        details: p.details ?? null,
       };
     }),
   };
@@ -240,6 +255,7 @@ export function importIndex(bytes: Uint8Array): ExportedIndex & { createdAt: str
       maps: m ? { codec: m.codec, H: m.H, W: m.W, K: m.K, scale: m.scale, data: maps!.slice(m.offset, m.offset + m.length).buffer as ArrayBuffer } : undefined,
       photo: file(p.photo),
       thumb: file(p.thumb),
+      ...(p.details ? { details: p.details } : {}),
     };
   });
   return { model: json.model, whitening, photos, createdAt: json.createdAt };

@@ -36,6 +36,8 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   const filesInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
   const queryInput = useRef<HTMLInputElement>(null);
+  const indexInput = useRef<HTMLInputElement>(null);
+  const [transferring, setTransferring] = useState(false);
 
   // ---- query and search ----
   const [query, setQuery] = useState<QueryView | null>(null);
@@ -281,6 +283,34 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
     }
   };
 
+  const onExportIndex = async () => {
+    setTransferring(true);
+    const exported = await store.run('Exporting the index', (api) => api.exportIndex({ photos: true }));
+    setTransferring(false);
+    if (!exported) return;
+    // A download of a blob: URL made here; nothing leaves the device.
+    const url = URL.createObjectURL(exported.file);
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = exported.fileName;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    store.notify('info', `Exported ${exported.photos} indexed photos to ${exported.fileName}.`);
+  };
+
+  const onImportIndex = async (file: File) => {
+    setTransferring(true);
+    const report = await store.run(`Importing ${file.name}`, (api) => api.importIndex(file));
+    setTransferring(false);
+    if (!report) return;
+    store.addProblems(report.problems);
+    const parts = [`${report.added} photos added`];
+    if (report.indexed) parts.push(`${report.indexed} already here now indexed`);
+    if (report.duplicates) parts.push(`${report.duplicates} already in the collection`);
+    if (report.problems.length) parts.push(`${report.problems.length} not imported (see the list)`);
+    store.notify(report.problems.length ? 'warning' : 'info', `Imported ${file.name}: ${parts.join(', ')}.`);
+  };
+
   const onClear = () => {
     if (!window.confirm(`Remove all ${state.photos.length} photos from this browser's collection?`)) return;
     if (source?.kind === 'photo') clearQuery();
@@ -395,6 +425,9 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
             onAddFolder={() => folderInput.current?.click()}
             onDismissProblems={() => store.clearProblems()}
             onClear={onClear}
+            onExportIndex={() => void onExportIndex()}
+            onImportIndex={() => indexInput.current?.click()}
+            transferring={transferring}
             ready={ready}
           />
         </div>
@@ -427,6 +460,19 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
       )}
       <Notices notices={state.notices} onDismiss={(id) => store.dismiss(id)} />
       {loaderOpen && <ModelLoader onLoad={onLoadModel} onClose={() => setLoaderOpen(false)} />}
+      <input
+        ref={indexInput}
+        type="file"
+        accept=".npz,application/zip,application/octet-stream"
+        hidden
+        data-testid="index-input"
+        aria-label="Import an exported index"
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (file) void onImportIndex(file);
+        }}
+      />
       <input
         ref={filesInput}
         type="file"

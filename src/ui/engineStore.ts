@@ -63,6 +63,11 @@ export class EngineStore {
     for (const l of this.listeners) l();
   }
 
+  /** Per-file messages from somewhere other than an import of photos (e.g. an imported index). */
+  addProblems(problems: FileProblem[]): void {
+    if (problems.length) this.set({ problems: [...this.state.problems, ...problems] });
+  }
+
   notify(level: Notice['level'], text: string): void {
     const notice = { id: ++this.noticeId, level, text };
     this.set({ notices: [...this.state.notices, notice].slice(-5) });

@@ -265,6 +265,26 @@ export interface EngineStats {
   indexMs: number[];
 }
 
+/** An exported index (a NumPy .npz file, src/index/exportFormat.ts) and what it holds. */
+export interface IndexExport {
+  file: Blob;
+  /** Suggested file name, e.g. cw-index-resnet50-512-2026-11-28.npz */
+  fileName: string;
+  photos: number;
+}
+
+/** What importing an exported index did. */
+export interface IndexImportReport {
+  /** New photos, added already indexed (no network run). */
+  added: number;
+  /** Photos already in the collection that gained their descriptor from the file. */
+  indexed: number;
+  /** Already in the collection and indexed: left as they were. */
+  duplicates: number;
+  /** Photos of the file that could not be added, with the reason. */
+  problems: FileProblem[];
+}
+
 /** What the worker exposes (through comlink). */
 export interface EngineApi {
   /** Opens the collection, starts the backend; returns the collection and resumes an interrupted import. */
@@ -276,6 +296,13 @@ export interface EngineApi {
   /** Removes the photos that are not indexed yet (after a cancel). */
   removeUnindexed(): Promise<void>;
   clearCollection(): Promise<void>;
+  /**
+   * The indexed photos as one .npz file (descriptors, probabilities, maps, ids, names, model and parameters;
+   * with `photos`, also each stored copy and thumbnail so it can be imported elsewhere).
+   */
+  exportIndex(options: { photos: boolean }): Promise<IndexExport>;
+  /** Adds the photos of an exported index, already indexed; the model and input size must be the current ones. */
+  importIndex(file: Blob): Promise<IndexImportReport>;
   /** Switches model: the collection is re-indexed with it. */
   setModel(model: string): Promise<EngineInfo>;
   photoBlob(id: string): Promise<Blob>;

@@ -36,6 +36,8 @@ import type {
   Heatmap,
   HeatmapTarget,
   ImportFile,
+  IndexExport,
+  IndexImportReport,
   IndexProgress,
   IntegrityReport,
   PhotoDebug,
@@ -51,6 +53,7 @@ import type {
 import { CollectionIndex } from './collectionIndex';
 import { ImportProblem, bitmapRgb, decodeUpright, preparePhoto } from './images';
 import { sniffImage } from './imageSniff';
+import { buildExport, readImport } from './indexTransfer';
 import { Lock } from './lock';
 import { MODEL_CACHE, cachedModelReader, customModelReader, putCustomModelFiles } from './modelCache';
 
@@ -358,6 +361,34 @@ export class Engine implements EngineApi {
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
     };
+  }
+
+  async exportIndex(options: { photos: boolean }): Promise<IndexExport> {
+    const { bytes, photos } = await buildExport(this.store, this.settings, options.photos);
+    const date = new Date().toISOString().slice(0, 10);
+    const fileName = `cw-index-${this.settings.modelId}-${this.settings.longSide}${options.photos ? '' : '-vectors'}-${date}.npz`;
+    return { file: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), fileName, photos };
+  }
+
+  async importIndex(file: Blob): Promise<IndexImportReport> {
+    if (this.closed) throw new Error(this.closed);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const outcome = await readImport(this.store, this.settings, this.adapterFor(this.settings.modelId), bytes);
+    const entries = [...outcome.added, ...outcome.indexed];
+    await this.lock.run(async () => entries.forEach(({ features, maps }) => this.index.add(features, maps.maps)));
+    const addedIds = outcome.added.map((a) => a.features.id);
+    const newImages = (await this.store.getImages(addedIds)).filter((r) => r !== undefined);
+    for (const r of newImages) this.names.set(r.id, r.name);
+    const done = new Set(entries.map((e) => e.features.id));
+    this.queue = this.queue.filter((id) => !done.has(id));
+    if (newImages.length) this.emit({ type: 'photos-added', photos: newImages.map((r) => this.photoItem(r)) });
+    const indexedIds = outcome.indexed.map((e) => e.features.id);
+    if (indexedIds.length) this.emit({ type: 'photos-indexed', ids: indexedIds });
+    if (addedIds.length) this.broadcast({ type: 'added', ids: addedIds });
+    if (done.size) this.broadcast({ type: 'indexed', ids: [...done] });
+    if (outcome.storageFull) this.emit({ type: 'storage-full', message: outcome.storageFull });
+    this.emitProgress();
+    return outcome.report;
   }
 
   async setModel(model: string): Promise<EngineInfo> {

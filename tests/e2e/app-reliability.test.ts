@@ -16,10 +16,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { browserAvailable, saveScreenshot, useE2E } from './harness';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { browserAvailable, saveScreenshot, testResultsDir, useE2E } from './harness';
 import { appPhotos, devSet, dropFiles, SKIP_NO_DATA, waitIndexed, type FileSpec } from './appHelpers';
 import { encodeBlockJpeg, encodePng, gradient, truncated } from './imageFiles';
-import { callApi, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitReady } from './reliabilityHelpers';
+import { callApi, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
 
 const data = devSet();
 if (!data) console.warn(`[e2e reliability] ${SKIP_NO_DATA}`);
@@ -366,4 +368,80 @@ describe.skipIf(!browserAvailable() || !data)('app reliability: bad files, hosti
     expect(consoleErrors).toEqual([]);
     await context.close();
   }, 180_000);
+  it('export then import: the index leaves as one .npz that NumPy reads, and comes back exactly, without the network', async () => {
+    const set = data!;
+    const files = set.images.slice(60, 64).map((i) => {
+      const p = set.photo(i.name);
+      return { name: p.fileName, type: 'image/jpeg', bytes: p.bytes };
+    });
+    const context = await e2e.browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${e2e.server.url}${APP}`);
+    await waitReady(page);
+    await dropFiles(page, '[data-testid="app"]', files);
+    await waitIndexed(page, files.length, 120_000);
+    const descriptors = () =>
+      page.evaluate(async () => {
+        const app = (window as unknown as { cwApp: { api: { debugPhoto(id: string): Promise<DebugPhoto | null> }; state(): { photos: { id: string; name: string }[] } } }).cwApp;
+        const out: Record<string, number[]> = {};
+        for (const p of app.state().photos) out[p.name] = Array.from((await app.api.debugPhoto(p.id))!.descriptor);
+        return out;
+      });
+    const before = await descriptors();
+    const searchTop = async () => {
+      const id = (await appPhotos(page)).find((p) => p.name === files[0].name)!.id;
+      const r = await callApi<{ results: { id: string; score: number }[] }>(page, 'search', {
+        query: { kind: 'photo', id },
+        box: { x1: 0, y1: 0, x2: 100000, y2: 100000 },
+        controls: { aggregation: 'online', nc: 64, qe: 0, rerank: 2 },
+      });
+      return r.results.map((x) => [x.id, x.score]);
+    };
+    const rankedBefore = await searchTop();
+
+    // ---- export (the button, a real download)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-index"]')]);
+    expect(download.suggestedFilename()).toMatch(/^cw-index-mobilenet_v1_0\.75-128-\d{4}-\d\d-\d\d\.npz$/);
+    const file = join(testResultsDir, 'exported-index.npz');
+    await download.saveAs(file);
+
+    // ---- a plain NumPy reader: the vectors, and what they are
+    const py = [
+      'import json, sys, numpy as np',
+      'z = np.load(sys.argv[1])',
+      'd = z["descriptors"]; meta = json.loads(bytes(z["index.json"]))',
+      'print(json.dumps({"shape": list(d.shape), "dtype": str(d.dtype), "model": meta["model"], "names": [p["name"] for p in meta["photos"]], "first": d[0].tolist(), "norms": np.linalg.norm(d, axis=1).tolist(), "maps": str(z["maps"].dtype)}))',
+    ].join('\n');
+    const numpy = JSON.parse(execFileSync('python3', ['-c', py, file], { encoding: 'utf8' }));
+    expect(numpy).toMatchObject({ shape: [files.length, 768], dtype: 'float32', model: { id: 'mobilenet_v1_0.75', longSide: 128, nc: 64, codec: 'uint8' }, maps: 'uint8' });
+    expect([...numpy.names].sort()).toEqual(files.map((f) => f.name).sort());
+    expect(numpy.first).toEqual(before[numpy.names[0]].map((v) => Math.fround(v)));
+    for (const n of numpy.norms) expect(n).toBeCloseTo(1, 5);
+
+    // ---- an empty collection imports it: same photos, same descriptors, same ranking, no forward pass
+    await callApi(page, 'clearCollection');
+    await waitPhotos(page, 0);
+    const passes = await forwardPasses(page);
+    await page.setInputFiles('[data-testid="index-input"]', file);
+    await waitIndexed(page, files.length, 60_000);
+    await page.waitForFunction(() => /Imported exported-index\.npz: 4 photos added\./.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    expect(await descriptors()).toEqual(before);
+    expect(await forwardPasses(page), 'the collection was not run through the network again').toBe(passes);
+    expect(await searchTop()).toEqual(rankedBefore);
+    const check = await integrity(page);
+    expect(check.problems).toEqual([]);
+    expect(check).toMatchObject({ images: files.length, features: files.length, maps: files.length, queued: 0 });
+    await saveScreenshot(page, 'reliability-imported-index');
+
+    // ---- the same file again: nothing doubled; a file that is not an index: a clear error
+    await page.setInputFiles('[data-testid="index-input"]', file);
+    await page.waitForFunction(() => /4 already in the collection/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.setInputFiles('[data-testid="index-input"]', { name: 'holiday.npz', mimeType: 'application/octet-stream', buffer: Buffer.from('not a zip at all') });
+    await page.waitForFunction(() => /Importing holiday\.npz failed: not an exported index \(not a zip\/\.npz file\)/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    expect((await integrity(page)).images).toBe(files.length);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 300_000);
 });

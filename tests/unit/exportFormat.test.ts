@@ -35,6 +35,9 @@ function sample(): ExportedIndex {
       maps: encodeMaps(rand(H * W * K, 30 + i), H, W, K, 'uint8'),
       photo: { bytes: Uint8Array.from(rand(50, 40 + i), (v) => Math.floor(v * 255)), type: 'image/jpeg' },
       thumb: { bytes: Uint8Array.from(rand(20, 50 + i), (v) => Math.floor(v * 255)), type: 'image/jpeg' },
+      ...(i < 2 && {
+        details: { addedAt: 1_700_000_000_000 + i, originalBytes: 1234 + i, originalType: 'image/png', originalWidth: 4000, originalHeight: 3000, stored: 'downscaled' as const, thumbWidth: 320, thumbHeight: 240 },
+      }),
     })),
   };
 }

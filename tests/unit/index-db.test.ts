@@ -146,6 +146,22 @@ describe('CollectionStore', () => {
     expect(await store.counts()).toEqual({ images: 2, queued: 1, indexed: 1 });
   });
 
+  it('adds already indexed photos (an imported index) without queueing them; duplicates once; no photo copy is refused', async () => {
+    await store.addImage(image('a'), new Blob(['a'])); // in the collection, queued, not indexed yet
+    const a = indexed('a');
+    const b = indexed('b');
+    expect(await store.addIndexedImage(image('b'), new Blob(['b']), b.features, b.maps)).toBe('added');
+    expect(await store.addIndexedImage(image('b'), new Blob(['b']), b.features, b.maps)).toBe('duplicate');
+    expect(await store.addIndexedImage(image('a'), null, a.features, a.maps)).toBe('indexed');
+    expect(await store.queued()).toEqual([]);
+    expect((await store.listImages()).map((i) => [i.id, i.seq])).toEqual([['a', 0], ['b', 1]]);
+    expect((await store.listFeatures(KEY)).map((f) => f.id)).toEqual(['a', 'b']);
+    expect(await (await store.getBlob('b'))!.text()).toBe('b');
+    const c = indexed('c');
+    await expect(store.addIndexedImage(image('c'), null, c.features, c.maps)).rejects.toThrow(/exported without photos/);
+    expect(await store.counts()).toEqual({ images: 2, queued: 0, indexed: 2 });
+  });
+
   it('writes nothing for a photo removed while the network ran', async () => {
     await store.addImage(image('a'), new Blob(['a']));
     await store.removeImages(['a']);

@@ -17,6 +17,11 @@ export function CollectionSection(props: {
   onAddFolder: () => void;
   onDismissProblems: () => void;
   onClear: () => void;
+  /** Saves the index (.npz) / adds the photos of a saved index. */
+  onExportIndex: () => void;
+  onImportIndex: () => void;
+  /** An export or import is running. */
+  transferring: boolean;
   ready: boolean;
 }) {
   const { photos } = props;
@@ -37,6 +42,12 @@ export function CollectionSection(props: {
             </button>
             <button type="button" className="btn small" onClick={props.onAddFolder}>
               Add folder
+            </button>
+            <button type="button" className="btn small" onClick={props.onExportIndex} disabled={props.transferring || !photos.some((p) => p.indexed)} data-testid="export-index" title="Save the descriptors, ids, names, model and photos as one NumPy .npz file">
+              Export index
+            </button>
+            <button type="button" className="btn small" onClick={props.onImportIndex} disabled={props.transferring} data-testid="import-index" title="Add the photos of an exported index (.npz), already indexed">
+              Import index
             </button>
             <button type="button" className="btn small ghost danger" onClick={props.onClear}>
               Clear collection
@@ -60,6 +71,9 @@ export function CollectionSection(props: {
             </button>
             <button type="button" className="btn" onClick={props.onAddFolder}>
               Add folder
+            </button>
+            <button type="button" className="btn" onClick={props.onImportIndex} disabled={props.transferring || !props.ready} data-testid="import-index">
+              Import index
             </button>
           </div>
           <p className="privacy">Your photos never leave this device: they are analysed in this browser and kept in its local storage.</p>
