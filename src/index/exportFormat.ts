@@ -17,6 +17,7 @@ import { unzipSync, zipSync, type Zippable } from 'fflate';
 import type { Grid } from '../cw/boxes';
 import type { Whitening } from '../cw/types';
 import type { EncodedMaps, MapCodec } from './mapCodec';
+import type { ImageRecord } from './schema';
 
 export const EXPORT_FORMAT = 'cw-instance-search-index';
 export const EXPORT_VERSION = 1;
@@ -40,16 +41,7 @@ export interface ExportedPhoto {
   details?: PhotoDetails;
 }
 
-export interface PhotoDetails {
-  addedAt: number;
-  originalBytes: number;
-  originalType: string;
-  originalWidth: number;
-  originalHeight: number;
-  stored: 'original' | 'downscaled';
-  thumbWidth: number;
-  thumbHeight: number;
-}
+export type PhotoDetails = Pick<ImageRecord, 'addedAt' | 'originalBytes' | 'originalType' | 'originalWidth' | 'originalHeight' | 'stored' | 'thumbWidth' | 'thumbHeight'>;
 
 export interface ExportedIndex {
   model: { id: string; longSide: number; nc: number; codec: MapCodec };

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { inspectCamHead } from './camHead';
+import { parseLabels } from './network';
 
 export interface CustomModelSpec {
   featureLayer: string;
@@ -72,14 +73,5 @@ async function readLabels(read: ReadModelFile, classes: number): Promise<string[
   } catch {
     return null; // optional
   }
-  let labels: unknown;
-  try {
-    labels = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new Error('labels.json is not valid JSON');
-  }
-  if (!Array.isArray(labels) || labels.length !== classes || !labels.every((l) => typeof l === 'string')) {
-    throw new Error(`labels.json must be an array of ${classes} strings, one per class of the classifier`);
-  }
-  return labels;
+  return parseLabels(bytes, classes);
 }

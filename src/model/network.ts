@@ -100,7 +100,8 @@ export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, op
   }
 }
 
-function parseLabels(bytes: ArrayBuffer, classes: number): string[] {
+/** labels.json: an array of one name per class of the classifier. */
+export function parseLabels(bytes: ArrayBuffer, classes: number): string[] {
   let labels: unknown;
   try {
     labels = JSON.parse(new TextDecoder().decode(bytes));
@@ -108,7 +109,7 @@ function parseLabels(bytes: ArrayBuffer, classes: number): string[] {
     throw new Error('labels.json is not valid JSON');
   }
   if (!Array.isArray(labels) || labels.length !== classes || !labels.every((l) => typeof l === 'string')) {
-    throw new Error(`labels.json must be an array of ${classes} strings`);
+    throw new Error(`labels.json must be an array of ${classes} strings, one per class of the classifier`);
   }
   return labels;
 }

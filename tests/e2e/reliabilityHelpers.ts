@@ -3,6 +3,7 @@
  * per-file problems and notices as the page shows them, and the collection's consistency check.
  */
 import type { Page } from 'playwright-core';
+import type { IntegrityReport } from '../../src/worker/api';
 
 export interface ShownProblem {
   kind: string;
@@ -26,15 +27,7 @@ export async function shownNotices(page: Page): Promise<string[]> {
   return page.$$eval('.notices .notice span', (els) => els.map((e) => e.textContent ?? ''));
 }
 
-export interface Integrity {
-  images: number;
-  blobs: number;
-  queued: number;
-  features: number;
-  maps: number;
-  pending: number;
-  problems: string[];
-}
+export type Integrity = IntegrityReport;
 
 type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
