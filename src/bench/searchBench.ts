@@ -7,7 +7,8 @@ import { cwDescriptor, padCellBatch } from '../cw/descriptor';
 import { rankDescending } from '../cw/ranking';
 import { decodeMaps, encodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { ModelId } from '../model/adapters';
-import { onlineDescriptors } from '../search/search';
+import { BLOCK_COLUMNS, BlockedDescriptors } from '../search/descriptorBlocks';
+import { onlineDescriptors, rankTop } from '../search/search';
 import type { Collection } from '../search/types';
 import {
   memorySnapshot,
@@ -28,16 +29,17 @@ import { breathe } from './forwardBench';
 // OfA search
 
 export const OFA_VARIANTS = {
-  appSort: 'db [N,D] x q, read N scores, sort all in JS (src/search today)',
+  appSort: 'db [N,D] x q, read N scores, sort all in JS (src/search before the blocked layout)',
   deviceTopk: 'db [N,D] x q, tf.topk on the backend, read k',
   transposedTopk: 'q x dbT [D,N] resident, tf.topk on the backend, read k',
   transposedJsTopk: 'q x dbT [D,N] resident, read N scores, JS top-k (one pass)',
   blockedTopk: 'q x dbT kept as [D, 16384] column blocks (one tensor each: adding photos rebuilds only the last block), tf.topk, read k',
+  product: 'WHAT THE APP DOES: src/search rankTop on a src/search BlockedDescriptors built from JS rows as CollectionIndex does ([D, 16384] blocks), read N scores, JS top-k (one pass, exact ties)',
 } as const;
 export type OfaVariant = keyof typeof OFA_VARIANTS;
 
-/** Columns per block of the blocked layout. */
-export const OFA_BLOCK = 16384;
+/** Columns per block of the blocked layout: the product's. */
+export const OFA_BLOCK = BLOCK_COLUMNS;
 
 export interface OfaBenchOptions {
   sizes: number[];
@@ -188,10 +190,46 @@ async function ofaCase(N: number, D: number, o: OfaBenchOptions): Promise<OfaBen
           return blocks.length === 1 ? tf.matMul(q2, blocks[0]) : tf.concat(blocks.map((b) => tf.matMul(q2, b)), 1);
         }), k),
     });
+    await breathe();
+    await productCase();
   } finally {
     tf.dispose(queries);
   }
   return rows;
+
+  /** The product: descriptors in JS rows (as the app's records hold them) synced into BlockedDescriptors, rankTop. */
+  async function productCase() {
+    const blocks = new BlockedDescriptors();
+    try {
+      const data = syntheticDescriptors(N, D, 'rows', 7);
+      const rowAt = (i: number) => data.subarray(i * D, (i + 1) * D);
+      const t0 = now();
+      blocks.sync(N, D, rowAt, 0);
+      const uploadMs = now() - t0;
+      const run = async (q: tf.Tensor1D) => (await rankTop(blocks, q, k)).ranking;
+      const t1 = now();
+      const top = await run(queries[0]);
+      const firstMs = now() - t1;
+      const agrees = same(top);
+      const samples = await timeInterleaved({ product: () => run(nextQuery()) }, { warmup: o.warmup, repeats: o.repeats });
+      // Adding photos: the last block is rebuilt from the rows (the app then warms it up in idle time).
+      blocks.sync(N, D, rowAt, Math.floor((N - 1) / OFA_BLOCK) * OFA_BLOCK);
+      const t2 = now();
+      await run(nextQuery());
+      const firstAfterAppendMs = now() - t2;
+      const heap = memorySnapshot().wasmHeapBytes;
+      rows.push({
+        N, D, variant: 'product', firstMs, ms: summarize(samples.product), residentBytes: N * D * 4, uploadMs, agrees, firstAfterAppendMs,
+        ...(heap ? { wasmHeapBytes: heap } : {}),
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      o.log?.(`OfA N=${N} D=${D} product: ${error}`);
+      rows.push({ N, D, variant: 'product', firstMs: NaN, ms: summarize([]), residentBytes: N * D * 4, uploadMs: NaN, agrees: false, error });
+    } finally {
+      blocks.dispose();
+    }
+  }
 }
 
 export async function benchOfa(o: OfaBenchOptions): Promise<OfaBenchRow[]> {
@@ -212,7 +250,7 @@ export async function benchOfa(o: OfaBenchOptions): Promise<OfaBenchRow[]> {
 export const ONA_VARIANTS = {
   decode: 'decode the stored uint8 maps in JS only (no network, no CW)',
   decodeUpload: 'decode + upload as tensors (the data path, no CW)',
-  product: 'what the app does: src/search onlineDescriptors (class columns gathered once per query, square norms) + scores + top-k',
+  product: 'WHAT THE APP DOES: src/search onlineDescriptors (class columns gathered once per query, square norms) + rankTop (scores, one read, JS top-k)',
   shortlist: 'OfA top-M on a resident dbT, then exact OnA (src/search onlineDescriptors) on those M',
 } as const;
 export type OnaVariant = keyof typeof ONA_VARIANTS;
@@ -340,7 +378,14 @@ export async function benchOna(o: OnaBenchOptions): Promise<{ rows: OnaBenchRow[
       }, { warmup: 0, repeats: timing.repeats })));
       await breathe();
       log('product');
-      rows.push(row('product', await timeRuns(async () => void (await rankOnline(await onlineDescriptors(collection, classes, ctx), q, o.k)), timing)));
+      rows.push(row('product', await timeRuns(async () => {
+        const db = await onlineDescriptors(collection, classes, ctx);
+        try {
+          await rankTop(db, q, o.k);
+        } finally {
+          db.dispose();
+        }
+      }, timing)));
       await breathe();
 
       // Shortlist: OfA top-M over a resident dbT, then exact OnA on those M.

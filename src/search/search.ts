@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { classActivationMapsFromColumns, classColumns } from '../cw/cam';
 import { regionBoxes } from '../cw/boxes';
 import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptors } from '../cw/descriptor';
-import { cosineScores, queryExpansion, rankDescending } from '../cw/ranking';
+import { cosineScores, cosineScoresTransposed, queryExpansion, rankDescending, topRanking } from '../cw/ranking';
 import { assertFinite, preferredBatchSize } from '../cw/tensorMath';
-import type { Collection, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
+import type { Collection, DescriptorBlocks, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
 export function topIndices(values: ArrayLike<number>, n: number): number[] {
@@ -20,6 +20,7 @@ export function validateParams(p: SearchParams): void {
   int(p.qe, 0, 'query expansion n');
   int(p.rerank, 0, 're-ranking R');
   int(p.ncRerank, 1, 're-ranking classes NC_re');
+  if (p.limit !== undefined) int(p.limit, 1, 'result limit');
 }
 
 /**
@@ -35,7 +36,10 @@ export async function search(query: Query, collection: Collection, params: Searc
 
   const classes = tf.tensor1d(queryClasses, 'int32');
   const q = cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
-  let db: tf.Tensor2D | null = null;
+  const limit = Math.min(params.limit ?? collection.size, collection.size);
+  // Ranked positions the steps need: the results, the R to re-rank, the n of QE.
+  const needed = Math.min(collection.size, Math.max(limit, params.rerank, params.qe));
+  let db: tf.Tensor2D | DescriptorBlocks | null = null;
   const ownsDb = params.aggregation === 'online' || !collection.offlineDescriptors;
   try {
     if (params.aggregation === 'offline' && collection.offlineDescriptors) {
@@ -45,28 +49,63 @@ export async function search(query: Query, collection: Collection, params: Searc
     } else {
       db = await onlineDescriptors(collection, classes, ctx);
     }
-    if (db.shape[0] !== collection.size) throw new Error(`collection has ${collection.size} images but ${db.shape[0]} descriptors`);
+    const count = isBlocks(db) ? db.blocks.reduce((n, b) => n + b.shape[1], 0) : db.shape[0];
+    if (count !== collection.size) throw new Error(`collection has ${collection.size} images but ${count} descriptors`);
 
-    let scores = await readAndDispose(cosineScores(db, q));
-    let ranking: Int32Array = rankDescending(scores);
-    let ranked: Float32Array = Float32Array.from(ranking, (i) => scores[i]);
+    let { ranking, scores: ranked } = await rankTop(db, q, needed);
     let rerank = new Map<number, RerankInfo>();
 
     if (params.rerank > 0) {
       ({ ranking, scores: ranked, rerank } = await camRerank(query, queryClasses, collection, ranking, ranked, params, ctx));
     }
     if (params.qe > 0) {
-      const expanded = queryExpansion(db, ranking, params.qe, q);
-      scores = await readAndDispose(cosineScores(db, expanded));
-      expanded.dispose();
-      ranking = rankDescending(scores);
-      ranked = Float32Array.from(ranking, (i) => scores[i]);
+      const expanded = expandQuery(db, ranking, params.qe, q);
+      try {
+        ({ ranking, scores: ranked } = await rankTop(db, expanded, limit));
+      } finally {
+        expanded.dispose();
+      }
     }
-    return { ranking, scores: ranked, queryClasses, rerank };
+    return { ranking: ranking.slice(0, limit), scores: ranked.slice(0, limit), queryClasses, rerank };
   } finally {
     tf.dispose([classes, q]);
-    if (db && ownsDb) db.dispose();
+    if (db && ownsDb && !isBlocks(db)) db.dispose();
   }
+}
+
+const isBlocks = (db: tf.Tensor2D | DescriptorBlocks): db is DescriptorBlocks => 'blocks' in db;
+
+/**
+ * The k best images for a query descriptor q [D], best first (ties: lower index first), with their cosine
+ * scores: all N scores on the backend, one read, one JavaScript pass for the top k (exact ties, unlike a
+ * backend top-k, and as fast as tf.topk on wasm: BENCHMARKS.md).
+ */
+export async function rankTop(db: tf.Tensor2D | DescriptorBlocks, q: tf.Tensor1D, k: number): Promise<{ ranking: Int32Array; scores: Float32Array }> {
+  const scores = await readAndDispose(isBlocks(db) ? cosineScoresTransposed(db.blocks, q) : cosineScores(db, q));
+  const ranking = topRanking(scores, k);
+  return { ranking, scores: Float32Array.from(ranking, (i) => scores[i]) };
+}
+
+/**
+ * Query expansion on either layout. The top-n descriptors are gathered as rows, in ranking order, and summed
+ * exactly as queryExpansion sums the rows of [N, D] (same order: same float result).
+ */
+function expandQuery(db: tf.Tensor2D | DescriptorBlocks, ranking: Int32Array, n: number, q: tf.Tensor1D): tf.Tensor1D {
+  if (!isBlocks(db)) return queryExpansion(db, ranking, n, q);
+  const top = Array.from(ranking.subarray(0, n));
+  if (top.length === 0) return tf.clone(q);
+  return tf.tidy(() => {
+    // Image i is column i - start of the block that starts at or before it.
+    const starts: number[] = [];
+    db.blocks.reduce((start, b) => (starts.push(start), start + b.shape[1]), 0);
+    const columns = top.map((i) => {
+      let b = starts.length - 1;
+      while (starts[b] > i) b--;
+      return tf.slice(db.blocks[b], [0, i - starts[b]], [-1, 1]);
+    });
+    const rows = tf.transpose(tf.concat(columns, 1)) as tf.Tensor2D; // [n, D]
+    return queryExpansion(rows, top.map((_, r) => r), n, q);
+  });
 }
 
 /** Online aggregation: every image's descriptor with the QUERY's classes, from its stored maps, in chunks. */

@@ -15,6 +15,11 @@ export interface SearchParams {
   rerank: number;
   /** Query classes used for re-ranking regions, NC_re (paper: 6). */
   ncRerank: number;
+  /**
+   * Only the best `limit` results are wanted: the ranking returned is the first `limit` entries of the full one
+   * (same order, same ties), and only those are ordered (R and QE still see what they need). Default: all N.
+   */
+  limit?: number;
 }
 
 export const DEFAULT_SEARCH: SearchParams = { aggregation: 'offline', nc: 64, qe: 0, rerank: 0, ncRerank: 6 };
@@ -33,10 +38,21 @@ export interface Collection {
   size: number;
   /** Grid of every image (for boxes). */
   grids: readonly Grid[];
-  /** OfA descriptors [N, D] (whitened with the same whitening as the search uses), or null to compute from maps. */
-  offlineDescriptors: tf.Tensor2D | null;
+  /**
+   * OfA descriptors (whitened with the same whitening as the search uses): [N, D] rows, or the same kept
+   * transposed in column blocks (the app's resident layout, fast on wasm); null to compute them from the maps.
+   */
+  offlineDescriptors: tf.Tensor2D | DescriptorBlocks | null;
   /** Feature maps X [H, W, K] of the given images; the search disposes them. */
   maps(indices: readonly number[]): Promise<tf.Tensor3D[]>;
+}
+
+/**
+ * Descriptors [N, D] kept transposed, as column blocks [D, n_b] holding images in order (sum of n_b = N). Blocks
+ * let a collection grow by rebuilding only its last block (src/search/descriptorBlocks.ts).
+ */
+export interface DescriptorBlocks {
+  readonly blocks: readonly tf.Tensor2D[];
 }
 
 export interface SearchContext {

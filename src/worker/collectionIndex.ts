@@ -9,8 +9,9 @@ import { cwDescriptors, padCellBatch } from '../cw/descriptor';
 import type { CollectionStore } from '../index/db';
 import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { FeatureRecord } from '../index/schema';
+import { BlockedDescriptors } from '../search/descriptorBlocks';
 import { topIndices } from '../search/search';
-import type { Collection } from '../search/types';
+import type { Collection, DescriptorBlocks } from '../search/types';
 
 /** Encoded maps kept in memory (ResNet-50 at long side 512, uint8: ~0.4 MB per photo). */
 const MAPS_BUDGET_BYTES = 256 * 1024 * 1024;
@@ -63,7 +64,10 @@ export class CollectionIndex {
   private position = new Map<string, number>();
   /** OfA descriptors for an NC other than the stored one: nc -> id -> descriptor. */
   private recomputed = new Map<number, Map<string, Float32Array>>();
-  private stacked: { nc: number; tensor: tf.Tensor2D } | null = null;
+  /** OfA descriptors resident on the backend for one NC, transposed in column blocks. */
+  private resident: { nc: number; blocks: BlockedDescriptors } | null = null;
+  /** Position of the first record whose resident descriptor is out of date (appended, moved, or never built). */
+  private staleFrom = 0;
   private readonly mapsCache = new MapsCache(MAPS_BUDGET_BYTES);
 
   constructor(private readonly store: CollectionStore) {}
@@ -91,27 +95,29 @@ export class CollectionIndex {
     this.reindexPositions();
     this.recomputed.clear();
     this.mapsCache.clear();
-    this.dropStacked();
+    this.dropResident();
   }
 
   /** A newly indexed photo (appended: the queue runs in import order). */
   add(record: FeatureRecord, maps?: EncodedMaps): void {
     if (this.position.has(record.id)) this.remove([record.id]);
     this.position.set(record.id, this.records.length);
+    this.staleFrom = Math.min(this.staleFrom, this.records.length);
     this.records.push(record);
     if (maps) this.mapsCache.set(record.id, maps);
-    this.dropStacked();
   }
 
   remove(ids: readonly string[]): void {
     const gone = new Set(ids);
+    // Records after the first removed one move up: their resident blocks are rebuilt.
+    const first = this.records.findIndex((r) => gone.has(r.id));
+    if (first >= 0) this.staleFrom = Math.min(this.staleFrom, first);
     this.records = this.records.filter((r) => !gone.has(r.id));
     this.reindexPositions();
     for (const id of ids) {
       this.mapsCache.delete(id);
       for (const m of this.recomputed.values()) m.delete(id);
     }
-    this.dropStacked();
   }
 
   dispose(): void {
@@ -121,9 +127,10 @@ export class CollectionIndex {
   /** Drops the tensors held on the backend (the backend is being replaced, e.g. after a lost GPU device). */
   releaseTensors(): void {
     try {
-      this.dropStacked();
+      this.dropResident();
     } catch {
-      this.stacked = null;
+      this.resident = null;
+      this.staleFrom = 0;
     }
   }
 
@@ -131,9 +138,11 @@ export class CollectionIndex {
     this.position = new Map(this.records.map((r, i) => [r.id, i]));
   }
 
-  private dropStacked(): void {
-    this.stacked?.tensor.dispose();
-    this.stacked = null;
+  private dropResident(): void {
+    const r = this.resident;
+    this.resident = null;
+    this.staleFrom = 0;
+    r?.blocks.dispose();
   }
 
   /** Encoded maps of photos (memory cache, else one IndexedDB transaction). */
@@ -164,11 +173,11 @@ export class CollectionIndex {
   }
 
   /**
-   * OfA descriptors [N, D] for `nc` classes per photo: the stored ones when they were computed with this NC,
-   * else recomputed from the maps and the stored probabilities (and remembered). Owned by the index: do not dispose.
+   * OfA descriptors for `nc` classes per photo, resident on the backend as transposed column blocks: the stored
+   * ones when they were computed with this NC, else recomputed from the maps and the stored probabilities (and
+   * remembered). Photos added since the last call rebuild only the last block. Owned by the index: do not dispose.
    */
-  async offlineDescriptors(nc: number, w: tf.Tensor2D): Promise<tf.Tensor2D> {
-    if (this.stacked?.nc === nc) return this.stacked.tensor;
+  async offlineDescriptors(nc: number, w: tf.Tensor2D): Promise<DescriptorBlocks> {
     const cache = this.recomputed.get(nc) ?? new Map<string, Float32Array>();
     this.recomputed.set(nc, cache);
     const need = this.records.map((r, i) => ({ r, i })).filter(({ r }) => r.nc !== nc && !cache.has(r.id));
@@ -186,17 +195,36 @@ export class CollectionIndex {
       d.dispose();
       part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
     }
-    const rows = this.records.map((r) => (r.nc === nc ? r.descriptor : cache.get(r.id)!));
-    const D = rows[0]?.length ?? 0;
-    const flat = new Float32Array(rows.length * D);
-    rows.forEach((row, i) => flat.set(row, i * D));
-    this.dropStacked();
-    this.stacked = { nc, tensor: tf.tensor2d(flat, [rows.length, D]) };
-    return this.stacked.tensor;
+    return this.residentBlocks(nc, (r) => (r.nc === nc ? r.descriptor : cache.get(r.id)!));
+  }
+
+  /**
+   * Builds (or brings up to date) the resident blocks for the NC last searched (else `defaultNc`) and runs one
+   * throw-away query on the new ones, so that the next search does not pay XNNPACK's packing. For idle time;
+   * skipped when the descriptors for that NC would first have to be recomputed from the maps.
+   */
+  async warmUp(defaultNc: number): Promise<void> {
+    if (!this.records.length) return;
+    const nc = this.resident?.nc ?? defaultNc;
+    const cache = this.recomputed.get(nc);
+    if (this.records.some((r) => r.nc !== nc && !cache?.has(r.id))) return;
+    const blocks = this.residentBlocks(nc, (r) => (r.nc === nc ? r.descriptor : cache!.get(r.id)!));
+    await blocks.warmUp();
+  }
+
+  private residentBlocks(nc: number, descriptorOf: (r: FeatureRecord) => ArrayLike<number>): BlockedDescriptors {
+    if (this.resident?.nc !== nc) {
+      this.dropResident();
+      this.resident = { nc, blocks: new BlockedDescriptors() };
+    }
+    const D = this.records.length ? descriptorOf(this.records[0]).length : 0;
+    this.resident.blocks.sync(this.records.length, D, (i) => descriptorOf(this.records[i]), this.staleFrom);
+    this.staleFrom = this.records.length;
+    return this.resident.blocks;
   }
 
   /** The collection for src/search: offline descriptors when given, maps on demand. */
-  collection(offlineDescriptors: tf.Tensor2D | null): Collection {
+  collection(offlineDescriptors: DescriptorBlocks | null): Collection {
     return {
       size: this.records.length,
       grids: this.records.map((r) => r.grid) as readonly Grid[],

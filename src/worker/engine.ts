@@ -67,6 +67,12 @@ export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARC
 const IMAGE_NAME = /\.(jpe?g|jfif|pjpe?g|png|webp|gif|bmp|avif|ico|heic|heif|tiff?)$/i;
 
 const TOP_CLASSES = 5;
+/**
+ * Results sent to the page per search. The page shows 48 at a time ('Show more' pages through what it got, with no
+ * new search), so 1000 is far more than anyone pages through; the search then orders only these (plus what
+ * re-ranking and QE need) instead of all N, and a 100k collection does not send 100k results to the page.
+ */
+const RESULT_LIMIT = 1000;
 const RECENT = 20;
 
 /**
@@ -211,6 +217,7 @@ export class Engine implements EngineApi {
     if (this.backendNote) this.emit({ type: 'notice', level: 'warning', message: this.backendNote });
     this.loadNetworkInBackground();
     if (this.queue.length && !this.settings.paused) this.kickIndexer();
+    else this.warmUpSearch();
     return { info: this.info(), photos, progress: this.progress() };
   }
 
@@ -771,6 +778,7 @@ export class Engine implements EngineApi {
         this.queue = this.queue.filter((q) => q !== id);
       }
       this.run.state = this.stopRequested ? 'paused' : 'idle';
+      if (!this.queue.length) this.warmUpSearch();
     } catch (e) {
       this.run.state = 'error';
       this.run.message = errorMessage(e);
@@ -779,6 +787,15 @@ export class Engine implements EngineApi {
     } finally {
       this.run.current = null;
     }
+  }
+
+  /**
+   * Idle time after loading or indexing: brings the resident OfA descriptors up to date and lets the backend prepare
+   * them (XNNPACK packs each new block on its first query), so the next search does not wait for it. Best effort:
+   * a failure here shows up, with its message, at the next search.
+   */
+  private warmUpSearch(): void {
+    void this.lock.run(() => this.index.warmUp(this.settings.nc)).catch(() => undefined);
   }
 
   /** The reason when `error` came from losing the WebGPU device (waits briefly for the browser to say so); else null. */
@@ -1047,7 +1064,7 @@ export class Engine implements EngineApi {
       const networkMs = performance.now() - tn;
 
       const ts = performance.now();
-      const params: SearchParams = { ...DEFAULT_SEARCH, ...controls };
+      const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit: RESULT_LIMIT };
       const offline = controls.aggregation === 'offline' && this.index.size ? await this.index.offlineDescriptors(controls.nc, net.head.w) : null;
       const ids = this.index.ids;
       const result = await search(

@@ -53,7 +53,7 @@ describe.skipIf(!browserAvailable())('bench.html in headless Chromium', () => {
     expect(finite(r.memory[0].peak.peakBytesAbove)).toBe(true);
     expect(r.memory[0].leakedTensors).toBe(0);
 
-    expect(r.ofa.map((o) => o.variant)).toEqual(['appSort', 'deviceTopk', 'transposedTopk', 'transposedJsTopk', 'blockedTopk']);
+    expect(r.ofa.map((o) => o.variant)).toEqual(['appSort', 'deviceTopk', 'transposedTopk', 'transposedJsTopk', 'blockedTopk', 'product']);
     for (const o of r.ofa) {
       expect(o.error).toBeUndefined();
       expect(finite(o.ms.median)).toBe(true);
