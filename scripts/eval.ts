@@ -3,17 +3,19 @@
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
  *                 [--pca-dims d] [--shrinkage s] [--pca-mode whiten|project] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
  *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--backend wasm|cpu] [--cache dir]
- *                 [--only <regex of method names>]
+ *                 [--only <regex of method names>] [--codecs float32,float16,uint8] [--ofa-codecs float16,int8]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
  * the parameters. Without whitening the rows can be checked against METHOD.md's reference measurements.
+ * --codecs adds a storage comparison in the same run: the methods that read stored maps once per map codec, the
+ * OfA methods once per OfA descriptor codec (--ofa-codecs), as a method x variant table of mAP with bytes per image.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelAdapter } from '../src/model/adapters';
 import type { MapCodec } from '../src/index/mapCodec';
-import { DEFAULT_EVAL, evaluate, type EvalReport } from './lib/evaluate';
+import { DEFAULT_EVAL, evaluate, type DescriptorCodec, type EvalReport } from './lib/evaluate';
 import { useNodeBackend } from './lib/node';
 
 /** METHOD.md, "Reference measurements on paris6k-mini-dev" (no whitening, long side 512). */
@@ -49,9 +51,18 @@ const { values: a } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     cache: { type: 'string' },
     only: { type: 'string' },
+    codecs: { type: 'string' },
+    'ofa-codecs': { type: 'string', default: 'float16,int8' },
   },
   strict: true,
 });
+
+/** A comma-separated list, each item one of `allowed`. */
+function list<T extends string>(name: string, v: string, allowed: readonly T[]): T[] {
+  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const x of items) if (!allowed.includes(x as T)) throw new Error(`--${name}: ${x} is not one of ${allowed.join(', ')}`);
+  return items as T[];
+}
 
 function int(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -82,6 +93,8 @@ async function main() {
     qe: int('qe', a.qe, 1),
     qeAfterRerank: int('qe-after-rerank', a['qe-after-rerank'], 1),
     codec: a.codec as MapCodec,
+    codecs: a.codecs === undefined ? undefined : list('codecs', a.codecs, ['float32', 'float16', 'uint8'] as MapCodec[]),
+    ofaCodecs: list('ofa-codecs', a['ofa-codecs']!, ['float32', 'float16', 'int8'] as DescriptorCodec[]),
     queryScale: a['query-scale'] as 'same' | 'long-side',
     cacheDir: a.cache,
     only: a.only ? new RegExp(a.only) : undefined,
@@ -115,7 +128,25 @@ function print(r: EvalReport) {
   }
   console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.slice(0, 8).padStart(8)).join(' ')}`);
   for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(8)).join(' ')}`);
+  if (r.storage) printStorage(r, names, w);
   console.log(`\n${r.seconds.toFixed(0)} s in all`);
+}
+
+/** Method x storage variant mAP; '=' where the variant does not change the method's input (same value as the reference). */
+function printStorage(r: EvalReport, names: string[], w: number) {
+  const { reference, variants } = r.storage!;
+  const cols = [reference, ...variants];
+  const cw = Math.max(12, ...cols.map((c) => c.name.length));
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  console.log(`\nstorage variants (same run; reference = the mAP column above)`);
+  console.log(`${'method'.padEnd(w)}  ${cols.map((c) => c.name.padStart(cw)).join('  ')}`);
+  console.log(`${'maps/image'.padEnd(w)}  ${cols.map((c) => kb(c.bytesPerImage.maps).padStart(cw)).join('  ')}`);
+  console.log(`${'OfA/image'.padEnd(w)}  ${cols.map((c) => `${c.bytesPerImage.ofa} B`.padStart(cw)).join('  ')}`);
+  for (const n of names) {
+    if (!variants.some((v) => v.methods[n])) continue;
+    const cell = (m: number | undefined) => (m === undefined ? '=' : m.toFixed(3)).padStart(cw);
+    console.log(`${n.padEnd(w)}  ${cell(r.methods[n].mAP)}  ${variants.map((v) => cell(v.methods[n]?.mAP)).join('  ')}`);
+  }
 }
 
 main().catch((e) => {

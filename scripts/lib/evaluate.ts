@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
+import { Float16Array } from '@petamoriken/float16';
 import { crowChannelPooling, crowPooling, sumPooling } from '../../src/cw/baselines';
 import { pixelBoxToCells, type Grid } from '../../src/cw/boxes';
 import { classVectorsBatch, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
@@ -67,6 +68,13 @@ export interface EvalOptions {
   qeAfterRerank: number;
   /** How feature maps are stored for online aggregation and re-ranking. */
   codec: MapCodec;
+  /**
+   * Storage comparison in the same run: every method that reads stored maps is evaluated again with each of these
+   * map codecs, and the OfA methods with the OfA descriptors stored in each of `ofaCodecs`. Off when absent.
+   */
+  codecs?: MapCodec[];
+  /** OfA descriptor storage variants compared when `codecs` is set (default: float16 and int8). */
+  ofaCodecs?: DescriptorCodec[];
   /** Cache extracted features here (images/s is then not measured). */
   cacheDir?: string;
   /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
@@ -104,6 +112,64 @@ export interface MethodResult {
   perQuery: Record<string, number>;
 }
 
+/**
+ * How an OfA descriptor (l2-normalised, D values) could be stored:
+ *  - 'float32': exact, 4 bytes per value;
+ *  - 'float16': 2 bytes, relative error <= 2^-11 (absolute <= 2^-25 below 2^-14, float16's subnormal range);
+ *  - 'int8': 1 byte + one float32 scale per vector, q = round(127 * x / max|x|). A per-vector scale, not the
+ *    fixed 1/127 that unit norm would allow: with D = 768..2048 a typical component is ~1/sqrt(D) = 0.02..0.04,
+ *    which a fixed scale would store as 3..5 levels; max|x| is ~0.1..0.3, so the per-vector scale gives 5-10x
+ *    finer steps for 4 bytes. Symmetric (signed) because whitened descriptors have negative components.
+ */
+export type DescriptorCodec = 'float32' | 'float16' | 'int8';
+
+export interface EncodedDescriptor {
+  codec: DescriptorCodec;
+  /** int8 only: max|x| / 127 (0 for the zero vector). */
+  scale: number;
+  data: ArrayBuffer;
+}
+
+export function encodeDescriptor(x: Float32Array, codec: DescriptorCodec): EncodedDescriptor {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new Error(`encodeDescriptor: value ${i} is ${x[i]}`);
+  if (codec === 'float32') return { codec, scale: 1, data: x.slice().buffer };
+  if (codec === 'float16') return { codec, scale: 1, data: new Float16Array(x).buffer };
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
+  const scale = max / 127;
+  const q = new Int8Array(x.length);
+  // scale 0 only for the zero vector: it stays all zeros (no 0/0).
+  if (scale > 0) for (let i = 0; i < x.length; i++) q[i] = Math.round(x[i] / scale);
+  return { codec, scale, data: q.buffer };
+}
+
+export function decodeDescriptor(e: EncodedDescriptor): Float32Array {
+  if (e.codec === 'float32') return new Float32Array(e.data.slice(0));
+  if (e.codec === 'float16') return Float32Array.from(new Float16Array(e.data));
+  return Float32Array.from(new Int8Array(e.data), (q) => q * e.scale);
+}
+
+/** Bytes one stored descriptor of D values takes (int8: + its float32 scale). */
+export const descriptorBytes = (D: number, codec: DescriptorCodec): number => ({ float32: 4 * D, float16: 2 * D, int8: D + 4 })[codec];
+
+/** Bytes one image's stored maps take (uint8: + its float32 scale). */
+const mapBytes = (e: EncodedMaps): number => e.data.byteLength + (e.codec === 'uint8' ? 4 : 0);
+
+/** One way of storing the index: a map codec and an OfA descriptor codec; bytes are means over the collection. */
+export interface StorageVariant {
+  name: string;
+  maps: MapCodec;
+  ofa: DescriptorCodec;
+  bytesPerImage: { maps: number; ofa: number };
+}
+
+export interface StorageReport {
+  /** The variant the top-level `methods` were measured with (--codec maps, float32 OfA). */
+  reference: StorageVariant;
+  /** Each other variant, with only the methods whose input it changes (the rest are identical by construction). */
+  variants: (StorageVariant & { methods: Record<string, MethodResult> })[];
+}
+
 export interface EvalReport {
   manifest: string;
   model: ModelId;
@@ -117,6 +183,8 @@ export interface EvalReport {
   whitening: { on: string; trainedOn: Record<string, number>; dims: Record<string, number> } | null;
   params: Omit<EvalOptions, 'log' | 'manifestPath' | 'cacheDir' | 'only'>;
   methods: Record<string, MethodResult>;
+  /** Present when `codecs` was given. */
+  storage?: StorageReport;
   seconds: number;
 }
 
@@ -218,6 +286,21 @@ function cwTrainingVectors(features: ImageFeatures[], K: number, w: tf.Tensor2D,
   return { data, n: data.length / K };
 }
 
+/**
+ * A descriptor database [N, D] as stored with `codec` and read back. Rows are l2-normalised again after decoding:
+ * cosineScores assumes unit norm, and an implementation reading quantised descriptors would renormalise too.
+ */
+function storedDescriptors(db: tf.Tensor2D, codec: DescriptorCodec): tf.Tensor2D {
+  const [N, D] = db.shape;
+  const data = db.dataSync() as Float32Array;
+  const out = new Float32Array(N * D);
+  for (let n = 0; n < N; n++) out.set(decodeDescriptor(encodeDescriptor(data.subarray(n * D, (n + 1) * D), codec)), n * D);
+  return tf.tidy(() => {
+    const t = tf.tensor2d(out, [N, D]);
+    return tf.div(t, tf.maximum(tf.norm(t, 2, 1, true), 1e-12)) as tf.Tensor2D;
+  });
+}
+
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const started = performance.now();
   const manifest = await readManifest(opts.manifestPath);
@@ -256,9 +339,31 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   }
 
   // Stored maps as the app stores them (codec); the query's own maps stay exact, as a fresh forward pass gives.
-  const stored: EncodedMaps[] = features.map((f) => encodeMaps(f.X, f.grid.H, f.grid.W, K, opts.codec));
+  // With `codecs`, one stored copy per map codec; the first storage variant is the reference (top-level methods).
+  const storage: StorageVariant[] = [{ name: `maps ${opts.codec}, OfA float32`, maps: opts.codec, ofa: 'float32', bytesPerImage: { maps: 0, ofa: 0 } }];
+  if (opts.codecs) {
+    for (const c of new Set(opts.codecs)) if (c !== opts.codec) storage.push({ name: `maps ${c}`, maps: c, ofa: 'float32', bytesPerImage: { maps: 0, ofa: 0 } });
+    for (const d of new Set<DescriptorCodec>(opts.ofaCodecs ?? ['float16', 'int8'])) if (d !== 'float32') storage.push({ name: `OfA ${d}`, maps: opts.codec, ofa: d, bytesPerImage: { maps: 0, ofa: 0 } });
+  }
+  const reference = storage[0];
+  // Decoded once per codec and kept (the values every read would give): float16 decoding costs ~0.25 s per
+  // ResNet-50 image in Node, which per OnA pass would dominate a --codecs run.
+  const decoded = new Map<MapCodec, Float32Array[]>();
+  const mapBytesPerImage = new Map<MapCodec, number>();
+  for (const c of new Set(storage.map((s) => s.maps))) {
+    let bytes = 0;
+    decoded.set(c, features.map((f) => {
+      const e = encodeMaps(f.X, f.grid.H, f.grid.W, K, c);
+      bytes += mapBytes(e);
+      return decodeMaps(e);
+    }));
+    mapBytesPerImage.set(c, bytes / features.length);
+  }
+  for (const s of storage) s.bytesPerImage = { maps: mapBytesPerImage.get(s.maps)!, ofa: descriptorBytes(K, s.ofa) };
   const grids = features.map((f) => f.grid);
-  const mapsOf = async (indices: readonly number[]) => indices.map((i) => tf.tensor3d(decodeMaps(stored[i]), [grids[i].H, grids[i].W, K]));
+  const mapsOfCodec = (c: MapCodec) => async (indices: readonly number[]) =>
+    indices.map((i) => tf.tensor3d(decoded.get(c)![i], [grids[i].H, grids[i].W, K]));
+  const variantMethods = new Map<StorageVariant, Record<string, MethodResult>>(storage.slice(1).map((s) => [s, {}]));
 
   const methods: Record<string, MethodResult> = {};
   const wanted = (name: string) => !opts.only || opts.only.test(name);
@@ -270,9 +375,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       for (const extra of ['', `+qe${opts.qe}`, `+r${opts.rerank}`, `+r${opts.rerank}+qe${opts.qeAfterRerank}`]) methodNames.add(`cw-ona${tag}${suffix}${extra}`);
     }
   }
-  const record = (name: string, q: string, ap: number) => {
+  const record = (name: string, q: string, ap: number, s: StorageVariant = reference) => {
     if (!wanted(name)) return;
-    (methods[name] ??= { mAP: 0, perQuery: {} }).perQuery[q] = ap;
+    const into = s === reference ? methods : variantMethods.get(s)!;
+    (into[name] ??= { mAP: 0, perQuery: {} }).perQuery[q] = ap;
   };
   const apOf = (ranking: ArrayLike<number>, q: Manifest['queries'][number]) =>
     oxfordAveragePrecision(Array.from(ranking, (i) => features[i].name), new Set(q.positives), new Set(q.junk));
@@ -312,45 +418,63 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     const ctx = { w, whitening: wh };
     const ncs = [...new Set([opts.nc, 8])];
     const ofa = new Map(ncs.map((nc) => [nc, offlineAll(features, K, w, nc, wh)]));
+    // OfA descriptors as each descriptor codec stores them (after whitening, as the app would store them), read back.
+    const ofaStored = new Map<DescriptorCodec, Map<number, tf.Tensor2D>>();
+    for (const d of new Set(storage.map((s) => s.ofa))) {
+      ofaStored.set(d, new Map(ncs.map((nc) => [nc, d === 'float32' ? ofa.get(nc)! : storedDescriptors(ofa.get(nc)!, d)])));
+    }
     for (const [qn, q] of manifest.queries.entries()) {
       const qi = index.get(q.image)!;
       const box: CellBox = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
       const X = mapsTensor(features[qi], K);
       const query = { X, grid: grids[qi], box, cropProbabilities: cropProbs[qn] };
-      for (const nc of ncs) {
-        const tag = nc === opts.nc ? '' : `-nc${nc}`;
-        const onaWanted = [...methodNames].some((m) => m.startsWith(`cw-ona${tag}${variant.suffix}`) && wanted(m));
-        const classes = tf.tensor1d(topIndices(cropProbs[qn], nc), 'int32');
-        const ona = !onaWanted ? tf.zeros([features.length, 1]) as tf.Tensor2D : await onlineDescriptors({ size: features.length, grids, offlineDescriptors: null, maps: mapsOf }, classes, ctx);
-        classes.dispose();
-        for (const [agg, db] of [['ofa', ofa.get(nc)!], ['ona', ona]] as const) {
-          const collection: Collection = { size: features.length, grids, offlineDescriptors: db, maps: mapsOf };
-          const run = async (suffix: string, p: Partial<SearchParams>) => {
-            methodNames.add(`cw-${agg}${tag}${variant.suffix}${suffix}`);
-            if (!wanted(`cw-${agg}${tag}${variant.suffix}${suffix}`)) return;
-            const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
-            record(`cw-${agg}${tag}${variant.suffix}${suffix}`, q.id, apOf(r.ranking, q));
-          };
-          await run('', {});
-          await run(`+qe${opts.qe}`, { qe: opts.qe });
-          if (nc === opts.nc || agg === 'ona') {
-            await run(`+r${opts.rerank}`, { rerank: opts.rerank });
-            await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, qe: opts.qeAfterRerank });
+      for (const s of storage) {
+        // A storage variant re-runs only the methods whose input it changes: other map codecs change OnA and every
+        // re-ranking; other OfA codecs change every OfA method (re-ranking starts from its top R, QE averages it).
+        const mapsVary = s !== reference && s.maps !== reference.maps;
+        const ofaVary = s !== reference && s.ofa !== reference.ofa;
+        const affected = (agg: 'ofa' | 'ona', reranks: boolean) => s === reference || (agg === 'ona' ? mapsVary : ofaVary || (mapsVary && reranks));
+        const mapsOfS = mapsOfCodec(s.maps);
+        for (const nc of ncs) {
+          const tag = nc === opts.nc ? '' : `-nc${nc}`;
+          const onaWanted = affected('ona', false) && [...methodNames].some((m) => m.startsWith(`cw-ona${tag}${variant.suffix}`) && wanted(m));
+          const classes = tf.tensor1d(topIndices(cropProbs[qn], nc), 'int32');
+          const ona = !onaWanted ? tf.zeros([features.length, 1]) as tf.Tensor2D : await onlineDescriptors({ size: features.length, grids, offlineDescriptors: null, maps: mapsOfS }, classes, ctx);
+          classes.dispose();
+          for (const [agg, db] of [['ofa', ofaStored.get(s.ofa)!.get(nc)!], ['ona', ona]] as const) {
+            const collection: Collection = { size: features.length, grids, offlineDescriptors: db, maps: mapsOfS };
+            const run = async (suffix: string, p: Partial<SearchParams>) => {
+              const name = `cw-${agg}${tag}${variant.suffix}${suffix}`;
+              methodNames.add(name);
+              if (!wanted(name) || !affected(agg, (p.rerank ?? 0) > 0)) return;
+              const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
+              record(name, q.id, apOf(r.ranking, q), s);
+            };
+            await run('', {});
+            await run(`+qe${opts.qe}`, { qe: opts.qe });
+            if (nc === opts.nc || agg === 'ona') {
+              await run(`+r${opts.rerank}`, { rerank: opts.rerank });
+              await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, qe: opts.qeAfterRerank });
+            }
           }
+          ona.dispose();
         }
-        ona.dispose();
       }
       X.dispose();
       opts.log(`cw${variant.suffix}: query ${qn + 1}/${manifest.queries.length} (${q.id})`);
     }
+    ofaStored.forEach((m, d) => d !== 'float32' && m.forEach((t) => t.dispose()));
     ofa.forEach((t) => t.dispose());
   }
   Object.values(whitenings).forEach((wh) => wh.dispose());
   net.dispose();
 
-  for (const m of Object.values(methods)) m.mAP = meanAveragePrecision(Object.values(m.perQuery));
+  for (const m of [methods, ...variantMethods.values()].flatMap((r) => Object.values(r))) m.mAP = meanAveragePrecision(Object.values(m.perQuery));
   const med = msPerImage.length ? median(msPerImage) : null;
   const { log: _log, manifestPath: _m, cacheDir: _c, only: _o, ...params } = opts;
+  const storageReport: StorageReport | undefined = opts.codecs
+    ? { reference, variants: [...variantMethods].map(([s, m]) => ({ ...s, methods: m })) }
+    : undefined;
   return {
     manifest: opts.manifestPath,
     model: opts.model,
@@ -363,6 +487,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     whitening: whiteningSource ? { on: opts.whitenOn, trainedOn, dims } : null,
     params,
     methods,
+    ...(storageReport ? { storage: storageReport } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }
