@@ -1,7 +1,10 @@
 /**
  * The messages between the page and the indexing/search worker (types only: the page imports this file and
- * ./client.ts, never tfjs, idb or the CW code). Boxes here are in PIXELS of a photo's stored copy, upright.
+ * ./client.ts, never tfjs, idb or the CW code; type-only imports of their records are fine). Boxes here are in
+ * PIXELS of a photo's stored copy, upright.
  */
+import type { Grid } from '../cw/boxes';
+import type { CustomModelRecord } from '../index/schema';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -165,14 +168,7 @@ export interface ClassScore {
 }
 
 /** Feature-map geometry of a photo, to draw heatmaps and boxes on it. */
-export interface GridInfo {
-  H: number;
-  W: number;
-  cellWidth: number;
-  cellHeight: number;
-  imageWidth: number;
-  imageHeight: number;
-}
+export type GridInfo = Grid;
 
 export interface ResultItem {
   id: string;
@@ -233,15 +229,9 @@ export interface CustomModelOptions {
   preprocessing: 'inception' | 'caffe';
 }
 
-export interface CustomModelResult {
+/** The model as kept (labels 'numbered' when no labels.json was given). */
+export interface CustomModelResult extends Pick<CustomModelRecord, 'featureLayer' | 'classifierLayer' | 'channels' | 'classes' | 'stride' | 'labels'> {
   model: ModelChoice;
-  featureLayer: string;
-  classifierLayer: string;
-  channels: number;
-  classes: number;
-  stride: number;
-  /** 'numbered' when no labels.json was given. */
-  labels: 'file' | 'numbered';
 }
 
 /** Record counts per store and anything that does not add up (empty when the collection is consistent). */
