@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ChangeEvent, type DragEvent } from 'react';
 import type { ClassScore, CustomModelOptions, CustomModelSource, Heatmap, HeatmapTarget, PixelRect, QuerySource, ResultItem, SearchControls, SearchResponse } from '../worker/api';
 import { CollectionSection } from './components/CollectionSection';
 import { Header, LOAD_MODEL } from './components/Header';
@@ -283,6 +283,12 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
     }
   };
 
+  /** The photo and folder pickers: import what was chosen, then reset so the same files can be chosen again. */
+  const onPhotosChosen = (e: ChangeEvent<HTMLInputElement>) => {
+    store.importFiles(filesFromInput(e.target.files));
+    e.target.value = '';
+  };
+
   const onExportIndex = async () => {
     setTransferring(true);
     const exported = await store.run('Exporting the index', (api) => api.exportIndex({ photos: true }));
@@ -481,10 +487,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
         hidden
         data-testid="file-input"
         aria-label="Add photos"
-        onChange={(e) => {
-          store.importFiles(filesFromInput(e.target.files));
-          e.target.value = '';
-        }}
+        onChange={onPhotosChosen}
       />
       <input
         ref={(el) => {
@@ -496,10 +499,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
         hidden
         data-testid="folder-input"
         aria-label="Add a folder"
-        onChange={(e) => {
-          store.importFiles(filesFromInput(e.target.files));
-          e.target.value = '';
-        }}
+        onChange={onPhotosChosen}
       />
       <input
         ref={queryInput}

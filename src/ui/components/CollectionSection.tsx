@@ -37,12 +37,7 @@ export function CollectionSection(props: {
         </div>
         {photos.length > 0 && (
           <div className="panel-actions">
-            <button type="button" className="btn small primary" onClick={props.onAddPhotos}>
-              Add photos
-            </button>
-            <button type="button" className="btn small" onClick={props.onAddFolder}>
-              Add folder
-            </button>
+            <AddButtons size="small" onAddPhotos={props.onAddPhotos} onAddFolder={props.onAddFolder} />
             <button type="button" className="btn small" onClick={props.onExportIndex} disabled={props.transferring || !photos.some((p) => p.indexed)} data-testid="export-index" title="Save the descriptors, ids, names, model and photos as one NumPy .npz file">
               Export index
             </button>
@@ -66,12 +61,7 @@ export function CollectionSection(props: {
           <p className="empty-title">{props.ready ? 'Drop photos or folders anywhere on this page' : 'Opening your collection…'}</p>
           <p className="muted">JPEG, PNG, WebP and anything else this browser can open. Folders are searched recursively.</p>
           <div className="empty-actions">
-            <button type="button" className="btn primary" onClick={props.onAddPhotos}>
-              Add photos
-            </button>
-            <button type="button" className="btn" onClick={props.onAddFolder}>
-              Add folder
-            </button>
+            <AddButtons onAddPhotos={props.onAddPhotos} onAddFolder={props.onAddFolder} />
             <button type="button" className="btn" onClick={props.onImportIndex} disabled={props.transferring || !props.ready} data-testid="import-index">
               Import index
             </button>
@@ -159,5 +149,20 @@ function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss:
         {problems.length > 50 && <li className="muted">and {problems.length - 50} more</li>}
       </ul>
     </div>
+  );
+}
+
+/** The two ways to add photos, shown in the panel head and in the empty state. */
+function AddButtons(props: { size?: 'small'; onAddPhotos: () => void; onAddFolder: () => void }) {
+  const cls = props.size ? `btn ${props.size}` : 'btn';
+  return (
+    <>
+      <button type="button" className={`${cls} primary`} onClick={props.onAddPhotos}>
+        Add photos
+      </button>
+      <button type="button" className={cls} onClick={props.onAddFolder}>
+        Add folder
+      </button>
+    </>
   );
 }
