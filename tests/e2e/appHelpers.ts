@@ -203,7 +203,4 @@ export async function canvasPixels(page: Page, selector: string, colours: [numbe
   );
 }
 
-export const median = (a: readonly number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+export { median } from '../../src/util/median';
