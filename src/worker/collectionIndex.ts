@@ -4,20 +4,15 @@
  * maps and probabilities, cached), and an LRU cache of encoded maps in front of IndexedDB.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Grid } from '../cw/boxes';
-import { cwDescriptors, padCellBatch } from '../cw/descriptor';
 import type { CollectionStore } from '../index/db';
 import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { FeatureRecord } from '../index/schema';
 import { BlockedDescriptors } from '../search/descriptorBlocks';
-import { topIndices } from '../search/search';
+import { describeImages, preferredBatchSize, type Grid } from '../search/describe';
 import type { Collection, DescriptorBlocks } from '../search/types';
 
 /** Encoded maps kept in memory (ResNet-50 at long side 512, uint8: ~0.4 MB per photo). */
 const MAPS_BUDGET_BYTES = 256 * 1024 * 1024;
-
-/** Photos per batch for CW work: one at a time on wasm/cpu (XNNPACK's fast path), larger batches on a GPU. */
-export const batchSize = (): number => (['wasm', 'cpu'].includes(tf.getBackend()) ? 1 : 16);
 
 export class MapsCache {
   private entries = new Map<string, EncodedMaps>();
@@ -181,19 +176,16 @@ export class CollectionIndex {
     const cache = this.recomputed.get(nc) ?? new Map<string, Float32Array>();
     this.recomputed.set(nc, cache);
     const need = this.records.map((r, i) => ({ r, i })).filter(({ r }) => r.nc !== nc && !cache.has(r.id));
-    const chunk = batchSize();
+    const chunk = preferredBatchSize();
     for (let s = 0; s < need.length; s += chunk) {
       const part = need.slice(s, s + chunk);
       const maps = await this.maps(part.map((p) => p.i));
-      const d = tf.tidy(() => {
-        const classes = tf.tensor2d(part.map((p) => topIndices(p.r.probabilities, nc)), [part.length, nc], 'int32');
-        return cwDescriptors(padCellBatch(maps), w, classes, null);
-      });
-      tf.dispose(maps);
-      const values = (await d.data()) as Float32Array;
-      const D = d.shape[1];
-      d.dispose();
-      part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
+      try {
+        const { values, D } = await describeImages(maps, w, part.map((p) => p.r.probabilities), nc);
+        part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
+      } finally {
+        tf.dispose(maps);
+      }
     }
     return this.residentBlocks(nc, (r) => (r.nc === nc ? r.descriptor : cache.get(r.id)!));
   }
