@@ -19,8 +19,10 @@ import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice }
 import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
+import { queryCrop } from '../../src/model/preprocess';
 import { onlineDescriptors, search, topIndices } from '../../src/search/search';
 import type { Collection, SearchParams } from '../../src/search/types';
+import { median } from '../../src/util/median';
 import { decodeImageFile, loadNodeNetwork } from './node';
 
 export interface Manifest {
@@ -213,7 +215,7 @@ async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, la
   return { features, msPerImage };
 }
 
-/** Class probabilities of each query's cropped region (the query's classes come from the crop). */
+/** Class probabilities of each query's cropped region (the query's classes come from the crop, as in the app). */
 async function queryCropProbabilities(net: CwNetwork, manifest: Manifest, opts: EvalOptions): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const q of manifest.queries) {
@@ -221,21 +223,14 @@ async function queryCropProbabilities(net: CwNetwork, manifest: Manifest, opts: 
     const pixels = await decodeImageFile(join(manifest.dir, img.file));
     const [H, W] = pixels.shape;
     const [x1, y1, x2, y2] = q.bbox_xyxy;
-    const cx1 = Math.max(0, Math.floor(x1)), cy1 = Math.max(0, Math.floor(y1));
-    const cx2 = Math.min(W, Math.ceil(x2)), cy2 = Math.min(H, Math.ceil(y2));
-    const crop = tf.slice(pixels, [cy1, cx1, 0], [cy2 - cy1, cx2 - cx1, 3]);
-    const longSide = opts.queryScale === 'same' ? Math.max(32, Math.round((Math.max(cx2 - cx1, cy2 - cy1) * opts.longSide) / Math.max(W, H))) : opts.longSide;
-    const r = net.forward(crop, longSide);
+    const c = queryCrop({ x1, y1, x2, y2 }, W, H, opts.longSide) ?? { x1: 0, y1: 0, x2: W, y2: H, longSide: opts.longSide };
+    const crop = tf.slice(pixels, [c.y1, c.x1, 0], [c.y2 - c.y1, c.x2 - c.x1, 3]);
+    const r = net.forward(crop, opts.queryScale === 'same' ? c.longSide : opts.longSide);
     out.push((await r.probabilities.data()) as Float32Array);
     tf.dispose([pixels, crop, r.X, r.probabilities]);
   }
   return out;
 }
-
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 const mapsTensor = (f: { X: Float32Array; grid: Grid }, K: number) => tf.tensor3d(f.X, [f.grid.H, f.grid.W, K]);
 
