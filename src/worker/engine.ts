@@ -20,6 +20,7 @@ import type { ReadModelFile } from '../model/artifacts';
 import { destroyGpuDevice, initBackend, restartBackend, watchGpuDevice, webgpuAdapterInfo, type BackendName, type InitBackendOptions } from '../model/backend';
 import { inspectCustomModel } from '../model/customModel';
 import { loadNetwork, type CwNetwork } from '../model/network';
+import { clampPixelBox as clampBox, validateSearchControls as validControls } from '../search/controls';
 import { search, topIndices } from '../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../search/types';
 import type {
@@ -1400,21 +1401,4 @@ async function readCustomModelSource(source: CustomModelSource): Promise<{ files
 
 function validLongSide(v: number | undefined): number | undefined {
   return v !== undefined && Number.isInteger(v) && v >= 64 && v <= 2048 ? v : undefined;
-}
-
-function validControls(c: SearchControls): SearchControls {
-  const int = (v: number, min: number, max: number, name: string) => {
-    if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
-    return v;
-  };
-  if (c.aggregation !== 'offline' && c.aggregation !== 'online') throw new Error(`aggregation must be offline or online, got ${c.aggregation}`);
-  return { aggregation: c.aggregation, nc: int(c.nc, 1, 1000, 'NC'), qe: int(c.qe, 0, 1000, 'QE n'), rerank: int(c.rerank, 0, 100000, 'Re-ranking R') };
-}
-
-/** The box clipped to the image; a box with no area inside it becomes the whole image. */
-function clampBox(b: PixelRect, width: number, height: number): PixelRect {
-  const x1 = Math.max(0, Math.min(b.x1, b.x2)), y1 = Math.max(0, Math.min(b.y1, b.y2));
-  const x2 = Math.min(width, Math.max(b.x1, b.x2)), y2 = Math.min(height, Math.max(b.y1, b.y2));
-  if (![x1, y1, x2, y2].every(Number.isFinite) || x2 - x1 < 1 || y2 - y1 < 1) return { x1: 0, y1: 0, x2: width, y2: height };
-  return { x1, y1, x2, y2 };
 }
