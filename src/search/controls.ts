@@ -1,17 +1,14 @@
 /**
- * Checks on what the page asks for, before anything runs: the search controls and the query box.
+ * What the page asks a search for, checked and made safe before the search runs: the search controls (whole
+ * numbers in range, a known aggregation; a specific message otherwise) and the query box (clipped to the photo).
  */
 import type { PixelBox } from '../cw/types';
+import type { SearchParams } from './types';
 
-/** The page's search settings (the same fields as SearchControls in src/worker/api.ts). */
-export interface Controls {
-  aggregation: 'offline' | 'online';
-  nc: number;
-  qe: number;
-  rerank: number;
-}
+/** The knobs the page sets (the worker API's SearchControls has exactly these fields). */
+export type SearchControls = Pick<SearchParams, 'aggregation' | 'nc' | 'qe' | 'rerank'>;
 
-export function validateSearchControls<C extends Controls>(c: C): Controls {
+export function validateSearchControls(c: SearchControls): SearchControls {
   const int = (v: number, min: number, max: number, name: string) => {
     if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
     return v;

@@ -10,10 +10,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Request } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { appPhotos, canvasPixels, devSet, dropFiles, median, SKIP_NO_DATA, waitIndexed, type FileSpec } from './appHelpers';
+import { appPhotos, canvasPixels, devSet, dropFiles, median, waitIndexed, type FileSpec } from './appHelpers';
+import { needsModels } from '../helpers/requirements';
 
 const data = devSet();
-if (!data) console.warn(`[e2e app] ${SKIP_NO_DATA}`);
 
 const QUERY_ID = 'defense_5';
 const POSITIVES = 8;
@@ -27,7 +27,7 @@ interface CwWindow {
   };
 }
 
-describe.skipIf(!browserAvailable() || !data)('app: collection on wasm (ResNet-50, long side 512), production build', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: collection on wasm (ResNet-50, long side 512), production build', () => {
   // The production build: realistic speed and main-thread times (React's development build is several times slower).
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 

@@ -11,10 +11,10 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { appPhotos, devSet, dropFiles, dropFolder, SKIP_NO_DATA, waitIndexed, withExifOrientation } from './appHelpers';
+import { appPhotos, devSet, dropFiles, dropFolder, waitIndexed, withExifOrientation } from './appHelpers';
+import { needsModels } from '../helpers/requirements';
 
 const data = devSet();
-if (!data) console.warn(`[e2e app offline] ${SKIP_NO_DATA}`);
 
 interface CwWindow {
   cwApp: {
@@ -47,7 +47,7 @@ function toPng(jpg: Buffer): Buffer {
   return PNG.sync.write(png);
 }
 
-describe.skipIf(!browserAvailable() || !data)('app: production build, folders, model switch, offline second visit', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75', 'resnet50'))('app: production build, folders, model switch, offline second visit', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
   it('indexes a dropped folder, re-indexes on a model switch, and works offline on the next visit', async () => {

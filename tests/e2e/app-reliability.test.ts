@@ -19,12 +19,12 @@ import type { Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { browserAvailable, saveScreenshot, testResultsDir, useE2E } from './harness';
-import { appPhotos, devSet, dropFiles, SKIP_NO_DATA, waitIndexed, type FileSpec } from './appHelpers';
+import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
+import { needsModels } from '../helpers/requirements';
 import { encodeBlockJpeg, encodePng, gradient, truncated } from './imageFiles';
 import { callApi, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
 
 const data = devSet();
-if (!data) console.warn(`[e2e reliability] ${SKIP_NO_DATA}`);
 
 const APP = '/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1';
 
@@ -50,7 +50,7 @@ async function thumbColour(page: Page, id: string): Promise<number[]> {
   });
 }
 
-describe.skipIf(!browserAvailable() || !data)('app reliability: bad files, hostile names, interruptions, full storage, old schema (production build, wasm)', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app reliability: bad files, hostile names, interruptions, full storage, old schema (production build, wasm)', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
   it('1 + 6: a batch of bad and unusual files — a message per bad file, every good one indexed, duplicates once, names as text, CSP', async () => {

@@ -2,10 +2,10 @@
  * Helpers for the app's end-to-end tests (tests/e2e/app*.test.ts): real photos from ../shared/data/paris6k-mini-dev,
  * drops through a real `drop` event carrying a DataTransfer, the app's state, and pixels read back from canvases.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JSHandle, Page } from 'playwright-core';
-import { sharedDir } from '../../scripts/lib/node';
+import { needsDevSet } from '../helpers/requirements';
 
 export interface DevPhoto {
   name: string;
@@ -28,11 +28,13 @@ export interface DevSet {
   photo(name: string): DevPhoto;
 }
 
-/** paris6k-mini-dev, or null (with the reason) when ../shared is not there. */
+/**
+ * paris6k-mini-dev, or null when ../shared is not there: the tests that need it are then skipped with a message,
+ * or fail with it under CI=true (tests/helpers/requirements.ts).
+ */
 export function devSet(): DevSet | null {
-  const shared = sharedDir();
-  const dir = shared && join(shared, 'data', 'paris6k-mini-dev');
-  if (!dir || !existsSync(join(dir, 'MANIFEST.json'))) return null;
+  const dir = needsDevSet();
+  if (!dir) return null;
   const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8')) as Pick<DevSet, 'images' | 'queries'>;
   return {
     dir,
@@ -45,8 +47,6 @@ export function devSet(): DevSet | null {
     },
   };
 }
-
-export const SKIP_NO_DATA = 'SKIPPING: ../shared/data/paris6k-mini-dev is not there (the app tests need its real photos)';
 
 export interface FileSpec {
   name: string;
