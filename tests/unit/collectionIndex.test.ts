@@ -224,6 +224,22 @@ describe('CollectionIndex', () => {
     expect(columns(await index.offlineDescriptors(INDEX_NC, w)).slice(0, 4)).toEqual(records.map((r) => Array.from(r.descriptor)));
   });
 
+  it('an NC above the number of classes (a user model with few classes) uses every class instead of failing', async () => {
+    const records = [record('a', new Float32Array(K), { top: [3, 1] }), record('b', new Float32Array(K), { top: [0, 2], H: 2, W: 3 })];
+    const maps = [mapsOf(3, 4, 7), mapsOf(2, 3, 8)];
+    await stored(records, maps);
+    index.reset(records);
+    const got = columns(await index.offlineDescriptors(C + 20, w));
+    const all = tf.tensor1d(Array.from({ length: C }, (_, c) => c), 'int32');
+    records.forEach((r, i) => {
+      const X = tf.tensor3d(decodeMaps(maps[i]), [r.grid.H, r.grid.W, K]);
+      const d = cwDescriptor(X, w, all);
+      Array.from(d.dataSync()).forEach((v, k) => expect(got[i][k], `photo ${i}, value ${k}`).toBeCloseTo(v, 5));
+      tf.dispose([X, d]);
+    });
+    all.dispose();
+  });
+
   it('serves maps from its cache, reads only the missing ones from the store (one call), in the order asked', async () => {
     const records = ['a', 'b', 'c'].map((id) => record(id, new Float32Array(K)));
     const maps = [mapsOf(3, 4, 1), mapsOf(3, 4, 2), mapsOf(3, 4, 3)];
