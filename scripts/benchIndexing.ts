@@ -1,0 +1,180 @@
+/**
+ * npm run bench:indexing -- [--photos 20] [--models mobilenet_v1_0.75,resnet50] [--long-side 512] [--backend wasm]
+ *                           [--json out.json] [--md]
+ *
+ * Indexing rate against the bare forward-pass rate, in ONE run, through the real app: builds the app (vite build),
+ * serves it with vite preview, opens it in headless Chromium (a fresh collection per model), drops N photos of
+ * ../shared/data/paris6k-mini-dev with indexing paused, then in the app's worker:
+ *   1. bare forward passes on every photo (debugForwardBench: decoding not timed; forward + reading X and the
+ *      probabilities back timed), also giving each photo's descriptor as the app computed it before issue 13 (full-size
+ *      decode, the network's own resize);
+ *   2. indexing all of them (resumeIndexing until the queue is empty): the per-photo intervals of the worker (from one
+ *      photo's write to the next; the first from the loop's start), whose sum is the wall time of indexing;
+ *   3. bare forward passes on every photo again (load drifts on a shared machine: both rounds are pooled).
+ * Rates: bare = 1000 / median(bare ms) and N / sum(bare ms); indexing = N / wall time and 1000 / median(interval).
+ * The stored descriptors are compared with the full-size-decode ones. --md rewrites the "bench:indexing" section of
+ * BENCHMARKS.md. Timings are from one run on whatever else the machine is doing: read them as such.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { replaceMarkedSection } from '../src/bench/report';
+import { median } from '../src/util/median';
+import type { Browser } from 'playwright-core';
+
+const { values: a } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '20' },
+    models: { type: 'string', default: 'mobilenet_v1_0.75,resnet50' },
+    'long-side': { type: 'string', default: '512' },
+    backend: { type: 'string', default: 'wasm' },
+    json: { type: 'string' },
+    md: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const log = (line: string) => process.stderr.write(`[bench:indexing] ${line}\n`);
+const command = `npm run bench:indexing -- ${process.argv.slice(2).join(' ')}`.trim();
+
+interface ModelRun {
+  model: string;
+  longSide: number;
+  photos: number;
+  bareMs: number[];
+  wallMs: number;
+  intervalsMs: number[];
+  /** Stored descriptor vs the full-size-decode one, over the photos. */
+  descriptor: { maxAbsDiff: number; minCosine: number };
+  backend: string;
+}
+
+const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
+
+async function runModel(server: { url: string }, browser: Browser, model: string, n: number): Promise<ModelRun> {
+  const { devSet, dropFiles, appPhotos } = await import('../tests/e2e/appHelpers');
+  const { callApi, waitModelReady, waitPhotos, waitReady } = await import('../tests/e2e/reliabilityHelpers');
+  const data = devSet();
+  if (!data) throw new Error('../shared/data/paris6k-mini-dev is needed');
+  const longSide = Number(a['long-side']);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  try {
+    await page.goto(`${server.url}/?backend=${a.backend}&model=${model}&longSide=${longSide}&debug=1`);
+    await waitReady(page);
+    await waitModelReady(page, 300_000);
+    await callApi(page, 'cancelIndexing'); // photos wait in the queue until resumed
+    // Photos spread over the whole set (every landmark, both orientations).
+    const step = Math.max(1, Math.floor(data.images.length / n));
+    const files = data.images.filter((_, i) => i % step === 0).slice(0, n).map((i) => {
+      const p = data.photo(i.name);
+      return { name: p.fileName, type: 'image/jpeg', bytes: p.bytes };
+    });
+    await dropFiles(page, '[data-testid="app"]', files);
+    await waitPhotos(page, files.length, 120_000);
+    type Stats = { queued: number; indexedPhotos: number; indexMs: number[] };
+    const until = async (done: (s: Stats) => boolean, timeoutMs: number, pollMs: number) => {
+      for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, pollMs))) {
+        const s = await callApi<Stats>(page, 'stats');
+        if (done(s)) return s;
+        if (Date.now() > deadline) throw new Error(`${model}: timed out; stats ${JSON.stringify({ ...s, indexMs: s.indexMs.length })}`);
+      }
+    };
+    await until((s) => s.queued === files.length, 120_000, 500);
+    const ids = (await appPhotos(page)).map((p) => p.id);
+    log(`${model}: ${ids.length} photos queued; bare forward passes, round 1`);
+    type Api = { api: Record<string, (...args: unknown[]) => Promise<never>> };
+    const before = await page.evaluate(async (list) => {
+      const r = await (window as unknown as { cwApp: Api }).cwApp.api.debugForwardBench(list, { fullSize: true }) as { ms: number[]; fullSizeDescriptors: Float32Array[] };
+      return { ms: r.ms, fullSizeDescriptors: r.fullSizeDescriptors.map((d) => Array.from(d)) };
+    }, ids);
+    log(`${model}: bare median ${median(before.ms).toFixed(0)} ms; indexing`);
+    await callApi(page, 'resumeIndexing');
+    const stats = await until((s) => s.queued === 0 && s.indexedPhotos === ids.length, 1_800_000, 500);
+    // The worker's clock: from the loop's start to the last photo's write, the pipeline's fill and drain included.
+    const wallMs = stats.indexMs.reduce((t, ms) => t + ms, 0);
+    log(`${model}: indexed in ${wallMs} ms; bare forward passes, round 2`);
+    const after = await callApi<{ ms: number[] }>(page, 'debugForwardBench', ids, { fullSize: false });
+    let maxAbsDiff = 0;
+    let minCosine = 1;
+    let backend = '';
+    for (const [i, id] of ids.entries()) {
+      const stored = await page.evaluate(async (photo) => {
+        const d = await (window as unknown as { cwApp: Api }).cwApp.api.debugPhoto(photo) as { descriptor: Float32Array; backend: string };
+        return { descriptor: Array.from(d.descriptor), backend: d.backend };
+      }, id);
+      backend = stored.backend;
+      const old = before.fullSizeDescriptors[i];
+      let dot = 0;
+      for (let k = 0; k < old.length; k++) {
+        maxAbsDiff = Math.max(maxAbsDiff, Math.abs(stored.descriptor[k] - old[k]));
+        dot += stored.descriptor[k] * old[k];
+      }
+      minCosine = Math.min(minCosine, dot);
+    }
+    return { model, longSide, photos: ids.length, bareMs: [...before.ms, ...after.ms], wallMs, intervalsMs: stats.indexMs, descriptor: { maxAbsDiff, minCosine }, backend };
+  } finally {
+    await context.close();
+  }
+}
+
+function markdown(runs: ModelRun[], meta: Record<string, string>): string {
+  const f = (x: number, d = 2) => x.toFixed(d);
+  const lines = Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`);
+  lines.push(
+    '',
+    '| model | long side | backend | photos | bare forward, ms: median (min-max, n) | bare photos/s: 1000 / median, N / sum | indexing: wall s, photos/s | indexing photos/s from the median interval | indexing / bare: by totals, by medians | stored vs full-size-decode descriptor: max abs diff, min cosine |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const r of runs) {
+    const bareMedianRate = 1000 / median(r.bareMs);
+    const bareTotalRate = r.bareMs.length / (sum(r.bareMs) / 1000);
+    const wallRate = r.photos / (r.wallMs / 1000);
+    const intervalRate = 1000 / median(r.intervalsMs);
+    lines.push(
+      `| ${r.model} | ${r.longSide} | ${r.backend} | ${r.photos} | ${median(r.bareMs).toFixed(0)} (${Math.min(...r.bareMs).toFixed(0)}-${Math.max(...r.bareMs).toFixed(0)}, n=${r.bareMs.length}) | ` +
+        `${f(bareMedianRate)}, ${f(bareTotalRate)} | ${f(r.wallMs / 1000, 1)} s, **${f(wallRate)}** | ${f(intervalRate)} | **${f((100 * wallRate) / bareTotalRate, 1)} %**, ${f((100 * intervalRate) / bareMedianRate, 1)} % | ` +
+        `${r.descriptor.maxAbsDiff.toExponential(1)}, ${r.descriptor.minCosine.toFixed(6)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const { startServer, launchBrowser, projectRoot } = await import('../tests/e2e/harness');
+  const n = Number(a.photos);
+  if (!Number.isInteger(n) || n < 2) throw new Error('--photos must be an integer >= 2');
+  const c = cpus();
+  const meta: Record<string, string> = {
+    date: new Date().toISOString(),
+    machine: `${c.length} x ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, no GPU`,
+    command: `\`${command}\``,
+    'load average (1/5/15 min) at the start': loadavg().map((l) => l.toFixed(2)).join(' / '),
+  };
+  log('building the app (vite build) and starting vite preview');
+  const server = await startServer({ mode: 'preview', build: true, outDir: 'test-results/dist-bench-indexing' });
+  const browser = await launchBrowser();
+  const runs: ModelRun[] = [];
+  try {
+    meta.browser = `Chromium ${browser.version()} (headless, playwright-core), production build served by vite preview`;
+    for (const model of a.models!.split(',').map((m) => m.trim())) runs.push(await runModel(server, browser, model, n));
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+  }
+  meta['load average (1/5/15 min) at the end'] = loadavg().map((l) => l.toFixed(2)).join(' / ');
+  const md = markdown(runs, meta);
+  console.log(`\n${md}\n`);
+  if (a.json) await writeFile(a.json, JSON.stringify({ meta, runs }, null, 2));
+  if (a.md) {
+    const file = join(projectRoot, 'BENCHMARKS.md');
+    await writeFile(file, replaceMarkedSection(await readFile(file, 'utf8'), 'indexing', md));
+    log(`updated ${file}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench:indexing: ${(e as Error).stack ?? (e as Error).message}`);
+  process.exit(1);
+});
