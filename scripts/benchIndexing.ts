@@ -1,18 +1,20 @@
 /**
- * npm run bench:indexing -- [--photos 20] [--models mobilenet_v1_0.75,resnet50] [--long-side 512] [--backend wasm]
+ * npm run bench:indexing -- [--photos 24] [--models mobilenet_v1_0.75,resnet50] [--long-side 512] [--backend wasm]
  *                           [--json out.json] [--md]
  *
  * Indexing rate against the bare forward-pass rate, in ONE run, through the real app: builds the app (vite build),
  * serves it with vite preview, opens it in headless Chromium (a fresh collection per model), drops N photos of
- * ../shared/data/paris6k-mini-dev with indexing paused, then in the app's worker:
+ * ../shared/data/paris6k-mini-dev and pauses indexing as soon as they are read in (a photo or two may be indexed by
+ * then; the photos still queued are the ones timed), then in the app's worker:
  *   1. bare forward passes on every photo (debugForwardBench: decoding not timed; forward + reading X and the
  *      probabilities back timed), also giving each photo's descriptor as the app computed it before issue 13 (full-size
  *      decode, the network's own resize);
- *   2. indexing all of them (resumeIndexing until the queue is empty): the per-photo intervals of the worker (from one
+ *   2. indexing the rest (resumeIndexing until the queue is empty): the per-photo intervals of the worker (from one
  *      photo's write to the next; the first from the loop's start), whose sum is the wall time of indexing;
  *   3. bare forward passes on every photo again (load drifts on a shared machine: both rounds are pooled).
  * Rates: bare = 1000 / median(bare ms) and N / sum(bare ms); indexing = N / wall time and 1000 / median(interval).
- * The stored descriptors are compared with the full-size-decode ones. --md rewrites the "bench:indexing" section of
+ * The stored descriptors are compared with the full-size-decode ones. Last, IndexedDB writes of indexed photos with 1, 2
+ * or 4 photos per transaction (is batching them worth it?). --md rewrites the "bench:indexing" section of
  * BENCHMARKS.md. Timings are from one run on whatever else the machine is doing: read them as such.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -25,7 +27,7 @@ import type { Browser } from 'playwright-core';
 
 const { values: a } = parseArgs({
   options: {
-    photos: { type: 'string', default: '20' },
+    photos: { type: 'string', default: '24' },
     models: { type: 'string', default: 'mobilenet_v1_0.75,resnet50' },
     'long-side': { type: 'string', default: '512' },
     backend: { type: 'string', default: 'wasm' },
@@ -64,7 +66,6 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     await page.goto(`${server.url}/?backend=${a.backend}&model=${model}&longSide=${longSide}&debug=1`);
     await waitReady(page);
     await waitModelReady(page, 300_000);
-    await callApi(page, 'cancelIndexing'); // photos wait in the queue until resumed
     // Photos spread over the whole set (every landmark, both orientations).
     const step = Math.max(1, Math.floor(data.images.length / n));
     const files = data.images.filter((_, i) => i % step === 0).slice(0, n).map((i) => {
@@ -73,7 +74,7 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     });
     await dropFiles(page, '[data-testid="app"]', files);
     await waitPhotos(page, files.length, 120_000);
-    type Stats = { queued: number; indexedPhotos: number; indexMs: number[] };
+    type Stats = { photos: number; queued: number; indexedPhotos: number; indexMs: number[] };
     const until = async (done: (s: Stats) => boolean, timeoutMs: number, pollMs: number) => {
       for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, pollMs))) {
         const s = await callApi<Stats>(page, 'stats');
@@ -81,9 +82,13 @@ async function runModel(server: { url: string }, browser: Browser, model: string
         if (Date.now() > deadline) throw new Error(`${model}: timed out; stats ${JSON.stringify({ ...s, indexMs: s.indexMs.length })}`);
       }
     };
-    await until((s) => s.queued === files.length, 120_000, 500);
-    const ids = (await appPhotos(page)).map((p) => p.id);
-    log(`${model}: ${ids.length} photos queued; bare forward passes, round 1`);
+    // Dropping photos starts indexing once they are read in: pause it at once (after the photo in the network).
+    await until((s) => s.photos === files.length && s.queued + s.indexedPhotos === files.length, 120_000, 100);
+    await callApi(page, 'cancelIndexing');
+    const early = (await callApi<Stats>(page, 'stats')).indexMs.length;
+    // The photos still queued: the ones timed, bare and indexed.
+    const ids = (await appPhotos(page)).filter((p) => !p.indexed).map((p) => p.id);
+    log(`${model}: ${files.length} photos in, ${early} indexed before the pause; bare forward passes on the other ${ids.length}, round 1`);
     type Api = { api: Record<string, (...args: unknown[]) => Promise<never>> };
     const before = await page.evaluate(async (list) => {
       const r = await (window as unknown as { cwApp: Api }).cwApp.api.debugForwardBench(list, { fullSize: true }) as { ms: number[]; fullSizeDescriptors: Float32Array[] };
@@ -91,9 +96,10 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     }, ids);
     log(`${model}: bare median ${median(before.ms).toFixed(0)} ms; indexing`);
     await callApi(page, 'resumeIndexing');
-    const stats = await until((s) => s.queued === 0 && s.indexedPhotos === ids.length, 1_800_000, 500);
+    const stats = await until((s) => s.queued === 0 && s.indexedPhotos === files.length, 1_800_000, 500);
     // The worker's clock: from the loop's start to the last photo's write, the pipeline's fill and drain included.
-    const wallMs = stats.indexMs.reduce((t, ms) => t + ms, 0);
+    const intervalsMs = stats.indexMs.slice(early);
+    const wallMs = intervalsMs.reduce((t, ms) => t + ms, 0);
     log(`${model}: indexed in ${wallMs} ms; bare forward passes, round 2`);
     const after = await callApi<{ ms: number[] }>(page, 'debugForwardBench', ids, { fullSize: false });
     let maxAbsDiff = 0;
@@ -113,13 +119,71 @@ async function runModel(server: { url: string }, browser: Browser, model: string
       }
       minCosine = Math.min(minCosine, dot);
     }
-    return { model, longSide, photos: ids.length, bareMs: [...before.ms, ...after.ms], wallMs, intervalsMs: stats.indexMs, descriptor: { maxAbsDiff, minCosine }, backend };
+    if (intervalsMs.length !== ids.length) throw new Error(`${model}: ${intervalsMs.length} photos indexed in the timed run, expected ${ids.length}`);
+    return { model, longSide, photos: ids.length, bareMs: [...before.ms, ...after.ms], wallMs, intervalsMs, descriptor: { maxAbsDiff, minCosine }, backend };
   } finally {
     await context.close();
   }
 }
 
-function markdown(runs: ModelRun[], meta: Record<string, string>): string {
+/**
+ * IndexedDB writes of indexed photos (features + maps, and off the queue, as CollectionStore.putIndexed) with 1, 2
+ * or 4 photos per transaction, in this browser at the app's origin: ms per photo, median of 3 rounds of 48 photos.
+ */
+async function idbBatching(browser: Browser, url: string): Promise<Record<string, Record<number, number>>> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${url}/favicon.svg`);
+    await page.evaluate('window.__name = (f) => f'); // what tsx's transform of the function below expects
+    return await page.evaluate(async () => {
+      const request = <T>(r: IDBRequest<T>) => new Promise<T>((ok, no) => ((r.onsuccess = () => ok(r.result)), (r.onerror = () => no(r.error))));
+      const done = (tx: IDBTransaction) => new Promise<void>((ok, no) => ((tx.oncomplete = () => ok()), (tx.onerror = tx.onabort = () => no(tx.error))));
+      const out: Record<string, Record<number, number>> = {};
+      const N = 48;
+      for (const [model, D, mapBytes] of [['resnet50', 2048, 12 * 16 * 2048], ['mobilenet_v1_0.75', 768, 12 * 16 * 768]] as const) {
+        const times: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+        for (let round = 0; round < 3; round++) {
+          for (const batch of [1, 2, 4]) {
+            const open = indexedDB.open(`bench-${model}-${batch}-${round}`, 1);
+            open.onupgradeneeded = () => ['images', 'queue', 'features', 'maps'].forEach((s) => open.result.createObjectStore(s, { keyPath: 'id' }));
+            const db = await request(open);
+            const setup = db.transaction(['images', 'queue'], 'readwrite');
+            for (let i = 0; i < N; i++) ['images', 'queue'].forEach((s) => setup.objectStore(s).put({ id: `p${i}` }));
+            await done(setup);
+            const t0 = performance.now();
+            for (let i = 0; i < N; i += batch) {
+              const tx = db.transaction(['images', 'queue', 'features', 'maps'], 'readwrite');
+              const writes: Promise<unknown>[] = [];
+              for (let j = i; j < i + batch; j++) {
+                const id = `p${j}`;
+                writes.push(
+                  request(tx.objectStore('images').getKey(id)).then(() =>
+                    Promise.all([
+                      request(tx.objectStore('features').put({ id, descriptor: new Float32Array(D).fill(j), probabilities: new Float32Array(1000).fill(j) })),
+                      request(tx.objectStore('maps').put({ id, maps: new Uint8Array(mapBytes).fill(j) })),
+                      request(tx.objectStore('queue').delete(id)),
+                    ]),
+                  ),
+                );
+              }
+              await Promise.all(writes);
+              await done(tx);
+            }
+            times[batch].push((performance.now() - t0) / N);
+            db.close();
+          }
+        }
+        out[model] = Object.fromEntries(Object.entries(times).map(([b, v]) => [b, v.sort((x, y) => x - y)[1]]));
+      }
+      return out;
+    });
+  } finally {
+    await context.close();
+  }
+}
+
+function markdown(runs: ModelRun[], meta: Record<string, string>, idb: Record<string, Record<number, number>>): string {
   const f = (x: number, d = 2) => x.toFixed(d);
   const lines = Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`);
   lines.push(
@@ -138,6 +202,14 @@ function markdown(runs: ModelRun[], meta: Record<string, string>): string {
         `${r.descriptor.maxAbsDiff.toExponential(1)}, ${r.descriptor.minCosine.toFixed(6)} |`,
     );
   }
+  lines.push(
+    '',
+    'IndexedDB, ms per photo written (features + maps + off the queue, app-sized records; median of 3 rounds of 48 photos):',
+    '',
+    '| records of | 1 photo per transaction | 2 per transaction | 4 per transaction |',
+    '|---|---|---|---|',
+    ...Object.entries(idb).map(([m, t]) => `| ${m} | ${f(t[1])} | ${f(t[2])} | ${f(t[4])} |`),
+  );
   return lines.join('\n');
 }
 
@@ -156,17 +228,20 @@ async function main() {
   const server = await startServer({ mode: 'preview', build: true, outDir: 'test-results/dist-bench-indexing' });
   const browser = await launchBrowser();
   const runs: ModelRun[] = [];
+  let idb: Record<string, Record<number, number>>;
   try {
     meta.browser = `Chromium ${browser.version()} (headless, playwright-core), production build served by vite preview`;
     for (const model of a.models!.split(',').map((m) => m.trim())) runs.push(await runModel(server, browser, model, n));
+    log('IndexedDB writes: 1, 2 or 4 photos per transaction');
+    idb = await idbBatching(browser, server.url);
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();
   }
   meta['load average (1/5/15 min) at the end'] = loadavg().map((l) => l.toFixed(2)).join(' / ');
-  const md = markdown(runs, meta);
+  const md = markdown(runs, meta, idb);
   console.log(`\n${md}\n`);
-  if (a.json) await writeFile(a.json, JSON.stringify({ meta, runs }, null, 2));
+  if (a.json) await writeFile(a.json, JSON.stringify({ meta, runs, idb }, null, 2));
   if (a.md) {
     const file = join(projectRoot, 'BENCHMARKS.md');
     await writeFile(file, replaceMarkedSection(await readFile(file, 'utf8'), 'indexing', md));

@@ -53,8 +53,9 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
   it('auto ends on wasm without GPU flags and with --enable-unsafe-webgpu, saying why; ?backend=webgpu still runs WebGPU', async () => {
     const plain = await launchBrowser({ webgpu: false });
     try {
-      // ---- no GPU flags: no WebGPU, and WebGL is SwiftShader
-      const { page, errors } = await open(plain, `${e2e.server.url}/?${APP}`);
+      // ---- no GPU flags: no WebGPU, and WebGL is SwiftShader (and no model asked for: the default one)
+      const { page, errors } = await open(plain, `${e2e.server.url}/?${APP.replace('model=mobilenet_v1_0.75&', '')}`);
+      expect(await page.inputValue('[data-testid="model-select"]'), 'the default model').toBe('mobilenet_v1_0.75');
       expect(await backendShown(page)).toBe('wasm');
       expect(await reasonShown(page)).toBe('this browser has no WebGPU, and its WebGL is a software emulator (SwiftShader)');
       expect(await page.getAttribute('[data-testid="backend"]', 'data-note'), 'the right choice: no warning').toBeNull();
