@@ -239,7 +239,7 @@ export function softwareGpuName(text: string): string | null {
 }
 
 /** What WebGL says about its renderer (WEBGL_debug_renderer_info when the browser gives it), read on an OffscreenCanvas. */
-export interface WebGlRendererInfo {
+interface WebGlRendererInfo {
   vendor: string;
   renderer: string;
   /** The browser refused a context with failIfMajorPerformanceCaveat: it knows the renderer is slow (software). */
@@ -259,7 +259,7 @@ function releaseGl(gl: GlContext): void {
 }
 
 /** The WebGL renderer of this context (a worker too), or null when there is no WebGL. */
-export function webglRendererInfo(): WebGlRendererInfo | null {
+function webglRendererInfo(): WebGlRendererInfo | null {
   const gl = glContext({});
   if (!gl) return null;
   try {
