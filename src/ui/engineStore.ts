@@ -5,6 +5,7 @@
 import { useSyncExternalStore } from 'react';
 import type { EngineApi, EngineEvent, EngineInfo, FileProblem, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions } from '../worker/api';
 import { createEngineClient, type EngineClient } from '../worker/client';
+import { errorMessage } from './format';
 
 export interface Photo extends PhotoItem {
   thumbUrl: string;
@@ -48,7 +49,7 @@ export class EngineStore {
       .then(({ info, photos, progress }) => {
         this.set({ phase: 'ready', info, photos: photos.map(withUrl), progress });
       })
-      .catch((e: unknown) => this.set({ phase: 'failed', fatal: `The app could not start: ${e instanceof Error ? e.message : String(e)}` }));
+      .catch((e: unknown) => this.set({ phase: 'failed', fatal: `The app could not start: ${errorMessage(e)}` }));
   }
 
   subscribe = (listener: () => void) => {
@@ -145,14 +146,14 @@ export class EngineStore {
 
   importFiles(files: ImportFile[]): void {
     if (!files.length) return;
-    this.api.importFiles(files).catch((e: unknown) => this.notify('error', `Import failed: ${message(e)}`));
+    this.api.importFiles(files).catch((e: unknown) => this.notify('error', `Import failed: ${errorMessage(e)}`));
   }
 
   async run<T>(what: string, action: (api: EngineClient['api']) => Promise<T>): Promise<T | undefined> {
     try {
       return await action(this.api);
     } catch (e) {
-      this.notify('error', `${what} failed: ${message(e)}`);
+      this.notify('error', `${what} failed: ${errorMessage(e)}`);
       return undefined;
     }
   }
@@ -170,7 +171,6 @@ export class EngineStore {
 }
 
 const withUrl = (p: PhotoItem): Photo => ({ ...p, thumbUrl: URL.createObjectURL(p.thumb) });
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 let singleton: EngineStore | null = null;
 
