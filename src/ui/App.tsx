@@ -28,8 +28,7 @@ import type { UrlOptions } from './params';
 
 export function App({ store, options }: { store: EngineStore; options: UrlOptions }) {
   const state = useEngineState(store);
-  const photosById = useMemo(() => new Map(state.photos.map((p) => [p.id, p])), [state.photos]);
-  const indexedCount = useMemo(() => state.photos.filter((p) => p.indexed).length, [state.photos]);
+  const { photoIndex: photosById, indexedCount } = state;
   const pickers = useRef<FilePickers>(null);
 
   const session = useSearchSession(store, state.info?.defaultControls ?? null);
@@ -37,7 +36,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   /** The results whose photos are still in the collection. */
   const visibleResults = useMemo(() => (response ? response.results.filter((r) => photosById.has(r.id)) : []), [response, photosById]);
   const viewer = useViewer(store, visibleResults);
-  const heatmaps = useHeatmaps({ store, modelId: state.info?.model.id, query, response, visibleResults, shown: session.shown, viewerId: viewer.result?.id ?? null });
+  const heatmaps = useHeatmaps({ store, modelId: state.info?.model.id, query, response, visibleResults, inView: session.inView, viewerId: viewer.result?.id ?? null });
   const drop = useFileDrop(store);
   const models = useModelSwitch(store, state.info, state.photos.length, clearQuery);
   const transfer = useIndexTransfer(store);
@@ -58,7 +57,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   const { heat, heatClass, queryClasses } = heatmaps;
 
   return (
-    <div className="app" {...drop.handlers} data-testid="app" data-phase={state.phase}>
+    <div className="app" {...drop.handlers} data-testid="app" data-phase={state.phase} data-photo-count={state.photos.length} data-indexed-count={indexedCount}>
       <a className="skip-link" href="#collection-title">
         Skip to the collection
       </a>
@@ -105,8 +104,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
               photos={photosById}
               heatmaps={heatmaps.resultHeatmaps}
               heat={heat}
-              shown={session.shown}
-              onShowMore={session.showMore}
+              onRange={session.setInView}
               onOpen={viewer.open}
               searching={session.searching}
             />

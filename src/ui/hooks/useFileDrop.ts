@@ -12,6 +12,7 @@ export interface FileDrop {
     onDragLeave: () => void;
     onDragOver: (e: DragEvent) => void;
     onDrop: (e: DragEvent) => void;
+    onDropCapture: () => void;
   };
 }
 
@@ -36,10 +37,13 @@ export function useFileDrop(store: EngineStore): FileDrop {
         e.preventDefault();
         e.dataTransfer.dropEffect = 'copy';
       },
-      onDrop: (e) => {
-        e.preventDefault();
+      // Any drop ends the drag, also one that a panel keeps to itself (the query area stops it from bubbling).
+      onDropCapture: () => {
         dragDepth.current = 0;
         setDragging(false);
+      },
+      onDrop: (e) => {
+        e.preventDefault();
         void collectDrop(e.dataTransfer).then((files) => store.importFiles(files));
       },
     },

@@ -5,6 +5,7 @@ import type { HeatSettings } from '../components/HeatmapControls';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';
 import type { OverlayContent } from '../overlay';
+import type { ResultRange } from './useSearchSession';
 
 const HEATMAP_CACHE_LIMIT = 400;
 const NO_CLASSES: ClassScore[] = [];
@@ -15,9 +16,9 @@ export interface HeatmapsInput {
   modelId: string | undefined;
   query: QueryView | null;
   response: SearchResponse | null;
-  /** The results still in the collection, best first; the first `shown` are on the page. */
+  /** The results still in the collection, best first; those in `inView` are on screen. */
   visibleResults: ResultItem[];
-  shown: number;
+  inView: ResultRange;
   /** The result open in the viewer, if any (its map is wanted too). */
   viewerId: string | null;
 }
@@ -36,7 +37,7 @@ export interface Heatmaps {
   queryOverlay: OverlayContent | null;
 }
 
-export function useHeatmaps({ store, modelId, query, response, visibleResults, shown, viewerId }: HeatmapsInput): Heatmaps {
+export function useHeatmaps({ store, modelId, query, response, visibleResults, inView, viewerId }: HeatmapsInput): Heatmaps {
   const [heatClass, setHeatClass] = useState<number | null>(null);
   /**
    * The user chose the class for this query (a new query, a new object, ends it): it is kept while it stays among
@@ -70,7 +71,7 @@ export function useHeatmaps({ store, modelId, query, response, visibleResults, s
     if (!response || heatClass === null || !heat.show) return;
     const wanted: { key: string; target: HeatmapTarget }[] = [];
     if (response.query.key === queryKey) wanted.push({ key: `${heatPrefix}|${queryTarget}`, target: { kind: 'query' } });
-    const ids = visibleResults.slice(0, shown).map((r) => r.id);
+    const ids = visibleResults.slice(inView.first, inView.last + 1).map((r) => r.id);
     if (viewerId) ids.push(viewerId);
     for (const id of new Set(ids)) wanted.push({ key: `${heatPrefix}|${id}`, target: { kind: 'photo', id } });
     // Each map is asked for once (a photo that left the collection meanwhile gives none back: no retry loop).
@@ -95,18 +96,18 @@ export function useHeatmaps({ store, modelId, query, response, visibleResults, s
         }),
       () => missing.forEach((m) => requested.current.delete(m.key)),
     );
-  }, [response, heatClass, heatPrefix, heat.show, shown, viewerId, visibleResults, queryKey, queryTarget, heatmaps, store]);
+  }, [response, heatClass, heatPrefix, heat.show, inView, viewerId, visibleResults, queryKey, queryTarget, heatmaps, store]);
 
   const resultHeatmaps = useMemo(() => {
     const m = new Map<string, Heatmap>();
-    const ids = visibleResults.slice(0, shown).map((r) => r.id);
+    const ids = visibleResults.slice(inView.first, inView.last + 1).map((r) => r.id);
     if (viewerId) ids.push(viewerId);
     for (const id of ids) {
       const h = heatmaps.get(`${heatPrefix}|${id}`);
       if (h) m.set(id, h);
     }
     return m;
-  }, [heatmaps, heatPrefix, visibleResults, shown, viewerId]);
+  }, [heatmaps, heatPrefix, visibleResults, inView, viewerId]);
 
   const queryOverlay: OverlayContent | null = useMemo(() => {
     if (!query || !response || response.query.key !== query.image.key || !heat.show) return null;

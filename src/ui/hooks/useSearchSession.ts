@@ -1,12 +1,19 @@
 // The query and its search: which photo or file, the box, the controls, the response, and the calls that change them.
 import { useCallback, useRef, useState } from 'react';
 import type { PixelRect, QuerySource, SearchControls, SearchResponse } from '../../worker/api';
-import { PAGE } from '../components/ResultsSection';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';
 
 const sameBox = (a: PixelRect | null, b: PixelRect | null) => !!a && !!b && a.x1 === b.x1 && a.y1 === b.y1 && a.x2 === b.x2 && a.y2 === b.y2;
+
+/** A range of result positions (0-based, inclusive). */
+export interface ResultRange {
+  first: number;
+  last: number;
+}
+/** Until the results grid says what it shows: about a screenful. */
+const FIRST_SCREEN: ResultRange = { first: 0, last: 47 };
 
 export interface SearchSession {
   query: QueryView | null;
@@ -23,9 +30,9 @@ export interface SearchSession {
   response: SearchResponse | null;
   searching: boolean;
   queryError: string | null;
-  /** How many results are shown (grows by a page at a time). */
-  shown: number;
-  showMore: () => void;
+  /** The results on screen now (first and last rank - 1), as the results grid renders them. */
+  inView: ResultRange;
+  setInView: (first: number, last: number) => void;
   /** Searches again with the current query, box and controls. */
   search: () => void;
   /** Opens a query (a collection photo or a file) with the whole photo as its box, and searches. */
@@ -47,7 +54,8 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
   const [response, setResponse] = useState<SearchResponse | null>(null);
   const [searching, setSearching] = useState(false);
   const [queryError, setQueryError] = useState<string | null>(null);
-  const [shown, setShown] = useState(PAGE);
+  const [inView, setRange] = useState<ResultRange>(FIRST_SCREEN);
+  const setInView = useCallback((first: number, last: number) => setRange((r) => (r.first === first && r.last === last ? r : { first, last })), []);
   /** Numbers the searches: only the latest one's answer (or error) is shown. */
   const searchSeq = useRef(0);
 
@@ -61,7 +69,6 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
         if (seq !== searchSeq.current) return;
         setResponse(res);
         setSearchedBox(b);
-        setShown(PAGE);
       } catch (e) {
         if (seq === searchSeq.current) setQueryError(`Search failed: ${errorMessage(e)}`);
       } finally {
@@ -123,8 +130,8 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
     response,
     searching,
     queryError,
-    shown,
-    showMore: () => setShown((s) => s + PAGE),
+    inView,
+    setInView,
     search: () => {
       if (source && box && controls) void runSearch(source, box, controls);
     },
