@@ -6,8 +6,7 @@
  * Notes (measured, see ../shared/docs/BROWSER-TESTING.md):
  * - The wasm binaries are imported with Vite's `?url`, so they are served (and hashed into dist/) as files;
  *   tfjs' default lookup asks the site root and gets index.html back.
- * - WASM_HAS_MULTITHREAD_SUPPORT is forced off: the threaded build's workers die in a minified Vite build
- *   and `setBackend('wasm')` then never returns; threads gave no speed-up on 2 cores anyway.
+ * - wasm threads: ./wasmThreads.ts (the threaded build where the context is cross-origin isolated).
  * - The webgpu backend's own factory requests the adapter without `forceFallbackAdapter` and never checks
  *   `isFallbackAdapter`, so software adapters (SwiftShader in headless Chromium) are accepted.
  */
@@ -19,6 +18,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { configureWasmThreads } from './wasmThreads';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
@@ -41,11 +41,10 @@ function configureOnce(): void {
   if (configured) return;
   configured = true;
   patchWebgpuCastToFloat();
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  configureWasmThreads();
   setWasmPaths({
     'tfjs-backend-wasm.wasm': absolute(wasmUrl),
     'tfjs-backend-wasm-simd.wasm': absolute(wasmSimdUrl),
-    // Never loaded (multithreading is off), but setWasmPaths insists on an entry for every binary.
     'tfjs-backend-wasm-threaded-simd.wasm': absolute(wasmThreadedSimdUrl),
   });
 }

@@ -18,6 +18,7 @@ import { DEFAULT_LONG_SIDE, INDEX_NC, MAP_CODEC, modelKey, type IndexSettings } 
 import { DEFAULT_MODEL, MODELS, type ModelAdapter, type ModelId } from '../model/adapters';
 import type { ReadModelFile } from '../model/artifacts';
 import { destroyGpuDevice, initBackend, restartBackend, watchGpuDevice, webgpuAdapterInfo, type BackendName, type InitBackendOptions } from '../model/backend';
+import { requestWasmThreads, wasmThreadCount } from '../model/wasmThreads';
 import { inspectCustomModel } from '../model/customModel';
 import { loadNetwork, type CwNetwork } from '../model/network';
 import { search, topIndices } from '../search/search';
@@ -178,6 +179,7 @@ export class Engine implements EngineApi {
   async start(options: StartOptions, onEvent: (event: EngineEvent) => void) {
     this.emit = onEvent;
     this.requestedBackend = options.backend;
+    requestWasmThreads(options.threads ?? null);
     await this.setUpBackend((o) => initBackend(options.backend, o));
     this.store = await openCollection({
       onVersionChange: () => this.shutDown('This collection was upgraded by a newer version of the app in another tab: reload this page to go on.'),
@@ -320,6 +322,7 @@ export class Engine implements EngineApi {
       requestedBackend: this.requestedBackend,
       backendNote: this.backendNote,
       adapter: this.adapterText,
+      wasmThreads: this.backend === 'wasm' ? wasmThreadCount() : null,
       model: { id: adapter.id, name: adapter.name, ...(this.customModels.has(adapter.id) ? { custom: true } : {}) },
       models: [...Object.values(MODELS).map((m) => ({ id: m.id, name: m.name })), ...[...this.customModels.values()].map((m) => ({ id: m.id, name: m.name, custom: true }))],
       longSide: this.settings.longSide,
