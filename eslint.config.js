@@ -23,7 +23,7 @@ const layer = (files, forbidden, message, typesOnly = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', 'src/worker/sw.template.js'] },
+  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/worker/sw.template.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
