@@ -16,9 +16,9 @@
  * Timings are medians of one run on whatever else the machine is doing: read them as such.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelId } from '../src/model/adapters';
@@ -179,6 +179,7 @@ async function main() {
   const scaling = a.threads ? threadScalingMarkdown(runs, command) : null;
   if (scaling) console.log(`\n${scaling}\n`);
   if (a.json) {
+    await mkdir(dirname(a.json), { recursive: true });
     await writeFile(a.json, JSON.stringify(runs.length === 1 ? { ...runs[0].report, extra: runs[0].extra } : runs.map((r) => ({ ...r.report, extra: r.extra })), null, 2));
     log(`wrote ${a.json}`);
   }
