@@ -15,6 +15,8 @@ export interface StartOptions {
   model?: string;
   /** Network input long side; default: the collection's, else 512. A different one re-indexes. */
   longSide?: number;
+  /** wasm threads; default: src/model/wasmThreads.ts's choice (more than 1 needs a cross-origin isolated page). */
+  threads?: number;
 }
 
 export interface ModelChoice {
@@ -32,6 +34,8 @@ export interface EngineInfo {
   backendNote: string | null;
   /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
   adapter: string | null;
+  /** On wasm: the threads it runs on (1 = single-threaded: not cross-origin isolated, or few cores); else null. */
+  wasmThreads: number | null;
   model: ModelChoice;
   models: ModelChoice[];
   longSide: number;

@@ -68,7 +68,7 @@ export class Engine implements EngineApi {
 
   async start(options: StartOptions, onEvent: (event: EngineEvent) => void) {
     this.emit = onEvent;
-    await this.runtime.start(options.backend);
+    await this.runtime.start(options.backend, options.threads ?? null);
     this.store = await openCollection({
       onVersionChange: () => this.shutDown('This collection was upgraded by a newer version of the app in another tab: reload this page to go on.'),
       onBlocked: () =>
@@ -158,6 +158,7 @@ export class Engine implements EngineApi {
       requestedBackend: requested,
       backendNote: note,
       adapter: adapterText,
+      wasmThreads: this.runtime.wasmThreads(),
       model: { id: adapter.id, name: adapter.name, ...(this.registry.isCustom(adapter.id) ? { custom: true } : {}) },
       models: this.registry.choices(),
       longSide: this.settings.current.longSide,
