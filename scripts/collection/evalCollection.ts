@@ -1,0 +1,128 @@
+/**
+ * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75 [--long-side 512]
+ *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of makeNearDuplicates.ts>]
+ *     [--cache /work/eval-cache]
+ *
+ * Measures the collection tools of issue 11 with the app's own code (src/search/neighbours, duplicates, groups) on
+ * features from the eval's Node pipeline:
+ *  - near-duplicates on the generated set: precision and recall of duplicate pairs at each threshold, by the OfA
+ *    similarity alone and by the app's score (OfA and the layout check); positives = a source photo and its copies
+ *    and the copies among themselves, everything else is a negative (other photos of the same landmark above all);
+ *  - groups of the same place on paris6k-mini-dev (the 250 photos, no copies): pairwise precision/recall and the
+ *    adjusted Rand index against each photo's landmark (its name), for a few k and link thresholds.
+ */
+import { parseArgs } from 'node:util';
+import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
+import { modelAdapter } from '../../src/model/adapters';
+import { clusterAgreement, pairPrecisionRecall } from '../../src/search/clusterMetrics';
+import { duplicateGroups, duplicateScore, layoutCellScores, layoutDescriptor, layoutScore, type ScoredPair } from '../../src/search/duplicates';
+import { mutualKnnGroups } from '../../src/search/groups';
+import { NeighbourLists } from '../../src/search/neighbours';
+import { loadCollectionFeatures, type PhotoFeatures } from './features';
+import { useNodeBackend } from '../lib/node';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
+
+const { values: a } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'resnet50' },
+    'long-side': { type: 'string', default: '512' },
+    manifest: { type: 'string', default: '../shared/data/paris6k-mini-dev/MANIFEST.json' },
+    'near-duplicates': { type: 'string', default: '/work/eval-cache/near-duplicates' },
+    cache: { type: 'string' },
+  },
+});
+
+const dot = (x: Float32Array, y: Float32Array) => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+};
+
+/** Neighbour lists of these photos, built one photo at a time as the app does. */
+function neighbourLists(photos: PhotoFeatures[], k: number, floor: number): NeighbourLists {
+  const lists = new NeighbourLists(k, floor);
+  const ids = photos.map((p) => p.name);
+  for (const p of photos) lists.insert(p.name, Float32Array.from(photos, (q) => dot(p.descriptor, q.descriptor)), ids);
+  return lists;
+}
+
+const f3 = (x: number) => x.toFixed(3);
+
+async function main() {
+  const model = modelAdapter(a.model!).id;
+  const longSide = Number(a['long-side']);
+  await useNodeBackend('wasm');
+  const { net, dev, copies, nearDuplicates } = await loadCollectionFeatures({ model, longSide, manifest: a.manifest!, nearDuplicates: a['near-duplicates'], cacheDir: a.cache });
+  const K = net.adapter.channels;
+  console.log(`\n${model}, long side ${longSide}: ${dev.length} dev photos, ${copies.length} generated copies of ${nearDuplicates!.sources.length}`);
+
+  // ---- near-duplicates
+  const all = [...dev, ...copies];
+  const shot = new Map<string, string>(dev.map((p) => [p.name, p.name]));
+  for (const img of nearDuplicates!.images) shot.set(img.name, img.source);
+  const lists = neighbourLists(all, DUPLICATE_DEFAULTS.k, DUPLICATE_DEFAULTS.floor);
+  const layouts = new Map<string, Float32Array>();
+  // The maps as the app stores them (uint8), decoded.
+  const layoutOf = (p: PhotoFeatures) => {
+    let l = layouts.get(p.name);
+    if (!l) {
+      const { H, W } = p.grid;
+      l = layoutDescriptor(decodeMaps(encodeMaps(p.X, H, W, K, 'uint8')), H, W, K);
+      layouts.set(p.name, l);
+    }
+    return l;
+  };
+  const byName = new Map(all.map((p) => [p.name, p]));
+  const candidates: (ScoredPair & { sim: number; layout: number })[] = [];
+  const seen = new Set<string>();
+  for (const id of lists.ids) {
+    for (const n of lists.neighbours(id)) {
+      const key = id < n.id ? `${id}|${n.id}` : `${n.id}|${id}`;
+      if (seen.has(key) || n.sim < DUPLICATE_DEFAULTS.candidateSim) continue;
+      seen.add(key);
+      const layout = layoutScore(layoutCellScores(layoutOf(byName.get(id)!), layoutOf(byName.get(n.id)!), K));
+      candidates.push({ a: id, b: n.id, sim: n.sim, layout, score: duplicateScore(n.sim, layout) });
+    }
+  }
+  const truth: [string, string][] = [];
+  const names = all.map((p) => p.name);
+  for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) if (shot.get(names[i]) === shot.get(names[j])) truth.push([names[i], names[j]]);
+  console.log(`\nnear-duplicates: ${truth.length} true pairs, ${candidates.length} candidate pairs (OfA >= ${DUPLICATE_DEFAULTS.candidateSim}, within each photo's ${DUPLICATE_DEFAULTS.k} nearest)`);
+  console.log('threshold | OfA only: P  R  (pairs) | OfA + layout (app): P  R  (pairs) | groups at app score (pure / mixed)');
+  for (const t of [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96]) {
+    const ofa = pairPrecisionRecall(candidates.filter((c) => c.sim >= t).map((c) => [c.a, c.b] as [string, string]), truth);
+    const app = pairPrecisionRecall(candidates.filter((c) => c.score >= t).map((c) => [c.a, c.b] as [string, string]), truth);
+    const groups = duplicateGroups(candidates, t);
+    const pure = groups.filter((g) => new Set(g.map((m) => shot.get(m))).size === 1).length;
+    const mark = t === DUPLICATE_DEFAULTS.threshold ? ' (default)' : '';
+    console.log(`${f3(t)}${mark} | ${f3(ofa.precision)} ${f3(ofa.recall)} (${ofa.tp + ofa.fp}) | ${f3(app.precision)} ${f3(app.recall)} (${app.tp + app.fp}) | ${groups.length} (${pure} / ${groups.length - pure})`);
+  }
+  const t = DUPLICATE_DEFAULTS.threshold;
+  const fps = candidates.filter((c) => c.score >= t && shot.get(c.a) !== shot.get(c.b)).sort((x, y) => y.score - x.score);
+  console.log(`false positives at ${t}: ${fps.slice(0, 8).map((c) => `${c.a}~${c.b} (OfA ${f3(c.sim)}, layout ${f3(c.layout)})`).join('; ') || 'none'}`);
+  const missed = truth.filter(([x, y]) => !candidates.some((c) => c.score >= t && ((c.a === x && c.b === y) || (c.a === y && c.b === x))));
+  const byTransform = new Map<string, number>();
+  for (const [x, y] of missed) for (const n of [x, y]) if (n.startsWith('nd_')) byTransform.set(n.replace(/^nd_paris_[a-z]+_\d+_/, ''), (byTransform.get(n.replace(/^nd_paris_[a-z]+_\d+_/, '')) ?? 0) + 1);
+  console.log(`missed true pairs at ${t}: ${missed.length}; copies in them by transform: ${JSON.stringify(Object.fromEntries(byTransform))}`);
+
+  // ---- groups of the same place, on the dev photos only
+  const landmark = new Map(dev.map((p) => [p.name, p.name.split('_')[1]]));
+  const devLists = neighbourLists(dev, GROUP_DEFAULTS.k, GROUP_DEFAULTS.floor);
+  console.log(`\ngroups on ${dev.length} dev photos against their landmark (${new Set(landmark.values()).size} landmarks)`);
+  console.log('k | link >= | groups | grouped photos | pair precision | pair recall | ARI');
+  for (const k of [3, 5, 10]) {
+    for (const minSim of [0.5, 0.6, 0.65, 0.7, 0.75, 0.8]) {
+      const groups = mutualKnnGroups(devLists, { k, minSim });
+      const predicted = new Map<string, string>();
+      for (const g of groups) for (const m of g.members) predicted.set(m, g.id);
+      const r = clusterAgreement(landmark, predicted);
+      const mark = k === GROUP_DEFAULTS.k && minSim === GROUP_DEFAULTS.minSim ? ' (default)' : '';
+      console.log(`${k} | ${minSim}${mark} | ${groups.length} | ${predicted.size} | ${f3(r.pairPrecision)} | ${f3(r.pairRecall)} | ${f3(r.adjustedRand)}`);
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(`evalCollection: ${(e as Error).stack}`);
+  process.exit(1);
+});
