@@ -89,7 +89,7 @@ async function main() {
   for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) if (shot.get(names[i]) === shot.get(names[j])) truth.push([names[i], names[j]]);
   console.log(`\nnear-duplicates: ${truth.length} true pairs, ${candidates.length} candidate pairs (OfA >= ${DUPLICATE_DEFAULTS.candidateSim}, within each photo's ${DUPLICATE_DEFAULTS.k} nearest)`);
   console.log('threshold | OfA only: P  R  (pairs) | OfA + layout (app): P  R  (pairs) | groups at app score (pure / mixed)');
-  for (const t of [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96]) {
+  for (const t of [0.76, 0.78, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88, 0.9, 0.92]) {
     const ofa = pairPrecisionRecall(candidates.filter((c) => c.sim >= t).map((c) => [c.a, c.b] as [string, string]), truth);
     const app = pairPrecisionRecall(candidates.filter((c) => c.score >= t).map((c) => [c.a, c.b] as [string, string]), truth);
     const groups = duplicateGroups(candidates, t);
@@ -107,11 +107,11 @@ async function main() {
 
   // ---- groups of the same place, on the dev photos only
   const landmark = new Map(dev.map((p) => [p.name, p.name.split('_')[1]]));
-  const devLists = neighbourLists(dev, GROUP_DEFAULTS.k, GROUP_DEFAULTS.floor);
+  const devLists = neighbourLists(dev, DUPLICATE_DEFAULTS.k, GROUP_DEFAULTS.floor);
   console.log(`\ngroups on ${dev.length} dev photos against their landmark (${new Set(landmark.values()).size} landmarks)`);
   console.log('k | link >= | groups | grouped photos | pair precision | pair recall | ARI');
   for (const k of [3, 5, 10]) {
-    for (const minSim of [0.5, 0.6, 0.65, 0.7, 0.75, 0.8]) {
+    for (const minSim of [0.7, 0.8, 0.85, 0.88, 0.9, 0.92]) {
       const groups = mutualKnnGroups(devLists, { k, minSim });
       const predicted = new Map<string, string>();
       for (const g of groups) for (const m of g.members) predicted.set(m, g.id);

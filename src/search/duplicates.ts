@@ -7,7 +7,7 @@
  */
 
 /** The layout grid is LAYOUT_CELLS x LAYOUT_CELLS over the photo. */
-export const LAYOUT_CELLS = 3;
+export const LAYOUT_CELLS = 4;
 
 /**
  * The layout descriptor of feature maps X [H, W, K] (row-major): for each layout cell, the sum of the feature
@@ -58,11 +58,11 @@ export function layoutCellScores(a: Float32Array, b: Float32Array, K: number): n
 export const layoutScore = (cellScores: readonly number[]): number => cellScores.reduce((s, v) => s + v, 0) / cellScores.length;
 
 /**
- * A candidate pair's duplicate score: the smaller of its OfA similarity and its layout score, so one threshold
- * needs both (the same content AND in the same places). Compared with a threshold on the OfA similarity alone it
- * rejects different shots of the same landmark at the same recall (README, "Near-duplicates").
+ * A candidate pair's duplicate score: the mean of its OfA similarity (the same content) and its layout score (in
+ * the same places), one number for one threshold. On the generated set it keeps the recall of a threshold on the
+ * OfA similarity alone and rejects most different shots of the same landmark (README, "Near-duplicates").
  */
-export const duplicateScore = (sim: number, layout: number): number => Math.min(sim, layout);
+export const duplicateScore = (sim: number, layout: number): number => (sim + layout) / 2;
 
 export interface ScoredPair {
   a: string;

@@ -354,7 +354,8 @@ export interface UndoResult {
 export interface GroupingProgress {
   /** running: photos are being placed in the neighbour graph; cancelled: a full rebuild was cancelled (partial). */
   state: 'idle' | 'running' | 'cancelled';
-  /** Photos placed, of the indexed photos. */
+  /** neighbours: photos placed in the graph (done of total indexed photos); region checks: group links checked. */
+  phase?: 'neighbours' | 'region checks';
   done: number;
   total: number;
 }
@@ -380,9 +381,9 @@ export interface DuplicatePair {
   similarity: number;
   /** Region check: the mean of `cells`. */
   layout: number;
-  /** Cosine of the two photos' features in each cell of a 3 x 3 grid over the photo (row-major): where they match. */
+  /** Cosine of the two photos' features in each cell of a 4 x 4 grid over the photo (row-major): where they match. */
   cells: number[];
-  /** The duplicate score the threshold applies to: min(similarity, layout). */
+  /** The duplicate score the threshold applies to: (similarity + layout) / 2. */
   score: number;
 }
 
@@ -427,7 +428,9 @@ export interface GroupsReport {
   /** Indexed photos in no group. */
   ungrouped: number;
   photos: number;
-  params: { k: number; minSim: number };
+  params: { k: number; minSim: number; minRegion: number };
+  /** Links whose region check has not run yet (they count as passing meanwhile; complete is then false). */
+  uncheckedLinks: number;
   complete: boolean;
   progress: GroupingProgress;
 }
@@ -450,7 +453,10 @@ export interface CollectionToolsApi {
    * far (complete: false), or after the graph is complete with `wait: true`. Then kept up to date as photos come.
    */
   duplicates(options?: { threshold?: number; wait?: boolean }): Promise<DuplicatesReport>;
-  /** Groups of the same place or object (mutual k-nearest neighbours; default k 5, links >= 0.7); `wait` as above. */
+  /**
+   * Groups of the same place or object: links between mutual k-nearest neighbours (default k 10, OfA >= 0.7) that
+   * pass the CAM region check both ways (>= 0.8), then connected components; `wait` as above (with the checks).
+   */
   groups(options?: { k?: number; minSim?: number; wait?: boolean }): Promise<GroupsReport>;
   /** Builds the neighbour graph again from scratch (progress through 'grouping' events); cancelGrouping stops it. */
   rebuildGroups(): Promise<GroupingProgress>;

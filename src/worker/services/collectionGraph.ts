@@ -6,10 +6,12 @@
  * pattern: each photo's neighbours searched when it has its descriptor), and after deletions (the lists that lost a
  * neighbour are refilled). In memory only: a new page builds it again when first asked.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps } from '../../index/mapCodec';
 import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../search/collectionDefaults';
 import { LAYOUT_CELLS, duplicateScore, groupCounts, duplicateGroups, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep } from '../../search/duplicates';
-import { mutualKnnGroups, type PhotoGroup } from '../../search/groups';
+import { mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
+import { linkRegionScore } from '../../search/regionCheck';
 import { NeighbourLists } from '../../search/neighbours';
 import { similarityRows } from '../../search/similarity';
 import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../api';
@@ -20,6 +22,8 @@ import type { NetworkManager } from './networkManager';
 
 /** Photos placed per product with the collection (B x D times D x N). */
 const BATCH = 32;
+/** Group links region-checked per turn of the tfjs lock (each ~0.1-0.3 s on wasm: BENCHMARKS.md). */
+const LINKS_PER_TURN = 4;
 /** Layout descriptors kept in memory (9 x K floats each: 74 KB for ResNet-50). */
 const LAYOUT_CACHE = 256;
 
@@ -43,6 +47,8 @@ export class CollectionGraph {
   private progress: GroupingProgress = { state: 'idle', done: 0, total: 0 };
   private layouts = new Map<string, Float32Array>();
   private pairs = new Map<string, { layout: number; cells: number[] }>();
+  /** Region scores of group links (src/search/regionCheck.ts), by pair. */
+  private linkScores = new Map<string, number>();
   private lastGroups: PhotoGroup[] = [];
 
   constructor(private readonly deps: CollectionGraphDeps) {}
@@ -57,6 +63,7 @@ export class CollectionGraph {
     this.lists.clear();
     this.layouts.clear();
     this.pairs.clear();
+    this.linkScores.clear();
     this.lastGroups = [];
   }
 
@@ -73,6 +80,7 @@ export class CollectionGraph {
         do {
           this.again = false;
           await this.update();
+          if (!this.cancelled) await this.verifyLinks(GROUP_DEFAULTS.k, GROUP_DEFAULTS.minSim);
         } while (this.again && !this.cancelled);
       } finally {
         this.running = null;
@@ -107,13 +115,15 @@ export class CollectionGraph {
       const present = new Set(state.index.ids);
       const removed = this.lists.ids.filter((id) => !present.has(id));
       for (const id of removed) this.layouts.delete(id);
-      if (removed.length) for (const k of [...this.pairs.keys()]) if (removed.some((id) => k.includes(id))) this.pairs.delete(k);
+      if (removed.length) {
+        for (const cache of [this.pairs, this.linkScores]) for (const k of [...cache.keys()]) if (removed.some((id) => k.includes(id))) cache.delete(k);
+      }
       return { removed, short: this.lists.remove(removed) };
     });
     const todo = [...short.map((id) => ({ id, refill: true })), ...state.index.ids.filter((id) => !this.lists.has(id)).map((id) => ({ id, refill: false }))];
     if (!todo.length && !removed.length) return;
     const total = state.index.size;
-    this.setProgress({ state: 'running', done: this.lists.size - short.length, total });
+    this.setProgress({ state: 'running', phase: 'neighbours', done: this.lists.size - short.length, total });
     for (let s = 0; s < todo.length; s += BATCH) {
       if (this.cancelled) {
         this.setProgress({ ...this.progress, state: 'cancelled' });
@@ -141,9 +151,44 @@ export class CollectionGraph {
           this.lists.insertRows(inserts.map((t) => t.id), part, ids);
         }
       });
-      this.setProgress({ state: 'running', done: Math.min(total, this.lists.size), total });
+      this.setProgress({ state: 'running', phase: 'neighbours', done: Math.min(total, this.lists.size), total });
     }
-    this.setProgress({ state: 'idle', done: this.lists.size, total: this.lists.size });
+    this.setProgress({ state: 'idle', phase: 'neighbours', done: this.lists.size, total: this.lists.size });
+  }
+
+  /** Links of groups (at these k and link threshold) whose region check has not run yet. */
+  private uncheckedLinks(k: number, minSim: number) {
+    return mutualLinks(this.lists, k, minSim).filter((l) => !this.linkScores.has(pairKey(l.a, l.b)));
+  }
+
+  /** Runs the region check of the group links not checked yet, a few links per turn of the tfjs lock. */
+  private async verifyLinks(k: number, minSim: number): Promise<void> {
+    const { state, network, lock } = this.deps;
+    const links = this.uncheckedLinks(k, minSim);
+    if (!links.length) return;
+    const net = await network.get();
+    for (let s = 0; s < links.length; s += LINKS_PER_TURN) {
+      if (this.cancelled) {
+        this.setProgress({ ...this.progress, state: 'cancelled' });
+        return;
+      }
+      this.setProgress({ state: 'running', phase: 'region checks', done: s, total: links.length });
+      await lock.run(async () => {
+        const part = links.slice(s, s + LINKS_PER_TURN).filter((l) => state.index.has(l.a) && state.index.has(l.b));
+        const ids = [...new Set(part.flatMap((l) => [l.a, l.b]))];
+        const encoded = await state.index.encodedMaps(ids);
+        const X = new Map(ids.map((id, i) => [id, tf.tensor3d(decodeMaps(encoded[i]), [encoded[i].H, encoded[i].W, encoded[i].K])]));
+        try {
+          for (const l of part) {
+            const p = (id: string) => state.index.record(id)!.probabilities;
+            this.linkScores.set(pairKey(l.a, l.b), await linkRegionScore(X.get(l.a)!, p(l.a), X.get(l.b)!, p(l.b), net.head.w));
+          }
+        } finally {
+          tf.dispose([...X.values()]);
+        }
+      });
+    }
+    this.setProgress({ state: 'idle', phase: 'region checks', done: links.length, total: links.length });
   }
 
   private async ready(wait: boolean): Promise<boolean> {
@@ -218,15 +263,21 @@ export class CollectionGraph {
     const minSim = options.minSim ?? GROUP_DEFAULTS.minSim;
     if (!Number.isInteger(k) || k < 1 || k > this.lists.k) throw new Error(`k must be an integer from 1 to ${this.lists.k}, got ${k}`);
     if (!(minSim >= this.lists.floor && minSim <= 1)) throw new Error(`the link threshold must be between ${this.lists.floor} and 1, got ${minSim}`);
-    const complete = await this.ready(options.wait ?? false);
-    const groups = mutualKnnGroups(this.lists, { k, minSim });
+    let complete = await this.ready(options.wait ?? false);
+    if (options.wait && complete) await this.verifyLinks(k, minSim);
+    const unchecked = this.uncheckedLinks(k, minSim).length;
+    complete &&= unchecked === 0;
+    // A link passes when its region check does, or while it waits for it (the report then says complete: false).
+    const accept = (a: string, b: string) => (this.linkScores.get(pairKey(a, b)) ?? 1) >= GROUP_DEFAULTS.minRegion;
+    const groups = mutualKnnGroups(this.lists, { k, minSim, accept });
     this.lastGroups = groups;
     const grouped = groups.reduce((s, g) => s + g.members.length, 0);
     return {
       groups: groups.map((g) => ({ id: g.id, representative: g.representative, count: g.members.length, members: g.members, meanSim: g.meanSim })),
       ungrouped: this.lists.size - grouped,
       photos: this.lists.size,
-      params: { k, minSim },
+      params: { k, minSim, minRegion: GROUP_DEFAULTS.minRegion },
+      uncheckedLinks: unchecked,
       complete,
       progress: { ...this.progress },
     };
