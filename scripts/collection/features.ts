@@ -28,12 +28,12 @@ export interface NearDuplicateManifest {
   images: { name: string; file: string; width: number; height: number; source: string; transform: string }[];
 }
 
-export async function readNearDuplicates(dir: string): Promise<NearDuplicateManifest & { dir: string }> {
+async function readNearDuplicates(dir: string): Promise<NearDuplicateManifest & { dir: string }> {
   return { ...(JSON.parse(await readFile(join(dir, 'NEAR-DUPLICATES.json'), 'utf8')) as NearDuplicateManifest), dir };
 }
 
 /** Features of every image of `manifest` (cached under cacheDir when given), with their OfA descriptors. */
-export async function photoFeatures(net: CwNetwork, model: ModelId, longSide: number, manifest: Manifest, cacheDir: string | undefined, label: string): Promise<PhotoFeatures[]> {
+async function photoFeatures(net: CwNetwork, model: ModelId, longSide: number, manifest: Manifest, cacheDir: string | undefined, label: string): Promise<PhotoFeatures[]> {
   const opts = { ...DEFAULT_EVAL, model, longSide, manifestPath: '', cacheDir, log: (l: string) => process.stderr.write(`[features] ${l}\n`) };
   const { features } = await extract(net, manifest, opts, label);
   const K = net.adapter.channels;

@@ -15,7 +15,7 @@ import { topIndices } from './search';
 const NC_RE = 6;
 
 /** The best region score of photo b (maps Xb) for photo a (maps Xa, class probabilities pa) as the query. */
-export async function regionScore(Xa: tf.Tensor3D, pa: ArrayLike<number>, Xb: tf.Tensor3D, w: tf.Tensor2D, ncRe = NC_RE): Promise<number> {
+async function regionScore(Xa: tf.Tensor3D, pa: ArrayLike<number>, Xb: tf.Tensor3D, w: tf.Tensor2D, ncRe = NC_RE): Promise<number> {
   const top = topIndices(pa, ncRe);
   const [H, W] = Xb.shape;
   const heatT = tf.tidy(() => tf.mean(classActivationMaps(Xb, w, tf.tensor1d(top.slice(0, 2), 'int32')), 0));

@@ -9,7 +9,7 @@ import type { CollectionState } from './collectionState';
 import type { NetworkManager } from './networkManager';
 
 /** Classes kept per photo: topK can be 1 to this. */
-export const MAX_TOP_K = 5;
+const MAX_TOP_K = 5;
 
 const checkTopK = (topK: number) => {
   if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw new Error(`topK must be an integer from 1 to ${MAX_TOP_K}, got ${topK}`);

@@ -15,8 +15,8 @@ import type { Emit, Session, Settings } from './context';
 import type { TabSync } from './tabSync';
 
 /** Deletions that can be undone, and the memory they may hold (the oldest go first). */
-export const TRASH_DELETIONS = 20;
-export const TRASH_BYTES = 512 * 1024 * 1024;
+const TRASH_DELETIONS = 20;
+const TRASH_BYTES = 512 * 1024 * 1024;
 
 export interface DeletionDeps {
   store: CollectionStore;
