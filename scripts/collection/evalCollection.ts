@@ -9,14 +9,17 @@
  *    similarity alone and by the app's score (OfA and the layout check); positives = a source photo and its copies
  *    and the copies among themselves, everything else is a negative (other photos of the same landmark above all);
  *  - groups of the same place on paris6k-mini-dev (the 250 photos, no copies): pairwise precision/recall and the
- *    adjusted Rand index against each photo's landmark (its name), for a few k and link thresholds.
+ *    adjusted Rand index against each photo's landmark (its name), for a few k and link thresholds, with and
+ *    without the region check of the links.
  */
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
 import { modelAdapter } from '../../src/model/adapters';
 import { clusterAgreement, pairPrecisionRecall } from '../../src/search/clusterMetrics';
 import { duplicateGroups, duplicateScore, layoutCellScores, layoutDescriptor, layoutScore, type ScoredPair } from '../../src/search/duplicates';
-import { mutualKnnGroups } from '../../src/search/groups';
+import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
+import { linkRegionScore } from '../../src/search/regionCheck';
 import { NeighbourLists } from '../../src/search/neighbours';
 import { loadCollectionFeatures, type PhotoFeatures } from './features';
 import { useNodeBackend } from '../lib/node';
@@ -89,7 +92,7 @@ async function main() {
   for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) if (shot.get(names[i]) === shot.get(names[j])) truth.push([names[i], names[j]]);
   console.log(`\nnear-duplicates: ${truth.length} true pairs, ${candidates.length} candidate pairs (OfA >= ${DUPLICATE_DEFAULTS.candidateSim}, within each photo's ${DUPLICATE_DEFAULTS.k} nearest)`);
   console.log('threshold | OfA only: P  R  (pairs) | OfA + layout (app): P  R  (pairs) | groups at app score (pure / mixed)');
-  for (const t of [0.76, 0.78, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88, 0.9, 0.92]) {
+  for (const t of [0.76, 0.78, 0.8, 0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96]) {
     const ofa = pairPrecisionRecall(candidates.filter((c) => c.sim >= t).map((c) => [c.a, c.b] as [string, string]), truth);
     const app = pairPrecisionRecall(candidates.filter((c) => c.score >= t).map((c) => [c.a, c.b] as [string, string]), truth);
     const groups = duplicateGroups(candidates, t);
@@ -109,15 +112,35 @@ async function main() {
   const landmark = new Map(dev.map((p) => [p.name, p.name.split('_')[1]]));
   const devLists = neighbourLists(dev, DUPLICATE_DEFAULTS.k, GROUP_DEFAULTS.floor);
   console.log(`\ngroups on ${dev.length} dev photos against their landmark (${new Set(landmark.values()).size} landmarks)`);
-  console.log('k | link >= | groups | grouped photos | pair precision | pair recall | ARI');
-  for (const k of [3, 5, 10]) {
-    for (const minSim of [0.7, 0.8, 0.85, 0.88, 0.9, 0.92]) {
-      const groups = mutualKnnGroups(devLists, { k, minSim });
-      const predicted = new Map<string, string>();
-      for (const g of groups) for (const m of g.members) predicted.set(m, g.id);
-      const r = clusterAgreement(landmark, predicted);
-      const mark = k === GROUP_DEFAULTS.k && minSim === GROUP_DEFAULTS.minSim ? ' (default)' : '';
-      console.log(`${k} | ${minSim}${mark} | ${groups.length} | ${predicted.size} | ${f3(r.pairPrecision)} | ${f3(r.pairRecall)} | ${f3(r.adjustedRand)}`);
+  // The region check of every link any row below uses (k <= 10, OfA >= 0.6), as the app runs it (uint8 maps).
+  const byDev = new Map(dev.map((p) => [p.name, p]));
+  const mapsOf = (n: string) => {
+    const p = byDev.get(n)!;
+    return tf.tensor3d(decodeMaps(encodeMaps(p.X, p.grid.H, p.grid.W, K, 'uint8')), [p.grid.H, p.grid.W, K]);
+  };
+  const links = mutualLinks(devLists, DUPLICATE_DEFAULTS.k, 0.6);
+  const region = new Map<string, number>();
+  const t0 = performance.now();
+  for (const l of links) {
+    const [xa, xb] = [mapsOf(l.a), mapsOf(l.b)];
+    region.set(`${l.a}|${l.b}`, await linkRegionScore(xa, byDev.get(l.a)!.probabilities, xb, byDev.get(l.b)!.probabilities, net.head.w));
+    tf.dispose([xa, xb]);
+  }
+  const crossing = links.filter((l) => landmark.get(l.a) !== landmark.get(l.b));
+  console.log(`${links.length} links (k 10, OfA >= 0.6), ${crossing.length} between two landmarks; region check ${((performance.now() - t0) / links.length).toFixed(0)} ms per link (both ways, Node wasm)`);
+  console.log(`links between landmarks (OfA, region): ${crossing.map((l) => `${f3(l.sim)}, ${f3(region.get(`${l.a}|${l.b}`)!)}`).join('; ') || 'none'}`);
+  console.log('k | link >= | region >= | groups | grouped photos | pair precision | pair recall | ARI');
+  for (const k of [5, 10]) {
+    for (const minSim of [0.6, 0.7, 0.75, 0.8, 0.85, 0.9]) {
+      for (const minRegion of [0, 0.75, 0.8, 0.85]) {
+        const accept = minRegion ? (x: string, y: string) => (region.get(x < y ? `${x}|${y}` : `${y}|${x}`) ?? 1) >= minRegion : undefined;
+        const groups = mutualKnnGroups(devLists, { k, minSim, accept });
+        const predicted = new Map<string, string>();
+        for (const g of groups) for (const m of g.members) predicted.set(m, g.id);
+        const r = clusterAgreement(landmark, predicted);
+        const mark = k === GROUP_DEFAULTS.k && minSim === GROUP_DEFAULTS.minSim && minRegion === GROUP_DEFAULTS.minRegion ? ' (default)' : '';
+        console.log(`${k} | ${minSim} | ${minRegion ? minRegion : 'off'}${mark} | ${groups.length} | ${predicted.size} | ${f3(r.pairPrecision)} | ${f3(r.pairRecall)} | ${f3(r.adjustedRand)}`);
+      }
     }
   }
 }

@@ -9,8 +9,11 @@ export const DUPLICATE_DEFAULTS = {
   floor: 0.5,
   /** Pairs with an OfA similarity below this are never duplicate candidates (no layout check is run for them). */
   candidateSim: 0.8,
-  /** Default duplicate score threshold (the slider starts here). */
-  threshold: 0.9,
+  /**
+   * Default duplicate score threshold (the slider starts here): on the generated set, precision 0.99 for both models
+   * and recall 0.99 (ResNet-50) and 0.92 (MobileNet); precision first, since the next step is deleting.
+   */
+  threshold: 0.85,
 };
 
 export const GROUP_DEFAULTS = {

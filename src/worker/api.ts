@@ -448,7 +448,7 @@ export interface CollectionToolsApi {
   deletePhotos(ids: string[]): Promise<DeleteResult>;
   undoDelete(undoToken: string): Promise<UndoResult>;
   /**
-   * Near-duplicate groups at `threshold` (default 0.9), with every candidate pair and live counts for a slider. The
+   * Near-duplicate groups at `threshold` (default 0.85), with every candidate pair and live counts for a slider. The
    * first call starts building the neighbour graph ('grouping' events); it answers at once with what is placed so
    * far (complete: false), or after the graph is complete with `wait: true`. Then kept up to date as photos come.
    */

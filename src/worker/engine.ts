@@ -123,7 +123,7 @@ export class Engine implements EngineApi {
       this.emit(e);
       // The collection tools follow every change of the collection, whichever service (or tab) made it.
       if (e.type === 'photos-indexed' || e.type === 'photos-removed' || e.type === 'photos-reset') {
-        this.graph.onCollectionChanged(e.type === 'photos-reset');
+        this.graph.onCollectionChanged(e.type === 'photos-reset', e.type === 'photos-indexed');
         this.classes.onCollectionChanged(e.type === 'photos-reset');
       }
     };

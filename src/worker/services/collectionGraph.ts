@@ -53,10 +53,19 @@ export class CollectionGraph {
 
   constructor(private readonly deps: CollectionGraphDeps) {}
 
-  /** The collection changed (any service, any tab): keep the graph up to date when it is in use. */
-  onCollectionChanged(reset: boolean): void {
+  /**
+   * The collection changed (any service, any tab): keep the graph up to date when it is in use. Photos indexed one
+   * by one are placed a batch at a time (BATCH photos, or when the queue is empty): appending to the resident
+   * descriptors rebuilds their last block, which is worth doing once per batch, not once per photo.
+   */
+  onCollectionChanged(reset: boolean, indexed = false): void {
     if (reset) this.forget();
-    if (this.enabled) this.kick();
+    if (!this.enabled) return;
+    const { state } = this.deps;
+    const waiting = state.index.size - this.lists.size;
+    // (The photo just indexed is still at the head of the queue when its event comes.)
+    if (indexed && waiting < BATCH && state.queue.some((id) => !state.index.has(id))) return;
+    void this.kick().catch((e: unknown) => console.warn('[groups] update failed:', e));
   }
 
   private forget(): void {
