@@ -29,14 +29,15 @@ export interface PhotoGroup {
   meanSim: number;
 }
 
-/** The mutual links of the graph, each once (a < b in list order), with their similarity. */
+/** The mutual links of the graph, each once (a < b), with their similarity. */
 export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): { a: string; b: string; sim: number }[] {
-  const near = (id: string) => lists.neighbours(id).slice(0, k);
+  // Each photo's first k neighbours above minSim, as a set (one lookup per link instead of a scan).
+  const near = new Map<string, Set<string>>();
+  for (const id of lists.ids) near.set(id, new Set(lists.neighbours(id).slice(0, k).filter((n) => n.sim >= minSim).map((n) => n.id)));
   const links: { a: string; b: string; sim: number }[] = [];
   for (const a of lists.ids) {
-    for (const n of near(a)) {
-      if (n.sim < minSim || !(a < n.id)) continue;
-      if (near(n.id).some((m) => m.id === a)) links.push({ a, b: n.id, sim: n.sim });
+    for (const n of lists.neighbours(a).slice(0, k)) {
+      if (n.sim >= minSim && a < n.id && near.get(n.id)?.has(a)) links.push({ a, b: n.id, sim: n.sim });
     }
   }
   return links;
@@ -66,9 +67,9 @@ export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): P
       }
     }
     if (members.length < minSize) continue;
-    const degree = (id: string) => adjacent.get(id)!.length;
-    const strength = (id: string) => adjacent.get(id)!.reduce((s, n) => s + n.sim, 0);
-    members.sort((x, y) => degree(y) - degree(x) || strength(y) - strength(x) || (x < y ? -1 : 1));
+    const degree = new Map(members.map((id) => [id, adjacent.get(id)!.length]));
+    const strength = new Map(members.map((id) => [id, adjacent.get(id)!.reduce((s, n) => s + n.sim, 0)]));
+    members.sort((x, y) => degree.get(y)! - degree.get(x)! || strength.get(y)! - strength.get(x)! || (x < y ? -1 : 1));
     const sims = members.flatMap((m) => adjacent.get(m)!.map((n) => n.sim));
     groups.push({ id: `g:${members[0]}`, representative: members[0], members, links: sims.length / 2, meanSim: sims.reduce((s, v) => s + v, 0) / sims.length });
   }

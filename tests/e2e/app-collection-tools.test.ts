@@ -124,6 +124,12 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(undone).toMatchObject({ restored: 3, requeued: [], alreadyPresent: [] });
     expect(await integrity(page)).toMatchObject({ images: files.length, features: files.length, maps: files.length, problems: [] });
     expect(await stored([sourceId, ...copyIds])).toEqual(before);
+    // The stored copies themselves (kept in the worker's memory while deleted) read back whole.
+    const sizes = await page.evaluate(async (ids) => {
+      const api = (window as unknown as { cwApp: { api: { photoBlob(id: string): Promise<Blob> } } }).cwApp.api;
+      return Promise.all(ids.map(async (id) => (await (await api.photoBlob(id)).arrayBuffer()).byteLength));
+    }, [sourceId, ...copyIds]);
+    expect(sizes).toEqual([source.bytes.length, ...copies.map((c) => c.bytes.length)]);
     const again = await callApi<DuplicatesReport>(page, 'duplicates', { wait: true });
     expect(again.groups.map((g) => g.members.map((m) => m.id).sort())).toEqual([[sourceId, ...copyIds].sort()]);
     const restoredSearch = await callApi<SearchResponse>(page, 'search', { query, box, controls });
