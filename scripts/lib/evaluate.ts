@@ -195,7 +195,7 @@ export interface EvalReport {
   seconds: number;
 }
 
-async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
+export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
   const features: ImageFeatures[] = [];
   const msPerImage: number[] = [];
   const rounded = opts.inputResize === 'rounded';

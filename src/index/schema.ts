@@ -119,6 +119,12 @@ export interface CollectionSchema extends DBSchema {
   pending: { key: string; value: PendingRecord; indexes: { session: string } };
 }
 
+/**
+ * Every store that holds records keyed by a photo id: removing a photo (db.ts removeImages, trash.ts) removes its
+ * records from each of these in one transaction. A new per-photo store must be added here.
+ */
+export const PHOTO_STORES = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
+
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
 export type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;
 

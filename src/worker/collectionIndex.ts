@@ -102,6 +102,25 @@ export class CollectionIndex {
     if (maps) this.mapsCache.set(record.id, maps);
   }
 
+  /**
+   * Photos put back (undo of a deletion), each where it was: `order` lists photo ids in import order (the restored
+   * ones and the indexed ones among them; others are ignored).
+   */
+  restore(records: readonly FeatureRecord[], order: readonly string[], maps?: ReadonlyMap<string, EncodedMaps>): void {
+    const byId = new Map(this.records.map((r) => [r.id, r]));
+    for (const r of records) byId.set(r.id, r);
+    const placed = order.flatMap((id) => byId.get(id) ?? []);
+    const inOrder = new Set(placed.map((r) => r.id));
+    // Records missing from `order` (not expected) stay, at the end.
+    const next = [...placed, ...[...byId.values()].filter((r) => !inOrder.has(r.id))];
+    const restored = new Set(records.map((r) => r.id));
+    const first = next.findIndex((r) => restored.has(r.id));
+    if (first >= 0) this.staleFrom = Math.min(this.staleFrom, first);
+    this.records = next;
+    this.reindexPositions();
+    for (const [id, m] of maps ?? []) this.mapsCache.set(id, m);
+  }
+
   remove(ids: readonly string[]): void {
     const gone = new Set(ids);
     // Records after the first removed one move up: their resident blocks are rebuilt.

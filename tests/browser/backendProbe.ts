@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gpuSignals, initBackend, webgpuAdapterInfo, type BackendPreference, type GpuSignal, type WebGpuAdapterInfo } from '../../src/model/backend';
 import { planAuto } from '../../src/worker/services/backendChoice';
+import { crossOriginIsolatedHere, wasmThreadCount } from '../../src/model/wasmThreads';
 
 export interface BackendProbe {
   where: 'page' | 'worker';
@@ -20,11 +21,16 @@ export interface BackendProbe {
   signals?: GpuSignal[];
   /** Where the app's 'auto' starts here (planAuto of those signals), and why. */
   appAuto?: { order: string[]; why: string };
+  /** Where it ran: cross-origin isolated (SharedArrayBuffer, the threaded wasm build possible)? */
+  crossOriginIsolated?: boolean;
+  /** On wasm: the threads XNNPACK runs on (1 = the single-threaded build). */
+  wasmThreads?: number | null;
+  hardwareConcurrency?: number;
   error?: string;
 }
 
 export async function probe(where: BackendProbe['where'], requested: string, strict: boolean): Promise<BackendProbe> {
-  const out: BackendProbe = { where, requested };
+  const out: BackendProbe = { where, requested, crossOriginIsolated: crossOriginIsolatedHere(), hardwareConcurrency: navigator.hardwareConcurrency };
   try {
     out.backend = await initBackend(requested as BackendPreference, { strict });
     out.active = tf.getBackend();
@@ -35,6 +41,7 @@ export async function probe(where: BackendProbe['where'], requested: string, str
     out.signals = await gpuSignals();
     const plan = planAuto(out.signals);
     out.appAuto = { order: plan.order, why: plan.why };
+    if (out.active === 'wasm') out.wasmThreads = wasmThreadCount();
   } catch (err) {
     out.error = err instanceof Error ? err.message : String(err);
   }

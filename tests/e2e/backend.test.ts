@@ -3,11 +3,13 @@
  * module Web Worker (wasm binaries found through their `?url` imports, SwiftShader's fallback WebGPU adapter
  * accepted when asked for); its own 'auto' order (webgpu first) falls back when the browser has no WebGPU. And
  * gpuSignals sees that both GPUs here are SwiftShader (software), so the app's 'auto' (planAuto) starts on wasm,
- * with WebGPU and without.
+ * with WebGPU and without. Both servers send COOP/COEP: wasm runs on the automatic thread count for this machine's
+ * cores (the threaded build where that is 2 or more; tests/e2e/app-threads.test.ts forces 2 threads in the app's worker).
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { BackendProbe } from '../browser/backendProbe';
+import { autoWasmThreads } from '../../src/model/wasmThreads';
 import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E, type E2E } from './harness';
 
 const CASES: { where: 'page' | 'worker'; requested: string; expected: string }[] = [];
@@ -44,6 +46,8 @@ function probeTests(e2e: E2E, cases: typeof CASES): void {
       order: ['wasm', 'webgl', 'webgpu', 'cpu'],
       why: "this browser's WebGPU is a software emulator (SwiftShader), and its WebGL is a software emulator (SwiftShader)",
     });
+    expect(result.crossOriginIsolated).toBe(true);
+    if (expected === 'wasm') expect(result.wasmThreads).toBe(autoWasmThreads(result.hardwareConcurrency));
     expect(consoleErrors).toEqual([]);
   });
 }

@@ -89,6 +89,7 @@ export class CollectionState {
       thumbWidth: i.thumbWidth,
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
+      seq: i.seq,
     };
   }
 

@@ -4,6 +4,7 @@
  * starting the backend again after a loss, and moving to the next backend when one fails while indexing.
  */
 import { destroyGpuDevice, gpuSignals, initBackend, restartBackend, watchGpuDevice, webgpuAdapterInfo, type BackendName } from '../../model/backend';
+import { requestWasmThreads, wasmThreadCount } from '../../model/wasmThreads';
 import type { BackendChoice } from '../api';
 import { BackendMemo, backendName, measureOrRecall, measuredWhy, planAuto, type BackendPlan } from './backendChoice';
 import { errorMessage, noop, type Emit } from './context';
@@ -46,8 +47,10 @@ export class GpuRuntime {
 
   constructor(private readonly emit: Emit) {}
 
-  async start(choice: BackendChoice): Promise<void> {
+  /** Starts the backend; `threads`: wasm threads asked for by the page (?threads=N), null for the default. */
+  async start(choice: BackendChoice, threads: number | null): Promise<void> {
     this.requested = choice;
+    requestWasmThreads(threads);
     this.plan = planAuto(await gpuSignals().catch(() => []));
     this.order = choice === 'auto' ? [...this.plan.order] : [choice, ...this.plan.order.filter((b) => b !== choice)];
     const skipped: string[] = [];
@@ -63,6 +66,11 @@ export class GpuRuntime {
     this.note = skipped.length ? `${skipped.join('; ')}, so the app uses ${backendName(this.backend)}.` : null;
     this.reason = this.note ?? (choice === 'auto' ? this.plan.why : `forced by the address (?backend=${choice})`);
     this.timings = null;
+  }
+
+  /** Threads of the wasm backend (1: single-threaded build); null when not on wasm. */
+  wasmThreads(): number | null {
+    return this.backend === 'wasm' ? wasmThreadCount() : null;
   }
 
   /** Registers something that holds backend tensors, to be released before another backend starts. */

@@ -13,7 +13,7 @@ import { clampPixelBox, validateSearchControls } from '../../search/controls';
 import { cellsToPixelBox, classHeatmap, pixelBoxToCells, type Grid } from '../../search/describe';
 import { search, topIndices } from '../../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
-import type { ClassScore, Heatmap, HeatmapTarget, PixelRect, QueryImage, QuerySource, SearchRequest, SearchResponse } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PixelRect, QueryImage, QuerySource, SearchRequest, SearchResponse, SearchScope } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
@@ -55,7 +55,14 @@ export class QuerySession {
     private readonly state: CollectionState,
     private readonly network: NetworkManager,
     private readonly lock: Lock,
+    /** The photo ids a search scope stands for (groups and classes live in other services). */
+    private readonly resolveScope: (scope: SearchScope) => string[] = (scope) => ('ids' in scope ? scope.ids : []),
   ) {}
+
+  /** The query photo's id when the query is a photo of the collection. */
+  get photoId(): string | null {
+    return this.isCollectionPhoto ? this.query!.image.key : null;
+  }
 
   /** The stored copy of a collection photo. */
   async photoBlob(id: string): Promise<Blob> {
@@ -120,6 +127,9 @@ export class QuerySession {
   async search(request: SearchRequest): Promise<SearchResponse> {
     const t0 = performance.now();
     const controls = validateSearchControls(request.controls);
+    const minScore = request.minScore;
+    if (minScore !== undefined && !Number.isFinite(minScore)) throw new Error(`the minimum score must be a number, got ${minScore}`);
+    const scope = request.within ? this.scopeIds(request.within) : null;
     const image = await this.open(request.query);
     const net = await this.network.get();
     const { index } = this.state;
@@ -141,11 +151,12 @@ export class QuerySession {
       const networkMs = performance.now() - tn;
 
       const ts = performance.now();
-      const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit: RESULT_LIMIT };
-      const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
       const ids = index.ids;
+      const within = scope ? Uint8Array.from(ids, (id) => (scope.has(id) ? 1 : 0)) : undefined;
+      const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit: RESULT_LIMIT, ...(within ? { within } : {}) };
+      const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
       const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
-      const results = Array.from(result.ranking, (i, r) => {
+      const all = Array.from(result.ranking, (i, r) => {
         const id = ids[i];
         const re = result.rerank.get(i);
         const g = index.record(id)!.grid;
@@ -156,6 +167,7 @@ export class QuerySession {
           ...(re ? { rerank: { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores } } : {}),
         };
       });
+      const results = minScore === undefined ? all : all.filter((r) => r.score >= minScore);
       const searchMs = performance.now() - ts;
       return {
         query: {
@@ -169,10 +181,20 @@ export class QuerySession {
         },
         controls,
         results,
-        searched: ids.length,
+        searched: within ? scope!.size : ids.length,
+        belowMinScore: all.length - results.length,
         timings: { networkMs, searchMs, totalMs: performance.now() - t0 },
       };
     });
+  }
+
+  /** The indexed photos a scope stands for; a clear error for a scope that names nothing known. */
+  private scopeIds(scope: SearchScope): Set<string> {
+    if (!scope || typeof scope !== 'object' || !('group' in scope || 'class' in scope || 'ids' in scope)) {
+      throw new Error('the search scope must be { group: id }, { class: index, topK? } or { ids: [...] }');
+    }
+    if ('ids' in scope && !(Array.isArray(scope.ids) && scope.ids.every((id) => typeof id === 'string'))) throw new Error('the search scope { ids } must be an array of photo ids');
+    return new Set(this.resolveScope(scope).filter((id) => this.state.index.has(id)));
   }
 
   /** Class probabilities of the query box: a forward pass on its crop (see queryCrop); the whole image reuses its own. */
