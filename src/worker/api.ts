@@ -38,11 +38,7 @@ export interface EngineInfo {
    * uses …"), or one failed while indexing and the app moved to the next ("WebGPU failed while indexing (…), so …").
    */
   backendNote: string | null;
-  /**
-   * Why this backend, shown in the header: e.g. "this browser's WebGPU is a software emulator (SwiftShader), and its
-   * WebGL is a software emulator (SwiftShader)", "measured the fastest for … in this browser (…)", "forced by the
-   * address (?backend=webgpu)", or the backendNote.
-   */
+  /** Why this backend (header): e.g. "this browser's WebGPU is a software emulator (SwiftShader), …". */
   backendReason: string;
   /** ms of one forward pass per backend when the choice was measured (or remembered); else null. */
   backendTimings: Record<string, number> | null;
@@ -349,9 +345,8 @@ export interface EngineApi extends CollectionToolsApi {
   /** Test hook: the next `count` (default 1) indexing forward passes throw; returns the backend they run on. */
   debugFailForward(count?: number): Promise<string>;
   /**
-   * Test hook ('auto' only): chooses the backend again now, by a measurement remembered for this model, browser and
-   * GPUs, or measured (software GPUs measured too with includeSoftware; `fresh` forgets the remembered one first), and
-   * loads the network on the winner; returns the engine's description afterwards.
+   * Test hook ('auto' only): chooses the backend again now (remembered, or measured: software GPUs too with
+   * includeSoftware; `fresh` forgets the remembered one) and loads the network on the winner; returns the engine info.
    */
   debugMeasureBackends(options: { includeSoftware: boolean; fresh?: boolean }): Promise<EngineInfo>;
   /**
