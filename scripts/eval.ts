@@ -2,7 +2,8 @@
  * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75] [--long-side N]
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
  *                 [--pca-dims d] [--shrinkage s] [--pca-mode whiten|project] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
- *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--backend wasm|cpu] [--cache dir]
+ *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--input-resize network|rounded]
+ *                 [--backend wasm|cpu] [--cache dir]
  *                 [--only <regex of method names>] [--codecs float32,float16,uint8] [--ofa-codecs float16,int8]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
@@ -48,6 +49,7 @@ const { values: a } = parseArgs({
     'qe-after-rerank': { type: 'string', default: String(DEFAULT_EVAL.qeAfterRerank) },
     codec: { type: 'string', default: DEFAULT_EVAL.codec },
     'query-scale': { type: 'string', default: DEFAULT_EVAL.queryScale },
+    'input-resize': { type: 'string', default: 'network' },
     backend: { type: 'string', default: 'wasm' },
     cache: { type: 'string' },
     only: { type: 'string' },
@@ -75,6 +77,7 @@ async function main() {
   const model = modelAdapter(a.model!).id;
   if (!['float32', 'float16', 'uint8'].includes(a.codec!)) throw new Error(`--codec must be float32, float16 or uint8`);
   if (!['same', 'long-side'].includes(a['query-scale']!)) throw new Error(`--query-scale must be same or long-side`);
+  if (!['network', 'rounded'].includes(a['input-resize']!)) throw new Error(`--input-resize must be network or rounded`);
   if (a.backend !== 'wasm' && a.backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
   if (a['pca-mode'] !== 'whiten' && a['pca-mode'] !== 'project') throw new Error('--pca-mode must be whiten or project');
   await useNodeBackend(a.backend);
@@ -96,6 +99,7 @@ async function main() {
     codecs: a.codecs === undefined ? undefined : list('codecs', a.codecs, ['float32', 'float16', 'uint8'] as MapCodec[]),
     ofaCodecs: list('ofa-codecs', a['ofa-codecs']!, ['float32', 'float16', 'int8'] as DescriptorCodec[]),
     queryScale: a['query-scale'] as 'same' | 'long-side',
+    inputResize: a['input-resize'] as 'network' | 'rounded',
     cacheDir: a.cache,
     only: a.only ? new RegExp(a.only) : undefined,
     log: (line) => process.stderr.write(`[eval] ${line}\n`),
@@ -114,7 +118,7 @@ function print(r: EvalReport) {
     `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
   );
   const p = r.params;
-  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} pca-mode=${p.pcaMode} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale}`);
+  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} pca-mode=${p.pcaMode} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale} input-resize=${p.inputResize ?? 'network'}`);
   if (r.whitening) console.log(`whitening: fitted on ${r.whitening.on}; vectors ${JSON.stringify(r.whitening.trainedOn)}; dims ${JSON.stringify(r.whitening.dims)}`);
   else console.log('whitening: none');
   const names = Object.keys(r.methods);

@@ -19,11 +19,11 @@ import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice }
 import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
-import { queryCrop } from '../../src/model/preprocess';
+import { inputSize, queryCrop } from '../../src/model/preprocess';
 import { onlineDescriptors, search, topIndices } from '../../src/search/search';
 import type { Collection, SearchParams } from '../../src/search/types';
 import { median } from '../../src/util/median';
-import { decodeImageFile, loadNodeNetwork } from './node';
+import { decodeImageFile, loadNodeNetwork, roundedInput } from './node';
 
 export interface Manifest {
   name: string;
@@ -79,6 +79,11 @@ export interface EvalOptions {
   ofaCodecs?: DescriptorCodec[];
   /** Cache extracted features here (images/s is then not measured). */
   cacheDir?: string;
+  /**
+   * Collection photos fed as decoded, resized by the network ('network', default), or resized to the input size and
+   * rounded to whole levels first ('rounded': what the app's indexing feeds since issue 13, the browser's bilinear).
+   */
+  inputResize?: 'network' | 'rounded';
   /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
   queryScale: 'same' | 'long-side';
   /** Only run the methods whose name matches (default: all). */
@@ -193,7 +198,8 @@ export interface EvalReport {
 export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
   const features: ImageFeatures[] = [];
   const msPerImage: number[] = [];
-  const cache = opts.cacheDir && join(opts.cacheDir, `${opts.model}-${opts.longSide}`);
+  const rounded = opts.inputResize === 'rounded';
+  const cache = opts.cacheDir && join(opts.cacheDir, `${opts.model}-${opts.longSide}${rounded ? '-rounded' : ''}`);
   if (cache) await mkdir(cache, { recursive: true });
   for (const [i, img] of manifest.images.entries()) {
     const cached = cache && join(cache, `${img.name}.v8`);
@@ -201,12 +207,14 @@ export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOpti
       features.push(deserialize(await readFile(cached)) as ImageFeatures);
       continue;
     }
-    const pixels = await decodeImageFile(join(manifest.dir, img.file));
+    const decoded = await decodeImageFile(join(manifest.dir, img.file));
+    const [H, W] = decoded.shape;
+    const pixels = rounded ? roundedInput(decoded, inputSize(W, H, net.longSide, net.adapter.stride)) : decoded;
     const t0 = performance.now();
-    const r = net.forward(pixels);
+    const r = net.forward(pixels, undefined, { width: W, height: H });
     const [X, probabilities] = (await Promise.all([r.X.data(), r.probabilities.data()])) as Float32Array[];
     msPerImage.push(performance.now() - t0);
-    tf.dispose([pixels, r.X, r.probabilities]);
+    tf.dispose([decoded, pixels, r.X, r.probabilities]);
     const f = { name: img.name, grid: r.grid, X, probabilities };
     features.push(f);
     if (cached) await writeFile(cached, serialize(f));

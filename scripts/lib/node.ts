@@ -76,3 +76,11 @@ export async function decodeImageFile(path: string): Promise<tf.Tensor3D> {
   }
   return tf.tensor3d(rgb, [height, width, 3], 'int32');
 }
+
+/**
+ * Pixels resized to a network input size (bilinear, half-pixel centres, as the network resizes) and rounded to whole
+ * levels: what the browser's bilinear resize (createImageBitmap, resizeQuality 'low') gives the app's indexing.
+ */
+export function roundedInput(pixels: tf.Tensor3D, size: { width: number; height: number }): tf.Tensor3D {
+  return tf.tidy(() => tf.cast(tf.round(tf.image.resizeBilinear(tf.cast(pixels, 'float32') as tf.Tensor3D, [size.height, size.width], false, true)), 'int32'));
+}

@@ -173,3 +173,94 @@ export async function webgpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
     isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter),
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Is a GPU backend a real GPU? (issue 13: 'auto' never picks a software-emulated GPU when wasm is there)
+
+/** Renderer, adapter or driver names of GPUs emulated on the CPU: slower than wasm for these networks. */
+const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|gdi generic|mesa offscreen/i;
+
+/** A software GPU's short name as people know it, e.g. "SwiftShader", from a renderer or adapter description. */
+export function softwareGpuName(text: string): string | null {
+  const m = SOFTWARE_GPU.exec(text);
+  if (!m) return null;
+  const known: Record<string, string> = { swiftshader: 'SwiftShader', llvmpipe: 'llvmpipe', lavapipe: 'lavapipe', softpipe: 'softpipe' };
+  return known[m[0].toLowerCase()] ?? text.trim();
+}
+
+/** What WebGL says about its renderer (WEBGL_debug_renderer_info when the browser gives it), read on an OffscreenCanvas. */
+interface WebGlRendererInfo {
+  vendor: string;
+  renderer: string;
+  /** The browser refused a context with failIfMajorPerformanceCaveat: it knows the renderer is slow (software). */
+  majorPerformanceCaveat: boolean;
+}
+
+type GlContext = WebGL2RenderingContext | WebGLRenderingContext;
+
+function glContext(options: WebGLContextAttributes): GlContext | null {
+  if (typeof OffscreenCanvas === 'undefined') return null;
+  const canvas = new OffscreenCanvas(1, 1);
+  return (canvas.getContext('webgl2', options) ?? canvas.getContext('webgl', options)) as GlContext | null;
+}
+
+function releaseGl(gl: GlContext): void {
+  gl.getExtension('WEBGL_lose_context')?.loseContext();
+}
+
+/** The WebGL renderer of this context (a worker too), or null when there is no WebGL. */
+function webglRendererInfo(): WebGlRendererInfo | null {
+  const gl = glContext({});
+  if (!gl) return null;
+  try {
+    const debug = gl.getExtension('WEBGL_debug_renderer_info');
+    const vendor = String(gl.getParameter(debug ? debug.UNMASKED_VENDOR_WEBGL : gl.VENDOR) ?? '');
+    const renderer = String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+    const fast = glContext({ failIfMajorPerformanceCaveat: true });
+    if (fast) releaseGl(fast);
+    return { vendor, renderer, majorPerformanceCaveat: !fast };
+  } finally {
+    releaseGl(gl);
+  }
+}
+
+/** One GPU backend as the browser describes it: there or not, and a software emulator or not. */
+export interface GpuSignal {
+  name: 'webgpu' | 'webgl';
+  /** False: this browser does not offer it (the reason says why). */
+  available: boolean;
+  /** A software emulator (fallback adapter, or a software renderer's name). */
+  software: boolean;
+  /** e.g. "google swiftshader (fallback adapter)", "ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...))". */
+  description: string;
+  /** Why it is unavailable, or the software GPU's name (e.g. "SwiftShader"). */
+  reason: string;
+}
+
+/** What this browser says about its WebGPU adapter and WebGL renderer (no backend is started). */
+export async function gpuSignals(): Promise<GpuSignal[]> {
+  const signals: GpuSignal[] = [];
+  const a = tf.findBackendFactory('webgpu') ? await webgpuAdapterInfo().catch(() => null) : null;
+  if (!a) {
+    signals.push({ name: 'webgpu', available: false, software: false, description: '', reason: 'no WebGPU adapter (WebGPU is turned off, or no GPU is usable)' });
+  } else {
+    const description = [a.vendor, a.architecture || a.device || a.description].filter(Boolean).join(' ') + (a.isFallbackAdapter ? ' (fallback adapter)' : '');
+    const named = softwareGpuName(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
+    const software = a.isFallbackAdapter || named !== null;
+    signals.push({ name: 'webgpu', available: true, software, description, reason: software ? (named ?? 'a fallback adapter') : '' });
+  }
+  let gl: WebGlRendererInfo | null;
+  try {
+    gl = webglRendererInfo();
+  } catch {
+    gl = null;
+  }
+  if (!gl) {
+    signals.push({ name: 'webgl', available: false, software: false, description: '', reason: 'no WebGL in this context' });
+  } else {
+    const named = softwareGpuName(`${gl.vendor} ${gl.renderer}`);
+    const software = named !== null || gl.majorPerformanceCaveat;
+    signals.push({ name: 'webgl', available: true, software, description: gl.renderer || gl.vendor, reason: software ? (named ?? 'a renderer the browser marks as slow') : '' });
+  }
+  return signals;
+}

@@ -30,9 +30,11 @@ export interface CwNetwork {
   longSide: number;
   /**
    * One forward pass on RGB pixels [height, width, 3] (0..255, any numeric dtype): resized so the long side
-   * is `longSide` (the network is fully convolutional up to GAP), then X and class probabilities.
+   * is `longSide` (the network is fully convolutional up to GAP), then X and class probabilities. `imageSize`: the
+   * size of the image the pixels were decoded from when it is not theirs (pixels decoded at the input size already);
+   * the input size and the grid follow it.
    */
-  forward(pixels: tf.Tensor3D, longSide?: number): ForwardResult;
+  forward(pixels: tf.Tensor3D, longSide?: number, imageSize?: { width: number; height: number }): ForwardResult;
   dispose(): void;
 }
 
@@ -66,8 +68,8 @@ export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, op
       head,
       labels,
       longSide: options.longSide,
-      forward(pixels, longSide = options.longSide) {
-        const [height, width] = pixels.shape;
+      forward(pixels, longSide = options.longSide, imageSize) {
+        const { width, height } = imageSize ?? { width: pixels.shape[1], height: pixels.shape[0] };
         const size = inputSize(width, height, longSide, adapter.stride);
         const { X, probabilities } = tf.tidy(() => {
           const input = toNetworkInput(pixels, size, adapter.preprocessing);

@@ -9,7 +9,10 @@ import type { CustomModelRecord } from '../index/schema';
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export interface StartOptions {
-  /** tfjs backend: 'auto' = webgpu, else webgl, else wasm (else cpu). */
+  /**
+   * tfjs backend: 'auto' = the fastest working one here: a GPU that looks real is measured against wasm (once per
+   * model and browser), a software-emulated GPU comes after wasm, cpu last. Any other value forces that backend.
+   */
   backend: BackendChoice;
   /** Model id; default: the collection's model, else the default model. A different one re-indexes. */
   model?: string;
@@ -30,8 +33,15 @@ export interface EngineInfo {
   /** The tfjs backend actually running. */
   backend: string;
   requestedBackend: BackendChoice;
-  /** Why it is not the first choice, e.g. "WebGPU is not available here (no WebGPU adapter …): using webgl". */
+  /**
+   * A warning about the backend, or null: the one asked for could not start ("WebGPU is not available (…), so the app
+   * uses …"), or one failed while indexing and the app moved to the next ("WebGPU failed while indexing (…), so …").
+   */
   backendNote: string | null;
+  /** Why this backend (header): e.g. "this browser's WebGPU is a software emulator (SwiftShader), …". */
+  backendReason: string;
+  /** ms of one forward pass per backend when the choice was measured (or remembered); else null. */
+  backendTimings: Record<string, number> | null;
   /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
   adapter: string | null;
   /** On wasm: the threads it runs on (1 = single-threaded: not cross-origin isolated, or few cores); else null. */
@@ -332,6 +342,18 @@ export interface EngineApi extends CollectionToolsApi {
   checkIntegrity(): Promise<IntegrityReport>;
   /** Test hook: destroys the WebGPU device now, or right after the next photo's forward pass. */
   debugLoseGpuDevice(when: 'now' | 'next-photo'): Promise<boolean>;
+  /** Test hook: the next `count` (default 1) indexing forward passes throw; returns the backend they run on. */
+  debugFailForward(count?: number): Promise<string>;
+  /**
+   * Test hook ('auto' only): chooses the backend again now (remembered, or measured: software GPUs too with
+   * includeSoftware; `fresh` forgets the remembered one) and loads the network on the winner; returns the engine info.
+   */
+  debugMeasureBackends(options: { includeSoftware: boolean; fresh?: boolean }): Promise<EngineInfo>;
+  /**
+   * Benchmark hook (scripts/benchIndexing.ts): bare forward passes on these collection photos (ms each, read-back
+   * included, decoding not timed), and with fullSize their OfA descriptors decoded at full size as before issue 13.
+   */
+  debugForwardBench(ids: string[], options: { fullSize: boolean }): Promise<{ ms: number[]; fullSizeDescriptors: Float32Array[] }>;
 }
 
 // ---- collection tools (issue 11): delete and undo, near-duplicates, groups of the same place, classes

@@ -34,6 +34,7 @@ import type {
 import { Lock } from './lock';
 import { CollectionState } from './services/collectionState';
 import { Session, Settings, isStorageFull, type Emit } from './services/context';
+import { forwardBench } from './services/forwardBench';
 import { GpuRuntime } from './services/gpuRuntime';
 import { ClassStats } from './services/classStats';
 import { CollectionGraph } from './services/collectionGraph';
@@ -133,7 +134,7 @@ export class Engine implements EngineApi {
     const tabs = (this.tabs = new TabSync(session, (changes) => this.follower.apply(changes)));
     const onProgress = () => this.indexer.emitProgress();
     const intake = (this.intake = new Intake({ store, session, settings, state, tabs, emit, onProgress, onQueued: () => this.indexer.kickIfQueued() }));
-    const network = (this.network = new NetworkManager({ settings, registry, lock, emit, info: () => this.info(), intakeIdle: () => intake.idle() }));
+    const network = (this.network = new NetworkManager({ settings, registry, lock, emit, runtime, info: () => this.info(), intakeIdle: () => intake.idle() }));
     const syncFromStore = () => this.follower.syncFromStore();
     const indexer = (this.indexer = new Indexer({ store, session, settings, state, network, runtime, intake, tabs, lock, emit, syncFromStore }));
     const query = (this.query = new QuerySession(store, state, network, lock, (scope) => this.scopeIds(scope)));
@@ -171,11 +172,13 @@ export class Engine implements EngineApi {
 
   private info(): EngineInfo {
     const adapter = this.registry.adapter(this.settings.current.modelId);
-    const { backend, requested, note, adapterText } = this.runtime;
+    const { backend, requested, note, reason, timings, adapterText } = this.runtime;
     return {
       backend,
       requestedBackend: requested,
       backendNote: note,
+      backendReason: reason,
+      backendTimings: timings,
       adapter: adapterText,
       wasmThreads: this.runtime.wasmThreads(),
       model: { id: adapter.id, name: adapter.name, ...(this.registry.isCustom(adapter.id) ? { custom: true } : {}) },
@@ -371,6 +374,24 @@ export class Engine implements EngineApi {
 
   async debugLoseGpuDevice(when: 'now' | 'next-photo'): Promise<boolean> {
     return this.runtime.debugLoseDevice(when);
+  }
+
+  async debugFailForward(count = 1): Promise<string> {
+    this.runtime.debugFailForward(count);
+    return this.runtime.backend;
+  }
+
+  async debugMeasureBackends(options: { includeSoftware: boolean; fresh?: boolean }): Promise<EngineInfo> {
+    if (this.runtime.requested !== 'auto') throw new Error('the backend is forced by the address (?backend=): nothing to measure');
+    await this.lock.run(() => this.runtime.rechoose(options.includeSoftware, options.fresh ?? false, modelKey(this.settings.current)));
+    this.network.announceLoading();
+    await this.network.get();
+    return this.info();
+  }
+
+  debugForwardBench(ids: string[], options: { fullSize: boolean }) {
+    const { store, settings, network, runtime, lock } = this;
+    return forwardBench({ store, settings, network, runtime, lock }, ids, options.fullSize);
   }
 
   async debugPhoto(id: string): Promise<PhotoDebug | null> {

@@ -38,13 +38,14 @@ function decodeFailure(type: string, header: ImageHeader | null | undefined): st
 
 /**
  * Decodes an image upright (EXIF orientation applied): its width and height are as displayed. With `size`, the
- * decoder scales straight to that upright size (a 48-megapixel photo never becomes a full-size bitmap here).
+ * decoder scales straight to that upright size (a 48-megapixel photo never becomes a full-size bitmap here), with
+ * the browser's `quality` of resizing.
  */
-export async function decodeUpright(blob: Blob, size?: { width: number; height: number }, header?: ImageHeader | null): Promise<ImageBitmap> {
+export async function decodeUpright(blob: Blob, size?: { width: number; height: number }, header?: ImageHeader | null, quality: ResizeQuality = 'high'): Promise<ImageBitmap> {
   try {
     const bitmap = await createImageBitmap(blob, {
       imageOrientation: 'from-image',
-      ...(size ? { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' as const } : {}),
+      ...(size ? { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: quality } : {}),
     });
     if (!(bitmap.width > 0 && bitmap.height > 0)) throw new Error('empty image');
     return bitmap;

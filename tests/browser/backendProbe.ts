@@ -1,6 +1,10 @@
-/** What backend.html reports: initBackend's answer and a tiny computation on it, on the page or in a worker. */
+/**
+ * What backend.html reports: initBackend's answer and a tiny computation on it, on the page or in a worker; and what
+ * the browser says about its GPUs there, with the order the app's 'auto' would take from it.
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, webgpuAdapterInfo, type BackendPreference, type WebGpuAdapterInfo } from '../../src/model/backend';
+import { gpuSignals, initBackend, webgpuAdapterInfo, type BackendPreference, type GpuSignal, type WebGpuAdapterInfo } from '../../src/model/backend';
+import { planAuto } from '../../src/worker/services/backendChoice';
 import { crossOriginIsolatedHere, wasmThreadCount } from '../../src/model/wasmThreads';
 
 export interface BackendProbe {
@@ -13,6 +17,10 @@ export interface BackendProbe {
   /** [1, 2, 3] . [4, 5, 6] computed on that backend: 32. */
   dot?: number;
   adapterInfo?: WebGpuAdapterInfo | null;
+  /** What the browser says about its GPUs here (gpuSignals). */
+  signals?: GpuSignal[];
+  /** Where the app's 'auto' starts here (planAuto of those signals), and why. */
+  appAuto?: { order: string[]; why: string };
   /** Where it ran: cross-origin isolated (SharedArrayBuffer, the threaded wasm build possible)? */
   crossOriginIsolated?: boolean;
   /** On wasm: the threads XNNPACK runs on (1 = the single-threaded build). */
@@ -30,6 +38,9 @@ export async function probe(where: BackendProbe['where'], requested: string, str
     out.dot = (await d.data())[0];
     d.dispose();
     if (out.active === 'webgpu') out.adapterInfo = await webgpuAdapterInfo();
+    out.signals = await gpuSignals();
+    const plan = planAuto(out.signals);
+    out.appAuto = { order: plan.order, why: plan.why };
     if (out.active === 'wasm') out.wasmThreads = wasmThreadCount();
   } catch (err) {
     out.error = err instanceof Error ? err.message : String(err);

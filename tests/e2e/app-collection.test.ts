@@ -53,7 +53,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     ];
 
     const requests: string[] = [];
-    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&longSide=512&debug=1');
+    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=resnet50&longSide=512&debug=1');
     page.context().on('request', (r: Request) => requests.push(r.url()));
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });

@@ -1,7 +1,8 @@
 /**
  * Resilience of the app on the production build (vite build + vite preview, with its Content-Security-Policy):
- *  4. backends: without WebGPU the app falls back and says so (and indexes); a GPU device lost while indexing is
- *     recovered (backend started again, the photo indexed again) instead of hanging (SwiftShader WebGPU, long side 64);
+ *  4. backends: WebGPU asked for where there is none: the app falls back to wasm and says so (and indexes); a GPU
+ *     device lost while indexing is recovered (backend started again, the photo indexed again) instead of hanging,
+ *     and a second loss moves to the next backend (SwiftShader WebGPU, long side 64);
  *  5. model loading: a missing, truncated or wrong model file gives a clear error with "Try again" (no blank page),
  *     and a model the user brings (files, or a model.json on this site) is checked for a GAP + linear classifier
  *     head before it is used; one on another site is refused (the CSP allows this origin only);
@@ -56,20 +57,21 @@ async function loadModel(page: Page, source: { files?: Map<string, Buffer>; url?
 describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app resilience: backends, model loading, two tabs (production build)', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
-  it('4: without WebGPU the app falls back to WebGL and says so; a GPU device lost while indexing is recovered', async () => {
-    // ---- a browser without WebGPU (the flag off): 'auto' falls back, the header and a notice say which and why
+  it('4: WebGPU asked for without WebGPU falls back to wasm and says so; a lost GPU device is recovered once, and a second loss moves to wasm', async () => {
+    // ---- a browser without WebGPU (the flag off): ?backend=webgpu falls back, the header and a notice say which and why
     const noGpu = await launchBrowser({ webgpu: false });
     try {
       const page = await noGpu.newPage();
-      await page.goto(`${e2e.server.url}/?${MOBILENET}&longSide=64&debug=1`);
+      await page.goto(`${e2e.server.url}/?backend=webgpu&${MOBILENET}&longSide=64&debug=1`);
       await waitReady(page);
-      expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*webgl/);
+      expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*wasm/);
       const note = (await page.getAttribute('[data-testid="backend"]', 'data-note'))!;
-      expect(note).toMatch(/^WebGPU is not available \(no WebGPU adapter.*\), so the app uses WebGL\.$/);
+      expect(note).toMatch(/^WebGPU is not available \(no WebGPU adapter.*\), so the app uses WebAssembly \(wasm\)\.$/);
+      expect(await page.textContent('[data-testid="backend-reason"]')).toBe(note);
       expect((await shownNotices(page)).join('\n')).toContain(note);
       await dropFiles(page, '[data-testid="app"]', photoFiles(60, 1));
       await waitIndexed(page, 1, 180_000);
-      expect((await callApi<{ backend: string }>(page, 'debugPhoto', (await appPhotos(page))[0].id)).backend).toBe('webgl');
+      expect((await callApi<{ backend: string }>(page, 'debugPhoto', (await appPhotos(page))[0].id)).backend).toBe('wasm');
     } finally {
       await noGpu.close();
     }
@@ -86,16 +88,27 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(await callApi<boolean>(page, 'debugLoseGpuDevice', 'next-photo')).toBe(true);
     await dropFiles(page, '[data-testid="app"]', photoFiles(61, 2));
     await waitIndexed(page, 2, 300_000);
-    const notices = (await shownNotices(page)).join('\n');
+    let notices = (await shownNotices(page)).join('\n');
     expect(notices).toMatch(/The GPU device was lost \(.+\)\. The app restarted WebGPU and indexes the photo again\./);
     expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*webgpu/);
     const photos = await appPhotos(page);
     for (const p of photos) expect((await callApi<{ backend: string }>(page, 'debugPhoto', p.id)).backend).toBe('webgpu');
+    console.log(`[resilience 4] device lost during the first photo: recovered, 2 photos indexed on WebGPU in ${Date.now() - t0} ms`);
+
+    // ---- lost a second time: WebGPU is given up for the next backend of the order (wasm here), with a notice
+    expect(await callApi<boolean>(page, 'debugLoseGpuDevice', 'next-photo')).toBe(true);
+    await dropFiles(page, '[data-testid="app"]', photoFiles(63, 1));
+    await waitIndexed(page, 3, 300_000);
+    notices = (await shownNotices(page)).join('\n');
+    expect(notices).toMatch(/WebGPU failed while indexing \(the GPU device was lost again \(.+\)\)\. The app moved to WebAssembly \(wasm\) and indexes the photo again\./);
+    expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*wasm/);
+    expect(await page.getAttribute('[data-testid="backend"]', 'data-note')).toMatch(/^WebGPU failed while indexing \(the GPU device was lost again/);
+    const third = (await appPhotos(page)).find((p) => !photos.some((q) => q.id === p.id))!;
+    expect((await callApi<{ backend: string }>(page, 'debugPhoto', third.id)).backend).toBe('wasm');
     const check = await integrity(page);
     expect(check.problems).toEqual([]);
-    expect(check).toMatchObject({ images: 2, features: 2, queued: 0 });
+    expect(check).toMatchObject({ images: 3, features: 3, queued: 0 });
     expect(await page.locator('[data-testid="progress"][data-state="error"]').count()).toBe(0);
-    console.log(`[resilience 4] device lost during the first photo: recovered, 2 photos indexed on WebGPU in ${Date.now() - t0} ms`);
     expect(consoleErrors).toEqual([]);
     await page.close();
   }, 600_000);

@@ -1,9 +1,10 @@
 /**
  * src/model/backend.ts in headless Chromium: initBackend gives the backend asked for, on a page and inside a
  * module Web Worker (wasm binaries found through their `?url` imports, SwiftShader's fallback WebGPU adapter
- * accepted); 'auto' picks webgpu first, and falls back when the browser has no WebGPU. Both servers send COOP/COEP:
- * wasm runs on the automatic thread count for this machine's cores (the threaded build where that is 2 or more;
- * tests/e2e/app-threads.test.ts forces 2 threads in the app's worker).
+ * accepted when asked for); its own 'auto' order (webgpu first) falls back when the browser has no WebGPU. And
+ * gpuSignals sees that both GPUs here are SwiftShader (software), so the app's 'auto' (planAuto) starts on wasm,
+ * with WebGPU and without. Both servers send COOP/COEP: wasm runs on the automatic thread count for this machine's
+ * cores (the threaded build where that is 2 or more; tests/e2e/app-threads.test.ts forces 2 threads in the app's worker).
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -14,7 +15,7 @@ import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E, type E2E
 const CASES: { where: 'page' | 'worker'; requested: string; expected: string }[] = [];
 for (const where of ['page', 'worker'] as const) {
   for (const backend of ['webgpu', 'webgl', 'wasm', 'cpu']) CASES.push({ where, requested: backend, expected: backend });
-  // This Chromium always has WebGPU (--enable-unsafe-webgpu, SwiftShader), so 'auto' must settle on it.
+  // This Chromium always has WebGPU (--enable-unsafe-webgpu, SwiftShader), so initBackend's own 'auto' settles on it.
   CASES.push({ where, requested: 'auto', expected: 'webgpu' });
 }
 
@@ -36,6 +37,15 @@ function probeTests(e2e: E2E, cases: typeof CASES): void {
     expect(result.active).toBe(expected);
     expect(result.dot).toBe(32);
     if (expected === 'webgpu') expect(result.adapterInfo).toBeTruthy();
+    // Both GPUs are software here: the app's 'auto' starts on wasm, and says why.
+    expect(result.signals).toEqual([
+      expect.objectContaining({ name: 'webgpu', available: true, software: true, reason: 'SwiftShader' }),
+      expect.objectContaining({ name: 'webgl', available: true, software: true, reason: 'SwiftShader' }),
+    ]);
+    expect(result.appAuto).toEqual({
+      order: ['wasm', 'webgl', 'webgpu', 'cpu'],
+      why: "this browser's WebGPU is a software emulator (SwiftShader), and its WebGL is a software emulator (SwiftShader)",
+    });
     expect(result.crossOriginIsolated).toBe(true);
     if (expected === 'wasm') expect(result.wasmThreads).toBe(autoWasmThreads(result.hardwareConcurrency));
     expect(consoleErrors).toEqual([]);
@@ -47,7 +57,7 @@ describe.skipIf(!browserAvailable())('initBackend in headless Chromium', () => {
     const e2e = useE2E();
     probeTests(e2e, CASES);
 
-    it('without WebGPU: auto and non-strict webgpu fall back to webgl, strict webgpu throws', async () => {
+    it('without WebGPU: auto and non-strict webgpu fall back to webgl, strict webgpu throws; the app would start on wasm', async () => {
       const browser = await launchBrowser({ webgpu: false });
       try {
         const context = await browser.newContext();
@@ -62,6 +72,7 @@ describe.skipIf(!browserAvailable())('initBackend in headless Chromium', () => {
           expect(result.error, query).toBeUndefined();
           expect(result.backend, query).toBe('webgl');
           expect(result.dot, query).toBe(32);
+          expect(result.appAuto, query).toEqual({ order: ['wasm', 'webgl', 'cpu'], why: 'this browser has no WebGPU, and its WebGL is a software emulator (SwiftShader)' });
           expect(errors, query).toEqual([]);
         }
         const strict = await open('backend=webgpu&where=page');

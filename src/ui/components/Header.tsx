@@ -44,8 +44,8 @@ export function Header(props: {
           title={[info?.adapter ? `WebGPU adapter: ${info.adapter}` : '', info?.backendNote ?? ''].filter(Boolean).join('\n') || undefined}
         >
           <span className="chip-label">Backend</span> {info?.backend ?? '…'}
-          {info?.backendNote && <span className="sr-only"> ({info.backendNote})</span>}
         </span>
+        {info && <span className="model-state" data-testid="backend-reason">{info.backendReason}</span>}
         <label className="chip select-chip">
           <span className="chip-label">Model</span>
           <select

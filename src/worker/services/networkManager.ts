@@ -11,6 +11,7 @@ import type { Lock } from '../lock';
 import { MODEL_CACHE, cachedModelReader, customModelReader } from '../modelCache';
 import { errorMessage, type Emit, type Settings } from './context';
 import { readModelFolder } from './customModelSource';
+import type { GpuRuntime } from './gpuRuntime';
 import type { ModelRegistry } from './modelRegistry';
 
 /** RGB pixels of a decoded photo, row-major [height, width, 3]. */
@@ -18,6 +19,9 @@ export interface Rgb {
   data: Int32Array;
   width: number;
   height: number;
+  /** Size of the photo they show, when decoded smaller (at the network's input size): the space of its grid. */
+  imageWidth?: number;
+  imageHeight?: number;
 }
 
 export interface NetworkDeps {
@@ -25,6 +29,8 @@ export interface NetworkDeps {
   registry: ModelRegistry;
   lock: Lock;
   emit: Emit;
+  /** Settles which backend runs the network (a measurement when 'auto' found a GPU that looks real). */
+  runtime: Pick<GpuRuntime, 'settle' | 'readback'>;
   /** The engine's description, sent with the 'model' events. */
   info: () => EngineInfo;
   /** Resolves when no dropped photo is being read in (parsing the weights blocks the worker for seconds). */
@@ -100,9 +106,36 @@ export class NetworkManager {
     const pixels = tf.tensor3d(rgb.data, [rgb.height, rgb.width, 3], 'int32');
     try {
       this.forwardPasses++;
-      return net.forward(pixels, longSide);
+      const image = rgb.imageWidth && rgb.imageHeight ? { width: rgb.imageWidth, height: rgb.imageHeight } : undefined;
+      return net.forward(pixels, longSide, image);
     } finally {
       pixels.dispose();
+    }
+  }
+
+  /**
+   * Milliseconds of one forward pass of the network on the active backend, read-back included: a synthetic 4:3 photo
+   * at the input size, after one pass that compiles shaders or packs weights. The network is loaded for it and let go.
+   */
+  private async timeForward(adapter: ModelAdapter, read: (path: string) => Promise<ArrayBuffer>, longSide: number): Promise<number> {
+    const net = await loadNetwork(adapter, read, { longSide });
+    const pixels = tf.randomUniform([Math.round((longSide * 3) / 4), longSide, 3], 0, 255, 'int32') as tf.Tensor3D;
+    try {
+      let ms = Infinity;
+      for (let pass = 0; pass < 2; pass++) {
+        const t0 = performance.now();
+        const r = net.forward(pixels);
+        try {
+          await this.deps.runtime.readback(Promise.all([r.X.data(), r.probabilities.data()]));
+        } finally {
+          tf.dispose([r.X, r.probabilities]);
+        }
+        if (pass > 0) ms = performance.now() - t0;
+      }
+      return ms;
+    } finally {
+      pixels.dispose();
+      net.dispose();
     }
   }
 
@@ -122,7 +155,9 @@ export class NetworkManager {
       // in finish, and only then the weights are parsed, which blocks this worker for seconds (ResNet-50).
       const files = await readModelFolder(read);
       await this.deps.intakeIdle();
-      return loadNetwork(adapter, async (path) => files.get(path) ?? read(path), { longSide });
+      const readFile = async (path: string) => files.get(path) ?? read(path);
+      await this.deps.runtime.settle(modelKey({ modelId: adapter.id, longSide }), adapter.name, () => this.timeForward(adapter, readFile, longSide));
+      return loadNetwork(adapter, readFile, { longSide });
     };
     try {
       let net: CwNetwork;

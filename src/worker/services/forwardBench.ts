@@ -1,0 +1,69 @@
+/**
+ * Forward bench (a debug hook for scripts/benchIndexing.ts): bare forward passes on collection photos in this worker,
+ * to compare with the indexing rate in the same run. Each photo is decoded first as the indexer decodes it (not
+ * timed); then the network alone plus reading back X and the probabilities is timed. Also, untimed: the photo's OfA
+ * descriptor as the app computed it before photos were decoded at the input size (decoded at full size, resized by
+ * the network), to compare with the stored one.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { CollectionStore } from '../../index/db';
+import { describeImage } from '../../search/describe';
+import { bitmapRgb, decodeUpright } from '../images';
+import type { Lock } from '../lock';
+import type { Settings } from './context';
+import type { GpuRuntime } from './gpuRuntime';
+import type { NetworkManager } from './networkManager';
+import { decodeForNetwork } from './photoPipeline';
+
+export interface ForwardBench {
+  /** Bare forward pass + read-back per photo, ms. */
+  ms: number[];
+  /** OfA descriptors from full-size decoding (the app before issue 13), per photo (when asked for). */
+  fullSizeDescriptors: Float32Array[];
+}
+
+export async function forwardBench(
+  deps: { store: CollectionStore; settings: Settings; network: NetworkManager; runtime: GpuRuntime; lock: Lock },
+  ids: readonly string[],
+  fullSize: boolean,
+): Promise<ForwardBench> {
+  const { store, settings, network, runtime, lock } = deps;
+  const net = await network.get();
+  const out: ForwardBench = { ms: [], fullSizeDescriptors: [] };
+  for (const id of ids) {
+    const decoded = await decodeForNetwork(store, id, net.longSide, net.adapter.stride);
+    if (!decoded || 'problem' in decoded) throw new Error(`photo ${id} cannot be decoded`);
+    out.ms.push(
+      await lock.run(async () => {
+        const t0 = performance.now();
+        const r = network.forward(net, decoded.rgb);
+        try {
+          await runtime.readback(Promise.all([r.X.data(), r.probabilities.data()]));
+        } finally {
+          tf.dispose([r.X, r.probabilities]);
+        }
+        return performance.now() - t0;
+      }),
+    );
+    if (!fullSize) continue;
+    const bitmap = await decodeUpright((await store.getBlob(id))!);
+    const rgb = bitmapRgb(bitmap);
+    bitmap.close();
+    out.fullSizeDescriptors.push(
+      await lock.run(async () => {
+        const r = network.forward(net, rgb);
+        try {
+          const d = describeImage(r.X, net.head.w, (await r.probabilities.data()) as Float32Array, settings.current.nc);
+          try {
+            return (await d.data()) as Float32Array;
+          } finally {
+            d.dispose();
+          }
+        } finally {
+          tf.dispose([r.X, r.probabilities]);
+        }
+      }),
+    );
+  }
+  return out;
+}
