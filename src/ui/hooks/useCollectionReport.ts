@@ -1,0 +1,48 @@
+// A report of the worker's collection graph (near-duplicates or groups) while its view is open: asked for when the
+// view opens, and again when the collection changes or the graph finishes building ('grouping' goes idle). The
+// worker answers at once with what is placed so far, so the view shows partial results with progress meanwhile.
+import { useEffect, useState } from 'react';
+import type { GroupingProgress } from '../../worker/api';
+import { errorMessage } from '../format';
+
+/** Changes within this many ms are asked for once. */
+const SETTLE_MS = 300;
+
+export interface CollectionReport<T> {
+  report: T | null;
+  error: string | null;
+  /** Asks now (after a cancel, which nothing else asks again after: asking continues the build). */
+  refresh: () => void;
+}
+
+/**
+ * `fetch` (stable: useCallback) is called when the view is `open` and `fetch`, `key` (the photos it covers) or the
+ * graph's state change; answers to an older call are dropped.
+ */
+export function useCollectionReport<T>(open: boolean, key: string, grouping: GroupingProgress, fetch: () => Promise<T>): CollectionReport<T> {
+  const [state, setState] = useState<Omit<CollectionReport<T>, 'refresh'>>({ report: null, error: null });
+  // Progress within a run does not change the report's groups enough to ask on every batch: state changes do.
+  const graphState = grouping.state;
+  useEffect(() => {
+    // After a cancel, asking would continue the build: only the user's refresh asks then.
+    if (!open || graphState === 'cancelled') return;
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      fetch().then(
+        (report) => !cancelled && setState({ report, error: null }),
+        (e: unknown) => !cancelled && setState((s) => ({ report: s.report, error: errorMessage(e) })),
+      );
+    }, SETTLE_MS);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [open, key, graphState, fetch]);
+  const refresh = () => {
+    fetch().then(
+      (report) => setState({ report, error: null }),
+      (e: unknown) => setState((s) => ({ report: s.report, error: errorMessage(e) })),
+    );
+  };
+  return { ...state, refresh };
+}
