@@ -128,6 +128,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
             onClear={clearQuery}
             overlay={heatmaps.queryOverlay}
             error={session.queryError}
+            deleted={source?.kind === 'photo' && ready && !photosById.has(source.id)}
           >
             {session.controls && <SearchControlsForm value={session.controls} onChange={session.changeControls} disabled={!ready} />}
             {response && queryClasses.length > 0 && (

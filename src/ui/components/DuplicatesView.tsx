@@ -20,7 +20,7 @@ export function DuplicatesView(props: { store: EngineStore; photos: ReadonlyMap<
   const { store, deletions } = props;
   const [threshold, setThreshold] = useState(DEFAULT);
   const [shown, setShown] = useState(PAGE);
-  const fetch = useCallback(() => store.api.duplicates({ threshold }), [store, threshold]);
+  const fetch = useCallback((wait: boolean) => store.api.duplicates({ threshold, wait }), [store, threshold]);
   const { report, error, refresh } = useCollectionReport<DuplicatesReport>(true, props.photosKey, props.grouping, fetch);
   const live = report?.counts.find((c) => Math.abs(c.threshold - threshold) < 0.005);
   const stale = !!report && Math.abs(report.threshold - threshold) > 0.005;

@@ -22,7 +22,7 @@ export function GroupsView(props: {
   onPickPhoto: (id: string) => void;
 }) {
   const { store } = props;
-  const fetch = useCallback(() => store.api.groups(), [store]);
+  const fetch = useCallback((wait: boolean) => store.api.groups({ wait }), [store]);
   const { report, error, refresh } = useCollectionReport<GroupsReport>(true, props.photosKey, props.grouping, fetch);
   const [openId, setOpenId] = useState<string | null>(null);
   const [shown, setShown] = useState(PAGE);
