@@ -175,7 +175,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
       await setRange(page, '[data-testid="dup-threshold"]', 1);
       expect(await attr(page, '[data-testid="dup-counts"]', 'data-groups'), 'the counts follow the slider at once').toBe(String(at(1).groups));
       expect(at(1).groups).toBeLessThan(at(0.85).groups);
-      await page.waitForSelector('[data-testid="dup-groups"][data-threshold="1"]');
+      await page.waitForSelector('[data-testid="dup-groups"][data-threshold="1"]', { state: 'attached' });
       expect(await count(page, '[data-testid="dup-group"]')).toBe(at(1).groups);
       await setRange(page, '[data-testid="dup-threshold"]', 0.85);
       await page.waitForSelector('[data-testid="dup-groups"][data-threshold="0.85"] [data-testid="dup-group"]');

@@ -6,7 +6,7 @@ import type { EngineStore } from '../engineStore';
 /** The worker keeps the last 20 deletions (TRASH_DELETIONS): older tokens cannot be undone, so they are not shown. */
 const UNDOABLE = 20;
 
-export interface Deletion {
+interface Deletion {
   token: string;
   count: number;
   /** What was deleted, for the banner: a photo's name, or "3 photos". */
