@@ -14,7 +14,7 @@ export function ClassChips(props: { counts: ClassCount[]; active: ClassCount | n
           <button
             key={c.index}
             type="button"
-            className={`chip ${on ? 'is-active' : ''}`}
+            className={`class-chip ${on ? 'is-active' : ''}`}
             aria-pressed={on}
             onClick={() => props.onPick(on ? null : c)}
             data-testid="class-chip"
@@ -22,8 +22,8 @@ export function ClassChips(props: { counts: ClassCount[]; active: ClassCount | n
             data-count={c.count}
             title={on ? 'Show every photo again' : `Show only the photos whose top class is ${c.name}`}
           >
-            <span className="chip-name">{c.name}</span>
-            <span className="chip-count">{c.count}</span>
+            <span className="class-chip-name">{c.name}</span>
+            <span className="class-chip-count">{c.count}</span>
           </button>
         );
       })}

@@ -142,7 +142,7 @@ function MatchedCells({ cells, label }: { cells: number[]; label: string }) {
         <span
           key={i}
           className={c >= 0.8 ? 'cell match' : 'cell differs'}
-          style={{ opacity: c >= 0.8 ? 0.15 + 0.35 * ((c - 0.8) / 0.2) : 0.25 + 0.4 * Math.min(1, (0.8 - c) / 0.4) }}
+          style={{ opacity: c >= 0.8 ? 0.08 + 0.22 * ((c - 0.8) / 0.2) : 0.3 + 0.4 * Math.min(1, (0.8 - c) / 0.4) }}
           title={`cosine ${c.toFixed(2)}`}
           data-cosine={c.toFixed(3)}
         />
