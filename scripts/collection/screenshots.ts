@@ -1,10 +1,11 @@
 /**
- * The README's screenshots of the collection tools: docs/screenshot-duplicates.png and docs/screenshot-groups.png.
+ * The README's screenshots of the collection tools: docs/screenshot-duplicates.png, docs/screenshot-groups.png and
+ * docs/screenshot-group-members.png (the largest group opened: its photos with the heatmaps of its top class).
  * Production build, vite preview, headless Chromium (playwright-core), wasm, MobileNet v1 0.75 at 512; photos of
  * paris6k-mini-dev (`--per` per landmark) plus generated near-duplicate copies of two of them
  * (scripts/collection/makeNearDuplicates.ts).
  *
- *   npx tsx scripts/collection/screenshots.ts [--per 12] [--out docs]
+ *   npx tsx scripts/collection/screenshots.ts [--per 25] [--out docs]
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { buildApp, launchBrowser, projectRoot, startServer } from '../../tests/e
 import { devSet, dropFiles, waitIndexed, type FileSpec } from '../../tests/e2e/appHelpers';
 import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
 
-const { values } = parseArgs({ options: { per: { type: 'string', default: '12' }, out: { type: 'string', default: 'docs' } } });
+const { values } = parseArgs({ options: { per: { type: 'string', default: '25' }, out: { type: 'string', default: 'docs' } } });
 const per = Number(values.per);
 const outDir = join(projectRoot, values.out!);
 const set = devSet();
@@ -58,9 +59,12 @@ try {
   await page.click('[data-testid="view-tab-groups"]');
   await page.waitForSelector('[data-testid="graph-progress"][data-complete="true"]', { timeout: 300_000 });
   await page.waitForSelector('[data-testid="group-card"]');
-  await page.evaluate(() => scrollTo(0, 0));
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(outDir, 'screenshot-groups.png') });
+  await page.click('[data-testid="group-card"]');
+  await page.waitForSelector('[data-testid="group-member"][data-heatmap="true"]', { timeout: 120_000 });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: join(outDir, 'screenshot-group-members.png') });
   console.log(`${files.length} photos; screenshots in ${outDir}`);
 } finally {
   await browser.close();
