@@ -2,9 +2,13 @@
  * The page: composes the engine's state (engineStore), the page's own state (hooks/) and the panels (components/).
  * The state logic lives in the hooks; this file only wires them to each other and to the components.
  */
-import { useCallback, useMemo, useRef } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
+import type { ClassCount, PlaceGroup } from '../worker/api';
 import { Banners } from './components/Banners';
+import { ClassChips } from './components/ClassChips';
 import { CollectionSection } from './components/CollectionSection';
+import { DuplicatesView } from './components/DuplicatesView';
+import { GroupsView } from './components/GroupsView';
 import { Header } from './components/Header';
 import { HeatmapControls } from './components/HeatmapControls';
 import { HiddenInputs, type FilePickers } from './components/HiddenInputs';
@@ -16,13 +20,18 @@ import { ResultsSection } from './components/ResultsSection';
 import { ResultViewer } from './components/ResultViewer';
 import { SearchControlsForm } from './components/SearchControlsForm';
 import { StorageMeter } from './components/StorageMeter';
+import { UndoBar } from './components/UndoBar';
+import { ViewTabs, type CollectionView } from './components/ViewTabs';
 import { useEngineState, type EngineStore, type Photo } from './engineStore';
+import { useClassFilter } from './hooks/useClassFilter';
 import { useDebugHandle } from './hooks/useDebugHandle';
+import { useDeletion } from './hooks/useDeletion';
 import { useFileDrop } from './hooks/useFileDrop';
 import { useHeatmaps } from './hooks/useHeatmaps';
 import { useIndexTransfer } from './hooks/useIndexTransfer';
 import { useModelSwitch } from './hooks/useModelSwitch';
 import { useSearchSession } from './hooks/useSearchSession';
+import { useSelection } from './hooks/useSelection';
 import { useViewer } from './hooks/useViewer';
 import type { UrlOptions } from './params';
 
@@ -41,6 +50,35 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   const models = useModelSwitch(store, state.info, state.photos.length, clearQuery);
   const transfer = useIndexTransfer(store);
   useDebugHandle(options.debug, store, response);
+
+  // Collection tools (issue 11): views, class filter, selection, delete with undo, scoped searches.
+  const [view, setView] = useState<CollectionView>('collection');
+  const classFilter = useClassFilter(store, state.photos, indexedCount);
+  const shownIds = useMemo(() => classFilter.photos.map((p) => p.id), [classFilter.photos]);
+  const selection = useSelection(shownIds);
+  const deletions = useDeletion(store);
+  /** Changes whenever photos come, go or get indexed: the duplicates and groups views ask again then. */
+  const photosKey = `${state.photos.length}:${indexedCount}`;
+  const deleteIds = (ids: string[]) => {
+    const label = ids.length === 1 ? (photosById.get(ids[0])?.name ?? '1 photo') : `${ids.length} photos`;
+    void deletions.remove(ids, label).then((ok) => ok && selection.clear());
+  };
+  const pickClass = (c: ClassCount | null) => {
+    classFilter.pick(c);
+    selection.clear();
+    // The results follow the class filter; a group scope stays until removed.
+    if (session.scope?.kind !== 'group') session.setScope(c ? { kind: 'class', index: c.index, label: `class ${c.name}`, within: { class: c.index } } : null);
+  };
+  const searchWithin = (g: PlaceGroup) => {
+    const scope = { kind: 'group' as const, id: g.id, label: `a group of ${g.count} photos`, within: { group: g.id } };
+    // With no query yet, the group's representative is the query.
+    session.setScope(scope, source ?? { kind: 'photo', id: g.representative });
+    window.scrollTo({ top: 0, behavior: 'smooth' });
+  };
+  const clearScope = () => {
+    if (session.scope?.kind === 'class') classFilter.pick(null);
+    session.setScope(null);
+  };
 
   // Stable, so the memoised photo tiles do not all re-render with the page.
   const pickPhoto = useCallback((p: Photo) => void selectQuery({ kind: 'photo', id: p.id }), [selectQuery]);
@@ -90,6 +128,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
             onClear={clearQuery}
             overlay={heatmaps.queryOverlay}
             error={session.queryError}
+            deleted={source?.kind === 'photo' && ready && !photosById.has(source.id)}
           >
             {session.controls && <SearchControlsForm value={session.controls} onChange={session.changeControls} disabled={!ready} />}
             {response && queryClasses.length > 0 && (
@@ -106,23 +145,37 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
               heat={heat}
               onRange={session.setInView}
               onOpen={viewer.open}
+              onMoreLikeThis={(id) => void selectQuery({ kind: 'photo', id })}
               searching={session.searching}
+              scope={session.scope}
+              onClearScope={clearScope}
+              minScore={session.minScore}
+              onMinScore={session.setMinScore}
             />
           )}
-          <CollectionSection
-            photos={state.photos}
-            queryId={source?.kind === 'photo' ? source.id : null}
-            problems={state.problems}
-            onPick={pickPhoto}
-            onAddPhotos={() => pickers.current?.photos()}
-            onAddFolder={() => pickers.current?.folder()}
-            onDismissProblems={() => store.clearProblems()}
-            onClear={onClear}
-            onExportIndex={() => void transfer.exportIndex()}
-            onImportIndex={() => pickers.current?.index()}
-            transferring={transfer.transferring}
-            ready={ready}
-          />
+          <ViewTabs view={view} onView={setView} photoCount={state.photos.length} disabled={!ready || indexedCount === 0} />
+          {view === 'duplicates' && <DuplicatesView store={store} photos={photosById} photosKey={photosKey} grouping={state.grouping} deletions={deletions} />}
+          {view === 'groups' && <GroupsView store={store} photos={photosById} photosKey={photosKey} grouping={state.grouping} onSearchWithin={searchWithin} onPickPhoto={(id) => void selectQuery({ kind: 'photo', id })} />}
+          {view === 'collection' && (
+            <CollectionSection
+              photos={classFilter.photos}
+              total={state.photos.length}
+              selection={selection}
+              onDelete={deleteIds}
+              filters={<ClassChips counts={classFilter.counts} active={classFilter.active} onPick={pickClass} />}
+              queryId={source?.kind === 'photo' ? source.id : null}
+              problems={state.problems}
+              onPick={pickPhoto}
+              onAddPhotos={() => pickers.current?.photos()}
+              onAddFolder={() => pickers.current?.folder()}
+              onDismissProblems={() => store.clearProblems()}
+              onClear={onClear}
+              onExportIndex={() => void transfer.exportIndex()}
+              onImportIndex={() => pickers.current?.index()}
+              transferring={transfer.transferring}
+              ready={ready}
+            />
+          )}
         </div>
       </main>
       {drop.dragging && (
@@ -146,11 +199,13 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
             viewer.close();
             void selectQuery({ kind: 'photo', id: opened.id });
           }}
+          onDelete={() => deleteIds([opened.id])}
           hasPrev={viewer.hasPrev}
           hasNext={viewer.hasNext}
         />
       )}
       <Notices notices={state.notices} onDismiss={(id) => store.dismiss(id)} />
+      <UndoBar deletions={deletions} />
       {models.loaderOpen && <ModelLoader onLoad={models.loadModel} onClose={models.closeLoader} />}
       <HiddenInputs
         ref={pickers}

@@ -5,7 +5,7 @@
  * (objectUrls.ts).
  */
 import { useSyncExternalStore } from 'react';
-import type { EngineApi, EngineEvent, EngineInfo, FileProblem, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions } from '../worker/api';
+import type { EngineApi, EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions } from '../worker/api';
 import { createEngineClient, type EngineClient } from '../worker/client';
 import { errorMessage } from './format';
 
@@ -39,6 +39,8 @@ export interface EngineState {
   fatal: string | null;
   /** The browser storage ran out (the worker's message); cleared when a photo is stored again, or dismissed. */
   storageFull: string | null;
+  /** The neighbour graph behind near-duplicates and groups ('grouping' events). */
+  grouping: GroupingProgress;
 }
 
 const IDLE: IndexProgress = { state: 'idle', done: 0, total: 0, current: null, imagesPerSecond: null, medianMs: null, etaSeconds: null, reading: 0 };
@@ -56,6 +58,7 @@ export class EngineStore {
     notices: [],
     fatal: null,
     storageFull: null,
+    grouping: { state: 'idle', done: 0, total: 0 },
   };
   private photoEvents: PhotoEvent[] = [];
   private photoTimer: ReturnType<typeof setTimeout> | null = null;
@@ -120,6 +123,9 @@ export class EngineStore {
         this.photoEvents.push(e);
         this.photoTimer ??= setTimeout(() => this.applyPhotoEvents(), PHOTO_BATCH_MS);
         break;
+      case 'grouping':
+        this.set({ grouping: e.progress });
+        break;
       case 'progress':
         this.set({ progress: e.progress });
         break;
@@ -165,7 +171,10 @@ export class EngineStore {
         byId = new Map(e.photos.map((p) => [p.id, p]));
         patch.problems = [];
       } else if (e.type === 'photos-added') {
+        const last = lastSeq(byId);
         for (const p of e.photos) if (!byId.has(p.id)) byId.set(p.id, p);
+        // Photos restored by undoDelete go back to their place in the import order (new ones come last anyway).
+        if (e.photos.some((p) => p.seq < last)) byId = new Map([...byId].sort(([, a], [, b]) => a.seq - b.seq));
         patch.storageFull = null;
       } else if (e.type === 'photos-indexed') {
         for (const id of e.ids) {
@@ -203,6 +212,12 @@ export class EngineStore {
     const info = await this.run('Switching model', (api) => api.setModel(model));
     if (info) this.set({ info });
   }
+}
+
+function lastSeq(byId: Map<string, Photo>): number {
+  let last = -Infinity;
+  for (const p of byId.values()) last = p.seq;
+  return last;
 }
 
 /** The photo fields of the state, from the photos by id (in import order). */

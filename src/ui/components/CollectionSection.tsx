@@ -1,5 +1,7 @@
+import type { KeyboardEvent, MouseEvent, ReactNode } from 'react';
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
+import type { Selection } from '../hooks/useSelection';
 import { useObjectUrl } from '../objectUrls';
 import { PhotoFrame } from './PhotoFrame';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
@@ -9,7 +11,15 @@ const MIN_CELL = 120;
 const TILE_EXTRA = 40;
 
 export function CollectionSection(props: {
+  /** The photos shown (all, or those of the class filter). */
   photos: Photo[];
+  /** Every photo of the collection (the filter's photos are a part of them). */
+  total: number;
+  selection: Selection;
+  /** Deletes photos (undoable). */
+  onDelete: (ids: string[]) => void;
+  /** Above the grid: the class chips. */
+  filters?: ReactNode;
   queryId: string | null;
   problems: FileProblem[];
   onPick: (photo: Photo) => void;
@@ -24,15 +34,38 @@ export function CollectionSection(props: {
   transferring: boolean;
   ready: boolean;
 }) {
-  const { photos } = props;
+  const { photos, selection } = props;
+  const selected = selection.ids.length;
+  const onTileClick = (p: Photo, e: MouseEvent) => {
+    if (e.ctrlKey || e.metaKey) selection.toggle(p.id);
+    else if (e.shiftKey) selection.extendTo(p.id);
+    else if (selected) selection.toggle(p.id);
+    else props.onPick(p);
+  };
+  // Space toggles the focused photo, shift + arrows extend, Delete deletes (the selection, else the focused photo).
+  const onItemKey = (e: KeyboardEvent<HTMLElement>, index: number, movedTo: number | null) => {
+    const photo = photos[index];
+    if (movedTo !== null) {
+      if (e.shiftKey) selection.extendTo(photos[movedTo].id, photo.id);
+    } else if (e.key === ' ') {
+      e.preventDefault();
+      selection.toggle(photo.id);
+    } else if (e.key === 'Delete') {
+      e.preventDefault();
+      props.onDelete(selected ? selection.ids : [photo.id]);
+    } else if (e.key === 'Escape' && selected) {
+      e.preventDefault();
+      selection.clear();
+    }
+  };
   return (
     <section className="panel collection" aria-labelledby="collection-title">
       <div className="panel-head">
         <div className="panel-title">
           <h2 id="collection-title">Collection</h2>
-          {photos.length > 0 && <span className="muted">Click a photo (or press Enter) to search with it</span>}
+          {props.total > 0 && <span className="muted">Click a photo (or press Enter) to search with it · Ctrl/⌘-click or Space selects, Shift extends</span>}
         </div>
-        {photos.length > 0 && (
+        {props.total > 0 && (
           <div className="panel-actions">
             <AddButtons size="small" onAddPhotos={props.onAddPhotos} onAddFolder={props.onAddFolder} />
             <button type="button" className="btn small" onClick={props.onExportIndex} disabled={props.transferring || !photos.some((p) => p.indexed)} data-testid="export-index" title="Save the descriptors, ids, names, model and photos as one NumPy .npz file">
@@ -48,7 +81,19 @@ export function CollectionSection(props: {
         )}
       </div>
       {props.problems.length > 0 && <Problems problems={props.problems} onDismiss={props.onDismissProblems} />}
-      {photos.length === 0 ? (
+      {props.filters}
+      {selected > 0 && (
+        <div className="selection-bar" role="toolbar" aria-label="Selected photos" data-testid="selection-bar" data-count={selected}>
+          <strong>{selected} selected</strong>
+          <button type="button" className="btn small danger" onClick={() => props.onDelete(selection.ids)} data-testid="delete-selected">
+            Delete
+          </button>
+          <button type="button" className="btn small ghost" onClick={selection.clear}>
+            Clear selection (Esc)
+          </button>
+        </div>
+      )}
+      {props.total === 0 ? (
         <div className="empty-state drop-hint" data-testid="collection-empty">
           <svg viewBox="0 0 48 48" aria-hidden="true" className="empty-icon">
             <rect x="6" y="10" width="36" height="28" rx="4" fill="none" stroke="currentColor" strokeWidth="2.5" />
@@ -66,42 +111,52 @@ export function CollectionSection(props: {
           <p className="privacy">Your photos never leave this device: they are analysed in this browser and kept in its local storage.</p>
         </div>
       ) : (
-        <VirtualGrid
-          items={photos}
-          itemKey={(p) => p.id}
-          minCell={MIN_CELL}
-          extraHeight={TILE_EXTRA}
-          className="photo-grid"
-          label="Photos in the collection"
-          testId="collection-grid"
-          renderTile={(p, i, tile) => <PhotoTile photo={p} index={i} tile={tile} isQuery={p.id === props.queryId} onPick={props.onPick} />}
-        />
+        // Space on a button clicks it on keyup: the grid's Space selects instead.
+        <div onKeyUp={(e) => e.key === ' ' && e.preventDefault()}>
+          <VirtualGrid
+            items={photos}
+            itemKey={(p) => p.id}
+            minCell={MIN_CELL}
+            extraHeight={TILE_EXTRA}
+            className="photo-grid"
+            label="Photos in the collection"
+            testId="collection-grid"
+            onItemKey={onItemKey}
+            renderTile={(p, _i, tile) => <PhotoTile photo={p} tile={tile} isQuery={p.id === props.queryId} selected={selection.has(p.id)} onClick={onTileClick} />}
+          />
+        </div>
       )}
     </section>
   );
 }
 
 /** One tile of the collection; its thumbnail's object URL lives as long as the tile is rendered. */
-function PhotoTile(props: { photo: Photo; index: number; tile: TileProps; isQuery: boolean; onPick: (photo: Photo) => void }) {
-  const { photo: p, isQuery } = props;
+function PhotoTile(props: { photo: Photo; tile: TileProps; isQuery: boolean; selected: boolean; onClick: (photo: Photo, e: MouseEvent) => void }) {
+  const { photo: p, isQuery, selected } = props;
   const { cell, itemProps } = props.tile;
   const thumbUrl = useObjectUrl(p.thumb);
   return (
     <button
       type="button"
-      className={`photo-tile ${isQuery ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
-      onClick={() => props.onPick(p)}
-      aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
+      className={`photo-tile ${isQuery ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'} ${selected ? 'is-selected' : ''}`}
+      onClick={(e) => props.onClick(p, e)}
+      aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}${selected ? ' (selected)' : ''}: search with this photo`}
       aria-pressed={isQuery}
       data-photo-id={p.id}
       data-photo-name={p.name}
       data-indexed={p.indexed ? 'true' : 'false'}
+      data-selected={selected ? 'true' : undefined}
       {...itemProps}
     >
       <span className="tile-image" style={{ width: cell, height: cell }}>
         <PhotoFrame src={thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={cell} maxHeight={cell} alt="" />
         {!p.indexed && <span className="badge pending">Queued</span>}
         {isQuery && <span className="badge query">Query</span>}
+        {selected && (
+          <span className="tile-check" aria-hidden="true">
+            ✓
+          </span>
+        )}
       </span>
       <span className="tile-name" title={p.path || p.name}>
         {p.name}

@@ -27,6 +27,8 @@ export function QueryPanel(props: {
   onClear: () => void;
   overlay: OverlayContent | null;
   error: string | null;
+  /** The query photo was deleted from the collection (it stays open here). */
+  deleted?: boolean;
   children?: ReactNode;
 }) {
   const stage = useRef<HTMLDivElement>(null);
@@ -139,6 +141,11 @@ export function QueryPanel(props: {
             {props.searching ? 'Searching…' : props.boxDirty ? 'Search with this box' : 'Search again'}
           </button>
         </>
+      )}
+      {props.deleted && (
+        <p className="query-deleted" data-testid="query-deleted">
+          This photo was deleted from the collection: it stays open for this query, but cannot be opened from the collection again (Undo brings it back).
+        </p>
       )}
       {props.error && (
         <p className="error-text" role="alert">

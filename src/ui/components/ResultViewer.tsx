@@ -21,6 +21,8 @@ export function ResultViewer(props: {
   onClose: () => void;
   onStep: (delta: number) => void;
   onUseAsQuery: () => void;
+  /** Deletes this photo (undoable). */
+  onDelete: () => void;
   hasPrev: boolean;
   hasNext: boolean;
 }) {
@@ -94,8 +96,8 @@ export function ResultViewer(props: {
               </ol>
             </div>
           )}
-          <div className="viewer-classes">
-            <h3>This photo's classes</h3>
+          <div className="viewer-classes" data-testid="viewer-classes">
+            <h3>This photo's top 5 classes</h3>
             {props.classes === null ? (
               <p className="muted">…</p>
             ) : (
@@ -118,8 +120,11 @@ export function ResultViewer(props: {
             <button type="button" className="btn" onClick={() => props.onStep(1)} disabled={!props.hasNext} aria-label="Next result">
               Next →
             </button>
-            <button type="button" className="btn primary" onClick={props.onUseAsQuery}>
-              Search with this photo
+            <button type="button" className="btn primary" onClick={props.onUseAsQuery} title="Search with this photo" data-testid="viewer-more-like-this">
+              More like this
+            </button>
+            <button type="button" className="btn ghost danger" onClick={props.onDelete} data-testid="viewer-delete" title="Delete this photo from the collection (undoable)">
+              Delete
             </button>
             <button type="button" className="btn ghost" onClick={props.onClose} autoFocus>
               Close

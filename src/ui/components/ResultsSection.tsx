@@ -3,8 +3,10 @@ import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useObjectUrl } from '../objectUrls';
 import type { OverlayContent } from '../overlay';
+import type { ScopeView } from '../hooks/useSearchSession';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
+import { ResultFilters } from './ResultFilters';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
 
 const MIN_CELL = 140;
@@ -29,7 +31,13 @@ export function ResultsSection(props: {
   /** Told which results are on screen (their heatmaps are fetched). */
   onRange: (first: number, last: number) => void;
   onOpen: (result: ResultItem) => void;
+  /** Searches with this result's photo. */
+  onMoreLikeThis: (id: string) => void;
   searching: boolean;
+  scope: ScopeView | null;
+  onClearScope: () => void;
+  minScore: number;
+  onMinScore: (v: number) => void;
 }) {
   const { response } = props;
   const results = response.results.filter((r) => props.photos.has(r.id));
@@ -49,10 +57,11 @@ export function ResultsSection(props: {
           {response.searched} {response.searched === 1 ? "photo" : "photos"} searched · {settings.join(' · ')} · {formatMs(response.timings.totalMs)}
         </span>
       </div>
+      <ResultFilters scope={props.scope} onClearScope={props.onClearScope} minScore={props.minScore} onMinScore={props.onMinScore} belowMinScore={response.belowMinScore} />
       {results.length === 0 ? (
         <div className="empty-state">
-          <p className="empty-title">Nothing to search yet</p>
-          <p className="muted">Results appear here once photos of the collection are indexed.</p>
+          <p className="empty-title">{response.belowMinScore > 0 ? 'Every result scores below the minimum' : response.searched === 0 && props.scope ? `Nothing indexed within ${props.scope.label}` : 'Nothing to search yet'}</p>
+          <p className="muted">{response.belowMinScore > 0 ? 'Lower the minimum score to see them.' : 'Results appear here once photos of the collection are indexed.'}</p>
         </div>
       ) : (
         <VirtualGrid
@@ -65,7 +74,13 @@ export function ResultsSection(props: {
           testId="results-grid"
           onRange={props.onRange}
           renderTile={(r, _i, tile) => (
-            <ResultCard result={r} photo={props.photos.get(r.id)!} heatmap={props.heatmaps.get(r.id)} heat={props.heat} tile={tile} onOpen={props.onOpen} />
+            <div className="result-tile">
+              <ResultCard result={r} photo={props.photos.get(r.id)!} heatmap={props.heatmaps.get(r.id)} heat={props.heat} tile={tile} onOpen={props.onOpen} />
+              {/* Out of the tab order: keyboard users open the result (Enter) and use the viewer's button. */}
+              <button type="button" className="more-like-this" tabIndex={-1} onClick={() => props.onMoreLikeThis(r.id)} data-testid="more-like-this">
+                More like this
+              </button>
+            </div>
           )}
         />
       )}

@@ -27,6 +27,8 @@ export function VirtualGrid<T>(props: {
   testId: string;
   /** Told which items are rendered (first, last), e.g. to fetch their heatmaps or the next page. */
   onRange?: (first: number, last: number) => void;
+  /** Keys on an item: after a keyboard move `movedTo` is where the focus went (e.g. shift extends a selection), else null. */
+  onItemKey?: (e: KeyboardEvent<HTMLElement>, index: number, movedTo: number | null) => void;
 }) {
   const { items, onRange } = props;
   const listRef = useRef<HTMLDivElement>(null);
@@ -47,7 +49,7 @@ export function VirtualGrid<T>(props: {
     if (last >= first) onRange?.(first, last);
   }, [first, last, onRange]);
 
-  const nav = useVirtualNavigation(items.length, columns, listRef, (index) => virtualizer.scrollToIndex(Math.floor(index / columns), { align: 'auto' }));
+  const nav = useVirtualNavigation(items.length, columns, listRef, (index) => virtualizer.scrollToIndex(Math.floor(index / columns), { align: 'auto' }), props.onItemKey);
 
   return (
     <div
@@ -101,7 +103,13 @@ function useDocumentTop(ref: RefObject<HTMLElement | null>): number {
  * Keyboard navigation over a virtual grid (roving tabindex): one item is in the tab order; arrow keys, Home and End
  * move the focus, Up/Down by a row. The item to focus may not be rendered yet: it is scrolled to, then focused.
  */
-function useVirtualNavigation(count: number, columns: number, listRef: RefObject<HTMLElement | null>, scrollTo: (index: number) => void) {
+function useVirtualNavigation(
+  count: number,
+  columns: number,
+  listRef: RefObject<HTMLElement | null>,
+  scrollTo: (index: number) => void,
+  onItemKey?: (e: KeyboardEvent<HTMLElement>, index: number, movedTo: number | null) => void,
+) {
   const [active, setActive] = useState(0);
   const current = Math.min(active, Math.max(0, count - 1));
   const onKeyDown = (e: KeyboardEvent<HTMLElement>) => {
@@ -109,12 +117,16 @@ function useVirtualNavigation(count: number, columns: number, listRef: RefObject
     if (!target || !count) return;
     const index = Number(target.dataset.gridIndex);
     const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, ArrowDown: index + columns, ArrowUp: index - columns, Home: 0, End: count - 1 };
-    if (!(e.key in moves)) return;
+    if (!(e.key in moves)) {
+      onItemKey?.(e, index, null);
+      return;
+    }
     e.preventDefault();
     const next = Math.max(0, Math.min(count - 1, moves[e.key]));
     setActive(next);
     scrollTo(next);
     focusWhenRendered(listRef.current, next);
+    onItemKey?.(e, index, next);
   };
 
   const itemProps = (i: number) => ({ 'data-grid-index': i, tabIndex: i === current ? 0 : -1, onFocus: () => setActive(i) });

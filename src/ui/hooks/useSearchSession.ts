@@ -1,6 +1,6 @@
 // The query and its search: which photo or file, the box, the controls, the response, and the calls that change them.
 import { useCallback, useRef, useState } from 'react';
-import type { PixelRect, QuerySource, SearchControls, SearchResponse } from '../../worker/api';
+import type { PixelRect, QuerySource, SearchControls, SearchResponse, SearchScope } from '../../worker/api';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';
@@ -14,6 +14,16 @@ export interface ResultRange {
 }
 /** Until the results grid says what it shows: about a screenful. */
 const FIRST_SCREEN: ResultRange = { first: 0, last: 47 };
+
+/** Where the search looks (SearchRequest.within), with what the page shows of it. */
+export type ScopeView = { kind: 'group'; id: string; label: string; within: SearchScope } | { kind: 'class'; index: number; label: string; within: SearchScope };
+
+/** What a search runs with besides the query and box. */
+interface Options {
+  controls: SearchControls;
+  scope: ScopeView | null;
+  minScore: number;
+}
 
 export interface SearchSession {
   query: QueryView | null;
@@ -35,12 +45,18 @@ export interface SearchSession {
   setInView: (first: number, last: number) => void;
   /** Searches again with the current query, box and controls. */
   search: () => void;
-  /** Opens a query (a collection photo or a file) with the whole photo as its box, and searches. */
-  selectQuery: (src: QuerySource) => Promise<void>;
+  /** Opens a query (a collection photo or a file) with the whole photo as its box, and searches (within `withScope`). */
+  selectQuery: (src: QuerySource, withScope?: ScopeView | null) => Promise<void>;
   /** No query, no results; a search still running is ignored when it ends. */
   clearQuery: () => void;
   /** Drops the results only (the query stays). */
   clearResults: () => void;
+  /** Search only a group or a class (null: the whole collection); the current query (else `query`) is searched. */
+  scope: ScopeView | null;
+  setScope: (scope: ScopeView | null, query?: QuerySource) => void;
+  /** Results scoring below this are left out (0: none); the current query is searched again. */
+  minScore: number;
+  setMinScore: (minScore: number) => void;
 }
 
 export function useSearchSession(store: EngineStore, defaultControls: SearchControls | null): SearchSession {
@@ -51,6 +67,8 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
   const [searchedBox, setSearchedBox] = useState<PixelRect | null>(null);
   const [chosenControls, setControls] = useState<SearchControls | null>(null);
   const controls = chosenControls ?? defaultControls;
+  const [scope, setScopeState] = useState<ScopeView | null>(null);
+  const [minScore, setMinScoreState] = useState(0);
   const [response, setResponse] = useState<SearchResponse | null>(null);
   const [searching, setSearching] = useState(false);
   const [queryError, setQueryError] = useState<string | null>(null);
@@ -60,12 +78,12 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
   const searchSeq = useRef(0);
 
   const runSearch = useCallback(
-    async (src: QuerySource, b: PixelRect, c: SearchControls) => {
+    async (src: QuerySource, b: PixelRect, o: Options) => {
       const seq = ++searchSeq.current;
       setSearching(true);
       setQueryError(null);
       try {
-        const res = await store.api.search({ query: src, box: b, controls: c });
+        const res = await store.api.search({ query: src, box: b, controls: o.controls, ...(o.scope ? { within: o.scope.within } : {}), ...(o.minScore > 0 ? { minScore: o.minScore } : {}) });
         if (seq !== searchSeq.current) return;
         setResponse(res);
         setSearchedBox(b);
@@ -79,7 +97,7 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
   );
 
   const selectQuery = useCallback(
-    async (src: QuerySource) => {
+    async (src: QuerySource, withScope: ScopeView | null = scope) => {
       if (!controls) return;
       setQueryLoading(true);
       setQueryError(null);
@@ -94,14 +112,14 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
         const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
         setBox(whole);
         setSearchedBox(null);
-        await runSearch(src, whole, controls);
+        await runSearch(src, whole, { controls, scope: withScope, minScore });
       } catch (e) {
         setQueryError(`This photo cannot be used as a query: ${errorMessage(e)}`);
       } finally {
         setQueryLoading(false);
       }
     },
-    [controls, runSearch, store],
+    [controls, scope, minScore, runSearch, store],
   );
 
   const clearQuery = () => {
@@ -125,7 +143,7 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
     controls,
     changeControls: (c) => {
       setControls(c);
-      if (source && box) void runSearch(source, box, c);
+      if (source && box) void runSearch(source, box, { controls: c, scope, minScore });
     },
     response,
     searching,
@@ -133,10 +151,21 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
     inView,
     setInView,
     search: () => {
-      if (source && box && controls) void runSearch(source, box, controls);
+      if (source && box && controls) void runSearch(source, box, { controls, scope, minScore });
     },
     selectQuery,
     clearQuery,
     clearResults: () => setResponse(null),
+    scope,
+    setScope: (s, q) => {
+      setScopeState(s);
+      if (source && box && controls) void runSearch(source, box, { controls, scope: s, minScore });
+      else if (q) void selectQuery(q, s);
+    },
+    minScore,
+    setMinScore: (m) => {
+      setMinScoreState(m);
+      if (source && box && controls) void runSearch(source, box, { controls, scope, minScore: m });
+    },
   };
 }
