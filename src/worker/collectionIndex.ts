@@ -10,7 +10,7 @@ import type { CollectionStore } from '../index/db';
 import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { FeatureRecord } from '../index/schema';
 import { BlockedDescriptors } from '../search/descriptorBlocks';
-import { topIndices } from '../search/search';
+import { imageClasses } from '../search/search';
 import type { Collection, DescriptorBlocks } from '../search/types';
 
 /** Encoded maps kept in memory (ResNet-50 at long side 512, uint8: ~0.4 MB per photo). */
@@ -186,7 +186,7 @@ export class CollectionIndex {
       const part = need.slice(s, s + chunk);
       const maps = await this.maps(part.map((p) => p.i));
       const d = tf.tidy(() => {
-        const classes = tf.tensor2d(part.map((p) => topIndices(p.r.probabilities, nc)), [part.length, nc], 'int32');
+        const classes = imageClasses(part.map((p) => p.r.probabilities), nc);
         return cwDescriptors(padCellBatch(maps), w, classes, null);
       });
       tf.dispose(maps);
