@@ -1,0 +1,102 @@
+/**
+ * Beyond the paper (issue 10): training-free steps on the same features, evaluated with the app's search code
+ * (src/search) on the same queries as the paper's methods. Names extend the paper's: `+aqe10` alpha-QE (alpha 3,
+ * n 10), `+dba10` alpha-DBA (n 10, alpha 3), `+sgM` SuperGlobal over the top M, `+diffM` diffusion over the top M
+ * (`kK`: graph neighbours, default 50), `+rRmax` re-ranking keyed by max(cosine, region) (plain `+rR` is the paper's
+ * region order), `+qe5reg` QE averaging the best regions (the authors' code), `-ms` multi-scale descriptors,
+ * `cw-ona-sM` online aggregation over the OfA top M.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Grid } from '../../src/cw/boxes';
+import { databaseAugmentation } from '../../src/search/expansion';
+import { search } from '../../src/search/search';
+import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
+
+export interface BeyondMethod {
+  name: string;
+  /** Descriptors searched: OfA, OfA after alpha-DBA, multi-scale OfA, or the query's OnA. */
+  db: 'ofa' | 'dba' | 'ms' | 'ona';
+  params: Partial<SearchParams>;
+}
+
+/** The methods, for R (re-ranking), n (QE after re-ranking), N (collection size) and whether multi-scale is on. */
+export function beyondMethods(R: number, n: number, N: number, multiScale: boolean): BeyondMethod[] {
+  const m = (name: string, db: BeyondMethod['db'], params: Partial<SearchParams>): BeyondMethod => ({ name, db, params });
+  const aqe = { qe: 10, qeAlpha: 3 };
+  const rmax = { rerank: R, rerankScore: 'max' as const };
+  const list: BeyondMethod[] = [
+    m('cw-ofa+aqe10', 'ofa', aqe),
+    m('cw-ofa+aqe5', 'ofa', { qe: 5, qeAlpha: 3 }),
+    m('cw-ofa+aqe20', 'ofa', { qe: 20, qeAlpha: 3 }),
+    m('cw-ofa+aqe10a1', 'ofa', { qe: 10, qeAlpha: 1 }),
+    m('cw-ofa+dba10', 'dba', {}),
+    m('cw-ofa+dba10+aqe10', 'dba', aqe),
+    m(`cw-ofa+dba10+r${R}max`, 'dba', rmax),
+    ...[50, 100, N].map((M) => m(`cw-ofa+sg${M}`, 'ofa', { superGlobal: M })),
+    ...[100, N].map((M) => m(`cw-ofa+diff${M}`, 'ofa', { diffusion: M })),
+    ...[100, N].flatMap((M) => [10, 20].map((k) => m(`cw-ofa+diff${M}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
+    ...[10, 25, 50, R].map((r) => m(`cw-ofa+r${r}max`, 'ofa', { rerank: r, rerankScore: 'max' })),
+    m(`cw-ofa+r${R}+qe${n}reg`, 'ofa', { rerank: R, rerankScore: 'region', qe: n, qeSource: 'region' }),
+    m(`cw-ofa+r${R}max+qe${n}`, 'ofa', { ...rmax, qe: n }),
+    m(`cw-ofa+r${R}max+qe${n}reg`, 'ofa', { ...rmax, qe: n, qeSource: 'region' }),
+    m(`cw-ofa+r${R}max+aqe10`, 'ofa', { ...rmax, ...aqe }),
+    m(`cw-ofa+r${R}max+aqe10reg`, 'ofa', { ...rmax, ...aqe, qeSource: 'region' }),
+    m(`cw-ofa+r${R}max+sg100`, 'ofa', { ...rmax, superGlobal: 100 }),
+    m(`cw-ofa+r${R}max+diff100`, 'ofa', { ...rmax, diffusion: 100 }),
+    m('cw-ona+aqe10', 'ona', aqe),
+    m('cw-ona+sg100', 'ona', { superGlobal: 100 }),
+    m('cw-ona+diff100', 'ona', { diffusion: 100 }),
+    m(`cw-ona+r${R}max`, 'ona', rmax),
+    m(`cw-ona+r${R}max+qe${n}`, 'ona', { ...rmax, qe: n }),
+    m(`cw-ona+r${R}max+qe${n}reg`, 'ona', { ...rmax, qe: n, qeSource: 'region' }),
+    m(`cw-ona+r${R}max+aqe10`, 'ona', { ...rmax, ...aqe }),
+    ...[10, 25, 50, 100].map((M) => m(`cw-ona-s${M}`, 'ofa', { aggregation: 'online', onlineShortlist: M })),
+    ...[25, 100].map((M) => m(`cw-ona-s${M}+r${R}max+qe${n}`, 'ofa', { aggregation: 'online', onlineShortlist: M, ...rmax, qe: n })),
+  ];
+  if (multiScale) {
+    list.push(m('cw-ofa-ms', 'ms', {}), m('cw-ofa-ms+aqe10', 'ms', aqe), m(`cw-ofa-ms+r${R}max`, 'ms', rmax), m(`cw-ofa-ms+r${R}max+qe${n}`, 'ms', { ...rmax, qe: n }));
+  }
+  return list;
+}
+
+export interface BeyondSetup {
+  size: number;
+  grids: readonly Grid[];
+  maps: Collection['maps'];
+  w: tf.Tensor2D;
+  nc: number;
+  ncRerank: number;
+  methods: BeyondMethod[];
+  ofa: tf.Tensor2D;
+  /** Multi-scale OfA descriptors (null without --scales). */
+  ofaMs: tf.Tensor2D | null;
+}
+
+/** The alpha-DBA database of `ofa` (n = 10, alpha = 3), built once. */
+export const dbaOf = (ofa: tf.Tensor2D): Promise<tf.Tensor2D> => databaseAugmentation(ofa, 10, 3);
+
+/**
+ * Runs every wanted method for one query and records its ranking. `ona`: the query's OnA descriptors (NC classes),
+ * `dba`: the alpha-DBA database; `otherScales`: the query at the other long sides, for the multi-scale methods.
+ * Re-ranking results are shared by all the methods of the query (ctx.rerankMemo).
+ */
+export async function runBeyond(
+  setup: BeyondSetup,
+  query: Query,
+  otherScales: NonNullable<Query['otherScales']>,
+  dbs: { ona: tf.Tensor2D | null; dba: tf.Tensor2D | null },
+  wanted: (name: string) => boolean,
+  record: (name: string, ranking: Int32Array) => void,
+): Promise<void> {
+  const rerankMemo = new Map<number, RerankedImage>();
+  for (const method of setup.methods) {
+    if (!wanted(method.name)) continue;
+    const db = { ofa: setup.ofa, dba: dbs.dba, ms: setup.ofaMs, ona: dbs.ona }[method.db];
+    if (!db) throw new Error(`${method.name}: no ${method.db} descriptors`);
+    const collection: Collection = { size: setup.size, grids: setup.grids, offlineDescriptors: db, maps: setup.maps };
+    const q = method.db === 'ms' ? { ...query, otherScales } : query;
+    const params: SearchParams = { aggregation: 'offline', nc: setup.nc, qe: 0, rerank: 0, ncRerank: setup.ncRerank, ...method.params };
+    const r = await search(q, collection, params, { w: setup.w, whitening: null, rerankMemo });
+    record(method.name, r.ranking);
+  }
+}
