@@ -21,7 +21,7 @@ import { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCod
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import { imageClasses, onlineDescriptors, search, topIndices } from '../../src/search/search';
-import type { Collection, Query, SearchParams } from '../../src/search/types';
+import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
 import { beyondMethods, dbaOf, runBeyond, type BeyondSetup } from './evalBeyond';
 import { loadQueries, type ManifestQuery } from './evalQueries';
 import { decodeImageFile, loadNodeNetwork } from './node';
@@ -31,6 +31,8 @@ export interface Manifest {
   dir: string;
   images: { name: string; file: string; width: number; height: number }[];
   queries: ManifestQuery[];
+  /** The manifest this one was built from (scripts/make-outside-queries.ts). */
+  derivedFrom?: string;
 }
 
 export async function readManifest(path: string): Promise<Manifest> {
@@ -52,7 +54,7 @@ export async function readManifest(path: string): Promise<Manifest> {
     if (!Array.isArray(q.bbox_xyxy) || q.bbox_xyxy.length !== 4) throw new Error(`manifest ${path}: query ${q.id} has no bbox_xyxy`);
     if (!q.positives?.length) throw new Error(`manifest ${path}: query ${q.id} has no positives in the image list`);
   }
-  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries };
+  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries, derivedFrom: (json as { derived_from?: string }).derived_from };
 }
 
 export interface EvalOptions {
@@ -145,6 +147,7 @@ export interface StorageReport {
 
 export interface EvalReport {
   manifest: string;
+  derivedFrom?: string;
   model: ModelId;
   backend: string;
   longSide: number;
@@ -405,6 +408,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       const X = mapsTensor(view, K);
       const query: Query = { X, grid: view.grid, box, cropProbabilities: cropProbs[qn] };
       for (const s of storage) {
+        // Re-ranking results are the same for every method of this query, whitening and map codec: computed once.
+        const rerankMemo = new Map<number, RerankedImage>();
         // A storage variant re-runs only the methods whose input it changes: other map codecs change OnA and every
         // re-ranking; other OfA codecs change every OfA method (re-ranking starts from its top R, QE averages it).
         const mapsVary = s !== reference && s.maps !== reference.maps;
@@ -423,7 +428,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
               const name = `cw-${agg}${tag}${variant.suffix}${suffix}`;
               methodNames.add(name);
               if (!wanted(name) || !affected(agg, (p.rerank ?? 0) > 0)) return;
-              const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
+              const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, { ...ctx, rerankMemo });
               record(name, q.id, apOf(r.ranking, q), s);
             };
             await run('', {});
@@ -462,6 +467,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     : undefined;
   return {
     manifest: opts.manifestPath,
+    derivedFrom: manifest.derivedFrom,
     model: opts.model,
     backend: tf.getBackend(),
     longSide: opts.longSide,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { classActivationMapsFromColumns, classColumns } from '../cw/cam';
 import { regionBoxes } from '../cw/boxes';
-import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptors } from '../cw/descriptor';
+import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptorsFromColumns } from '../cw/descriptor';
 import { cosineScores, rankDescending, topRanking } from '../cw/ranking';
 import { assertFinite, l2Normalize, preferredBatchSize } from '../cw/tensorMath';
 import { allScores, databaseSize, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
@@ -186,6 +186,7 @@ async function camRerank(
   const reClasses = tf.tensor1d(classes.slice(0, params.ncRerank), 'int32');
   const heatClasses = tf.tensor1d(classes.slice(0, 2), 'int32');
   const heatColumns = classColumns(ctx.w, heatClasses);
+  const reColumns = classColumns(ctx.w, reClasses);
   // The query descriptor is recomputed with the same NC_re classes as the regions.
   const qRe = cwDescriptor(query.X, ctx.w, reClasses, ctx.whitening, query.box);
   const memo = ctx.rerankMemo ?? new Map<number, RerankedImage>();
@@ -202,7 +203,7 @@ async function camRerank(
       const P = heatT.shape[1];
       const boxes = maps.map((X, b) => regionBoxes(heat.subarray(b * P, b * P + X.shape[0] * X.shape[1]), X.shape[0], X.shape[1]));
       // All regions of all images of the chunk scored in one read.
-      const regionsT = tf.tidy(() => tf.concat(maps.map((X, b) => regionDescriptors(X, ctx.w, reClasses, boxes[b], ctx.whitening)), 0));
+      const regionsT = tf.tidy(() => tf.concat(maps.map((X, b) => regionDescriptorsFromColumns(X, reColumns, boxes[b], ctx.whitening)), 0));
       tf.dispose(maps);
       let regionScores: Float32Array, regionRows: Float32Array;
       try {
@@ -222,7 +223,7 @@ async function camRerank(
       });
     }
   } finally {
-    tf.dispose([reClasses, heatClasses, heatColumns, qRe]);
+    tf.dispose([reClasses, heatClasses, heatColumns, reColumns, qRe]);
   }
   const rerank = new Map(top.map((i) => [i, memo.get(i)!.info]));
   const D = memo.get(top[0])!.row.length;
