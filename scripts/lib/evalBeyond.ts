@@ -2,9 +2,10 @@
  * Beyond the paper (issue 10): training-free steps on the same features, evaluated with the app's search code
  * (src/search) on the same queries as the paper's methods. Names extend the paper's: `+aqe10` alpha-QE (alpha 3,
  * n 10), `+dba10` alpha-DBA (n 10, alpha 3), `+sgM` SuperGlobal over the top M, `+diffM` diffusion over the top M
- * (`kK`: graph neighbours, default 50), `+rRmax` re-ranking keyed by max(cosine, region) (plain `+rR` is the paper's
- * region order), `+qe5reg` QE averaging the best regions (the authors' code), `-ms` multi-scale descriptors,
- * `cw-ona-sM` online aggregation over the OfA top M.
+ * (`kK`: graph neighbours), `raw`: SuperGlobal as the authors' code (not normalised), `+rRmax` re-ranking keyed by
+ * max(previous score, region) (plain `+rR` is the paper's region order), `+qe5reg` QE averaging the best regions (the
+ * authors' code), `-ms` multi-scale descriptors, `cw-ona-sM` online aggregation over the OfA top M. Steps run in
+ * search()'s order whatever the name's: SuperGlobal, re-ranking, QE, diffusion.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Grid } from '../../src/cw/boxes';
@@ -24,6 +25,7 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
   const m = (name: string, db: BeyondMethod['db'], params: Partial<SearchParams>): BeyondMethod => ({ name, db, params });
   const aqe = { qe: 10, qeAlpha: 3 };
   const rmax = { rerank: R, rerankScore: 'max' as const };
+  const sg = { superGlobal: 100 };
   const list: BeyondMethod[] = [
     m('cw-ofa+aqe10', 'ofa', aqe),
     m('cw-ofa+aqe5', 'ofa', { qe: 5, qeAlpha: 3 }),
@@ -31,30 +33,40 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     m('cw-ofa+aqe10a1', 'ofa', { qe: 10, qeAlpha: 1 }),
     m('cw-ofa+dba10', 'dba', {}),
     m('cw-ofa+dba10+aqe10', 'dba', aqe),
+    m('cw-ofa+dba10+sg100', 'dba', sg),
     m(`cw-ofa+dba10+r${R}max`, 'dba', rmax),
     ...[50, 100, N].map((M) => m(`cw-ofa+sg${M}`, 'ofa', { superGlobal: M })),
-    ...[100, N].map((M) => m(`cw-ofa+diff${M}`, 'ofa', { diffusion: M })),
-    ...[100, N].flatMap((M) => [10, 20].map((k) => m(`cw-ofa+diff${M}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
+    m('cw-ofa+sg100raw', 'ofa', { ...sg, superGlobalNormalize: false }),
+    ...[100, N].flatMap((M) => [10, 20, 50].map((k) => m(`cw-ofa+diff${M}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
     ...[10, 25, 50, R].map((r) => m(`cw-ofa+r${r}max`, 'ofa', { rerank: r, rerankScore: 'max' })),
     m(`cw-ofa+r${R}+qe${n}reg`, 'ofa', { rerank: R, rerankScore: 'region', qe: n, qeSource: 'region' }),
     m(`cw-ofa+r${R}max+qe${n}`, 'ofa', { ...rmax, qe: n }),
     m(`cw-ofa+r${R}max+qe${n}reg`, 'ofa', { ...rmax, qe: n, qeSource: 'region' }),
     m(`cw-ofa+r${R}max+aqe10`, 'ofa', { ...rmax, ...aqe }),
     m(`cw-ofa+r${R}max+aqe10reg`, 'ofa', { ...rmax, ...aqe, qeSource: 'region' }),
-    m(`cw-ofa+r${R}max+sg100`, 'ofa', { ...rmax, superGlobal: 100 }),
-    m(`cw-ofa+r${R}max+diff100`, 'ofa', { ...rmax, diffusion: 100 }),
+    m(`cw-ofa+r${R}max+diff100k10`, 'ofa', { ...rmax, diffusion: 100, diffusionK: 10 }),
+    m('cw-ofa+sg100+aqe10', 'ofa', { ...sg, ...aqe }),
+    ...[10, 25, R].map((r) => m(`cw-ofa+sg100+r${r}max`, 'ofa', { ...sg, rerank: r, rerankScore: 'max' })),
+    m(`cw-ofa+sg100+r${R}max+qe${n}reg`, 'ofa', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
     m('cw-ona+aqe10', 'ona', aqe),
-    m('cw-ona+sg100', 'ona', { superGlobal: 100 }),
-    m('cw-ona+diff100', 'ona', { diffusion: 100 }),
+    m('cw-ona+sg100', 'ona', sg),
+    m('cw-ona+diff100k10', 'ona', { diffusion: 100, diffusionK: 10 }),
     m(`cw-ona+r${R}max`, 'ona', rmax),
     m(`cw-ona+r${R}max+qe${n}`, 'ona', { ...rmax, qe: n }),
     m(`cw-ona+r${R}max+qe${n}reg`, 'ona', { ...rmax, qe: n, qeSource: 'region' }),
     m(`cw-ona+r${R}max+aqe10`, 'ona', { ...rmax, ...aqe }),
+    m(`cw-ona+sg100+r${R}max+qe${n}reg`, 'ona', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
     ...[10, 25, 50, 100].map((M) => m(`cw-ona-s${M}`, 'ofa', { aggregation: 'online', onlineShortlist: M })),
     ...[25, 100].map((M) => m(`cw-ona-s${M}+r${R}max+qe${n}`, 'ofa', { aggregation: 'online', onlineShortlist: M, ...rmax, qe: n })),
   ];
   if (multiScale) {
-    list.push(m('cw-ofa-ms', 'ms', {}), m('cw-ofa-ms+aqe10', 'ms', aqe), m(`cw-ofa-ms+r${R}max`, 'ms', rmax), m(`cw-ofa-ms+r${R}max+qe${n}`, 'ms', { ...rmax, qe: n }));
+    list.push(
+      m('cw-ofa-ms', 'ms', {}),
+      m('cw-ofa-ms+aqe10', 'ms', aqe),
+      m('cw-ofa-ms+sg100', 'ms', sg),
+      m(`cw-ofa-ms+r${R}max`, 'ms', rmax),
+      m(`cw-ofa-ms+r${R}max+qe${n}`, 'ms', { ...rmax, qe: n }),
+    );
   }
   return list;
 }

@@ -434,8 +434,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
             await run('', {});
             await run(`+qe${opts.qe}`, { qe: opts.qe });
             if (nc === opts.nc || agg === 'ona') {
-              await run(`+r${opts.rerank}`, { rerank: opts.rerank });
-              await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, qe: opts.qeAfterRerank });
+              // The paper's re-ranking: the top R ordered by their best region score, QE averaging image descriptors.
+              await run(`+r${opts.rerank}`, { rerank: opts.rerank, rerankScore: 'region' });
+              await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, rerankScore: 'region', qe: opts.qeAfterRerank, qeSource: 'global' });
             }
           }
           if (runsBeyond && s === reference && nc === opts.nc) {

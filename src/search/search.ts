@@ -8,7 +8,7 @@ import { allScores, databaseSize, readAndDispose, type Database, type Descriptor
 import { DIFFUSION_DEFAULTS, diffuse } from './diffusion';
 import { expandedQuery } from './expansion';
 import { mergePrefix, rankedBy, type Ranked } from './ordering';
-import { superGlobalRerank } from './superGlobal';
+import { SUPERGLOBAL_DEFAULTS, superGlobalRerank } from './superGlobal';
 import type { Collection, Query, RerankInfo, RerankedImage, SearchContext, SearchParams, SearchResult } from './types';
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
@@ -47,8 +47,8 @@ export function imageClasses(probabilities: readonly ArrayLike<number>[], nc: nu
 
 /**
  * Ranks the collection for a query: CW descriptors (offline or online aggregation, or online over an OfA
- * shortlist), cosine similarity, then optional CAM re-ranking of the top R, then optional query expansion (the
- * paper's order), then optional SuperGlobal re-ranking and diffusion of a shortlist. Every step keeps the scores
+ * shortlist), cosine similarity, then optional SuperGlobal re-ranking of a shortlist, then optional CAM re-ranking of
+ * the top R, then optional query expansion (the paper's order), then optional diffusion of a shortlist. Every step keeps the scores
  * monotone (src/search/ordering.ts), except re-ranking with rerankScore 'region' (the paper's order).
  */
 export async function search(query: Query, collection: Collection, params: SearchParams, ctx: SearchContext): Promise<SearchResult> {
@@ -91,6 +91,9 @@ export async function search(query: Query, collection: Collection, params: Searc
       ranked = mergePrefix(ranked, top.length, fresh, 'cosine');
       db = { base: db, images: top, rows };
     }
+    // SuperGlobal refines the descriptors of the top M and re-scores every image (cosine-scale scores), so that
+    // CAM re-ranking and QE then work on its order.
+    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? true });
     let rerank = new Map<number, RerankInfo>();
     let regions: Overlay | null = null;
 
@@ -109,7 +112,6 @@ export async function search(query: Query, collection: Collection, params: Searc
         expanded.dispose();
       }
     }
-    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed);
     if (params.diffusion) ranked = await diffuse(db, ranked, params.diffusion, { ...DIFFUSION_DEFAULTS, k: params.diffusionK ?? DIFFUSION_DEFAULTS.k });
     return {
       ranking: ranked.ranking.slice(0, limit),

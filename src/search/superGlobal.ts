@@ -7,10 +7,12 @@
  *     s2_i = that . x_i'; score = (s1 + s2) / 2.
  * Their code reorders the top M by it and appends the rest. Here the rest are scored the same way with their own
  * descriptor (no neighbours to refine it with: s1 = q . d, s2 = maxpool . d) and every image is sorted by the one
- * score, so the scores never increase down the list; an image from outside the M may then move into it.
+ * score, so the scores never increase down the list; an image from outside the M may then move into it. By default
+ * the refined and max-pooled descriptors are l2-normalised (options.normalize), which their code does not do.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
+import { l2Normalize } from '../cw/tensorMath';
 import { allScores, gatherRows, readAndDispose, type Database } from './database';
 import { rankedBy, type Ranked } from './ordering';
 
@@ -19,9 +21,14 @@ export interface SuperGlobalOptions {
   K: number;
   /** Weight of a neighbour per unit of similarity (0.15). */
   beta: number;
+  /**
+   * l2-normalise the refined descriptors and the max-pooled one: the score is then the mean of two cosines, in
+   * [-1, 1], comparable with the region cosines of CAM re-ranking. false: the authors' code.
+   */
+  normalize: boolean;
 }
 
-export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15 };
+export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15, normalize: true };
 
 /** Step 1 on X [M, D]: the refined descriptors [M, D] (not re-normalised, as in the authors' code). */
 export async function refineByNeighbours(X: tf.Tensor2D, opts: SuperGlobalOptions = SUPERGLOBAL_DEFAULTS): Promise<tf.Tensor2D> {
@@ -45,12 +52,17 @@ export async function superGlobalRerank(db: Database, q: tf.Tensor1D, prior: Ran
   if (M === 0) return prior;
   const top = Array.from(prior.ranking.subarray(0, M));
   const X = gatherRows(db, top);
-  const refined = await refineByNeighbours(X, opts);
+  const raw = await refineByNeighbours(X, opts);
+  const refined = opts.normalize ? tf.tidy(() => l2Normalize(raw)) : raw;
+  if (refined !== raw) raw.dispose();
   X.dispose();
   try {
     const s1Top = await readAndDispose(tf.tidy(() => tf.squeeze(tf.matMul(refined, tf.expandDims(q, 1)), [1])));
     const best = Array.from(topRanking(s1Top, Math.min(M, opts.K + 1)));
-    const pooled = tf.tidy(() => tf.max(tf.gather(refined, best), 0) as tf.Tensor1D);
+    const pooled = tf.tidy(() => {
+      const m = tf.max(tf.gather(refined, best), 0) as tf.Tensor1D;
+      return opts.normalize ? l2Normalize(m) : m;
+    });
     try {
       const s2Top = await readAndDispose(tf.tidy(() => tf.squeeze(tf.matMul(refined, tf.expandDims(pooled, 1)), [1])));
       // Everyone else: their own descriptor (allScores gives dot products; the max-pooled vector is not unit).

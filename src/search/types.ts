@@ -46,8 +46,16 @@ export interface SearchParams {
   diffusion?: number;
   /** Neighbours per node of the diffusion graph, itself included (Iscen et al.: 50). */
   diffusionK?: number;
-  /** SuperGlobal re-ranking (Shao et al. 2023) of the top M: descriptors refined by their neighbours; 0 = off. Default 0. */
+  /**
+   * SuperGlobal re-ranking (Shao et al. 2023) of the top M: descriptors refined by their neighbours; 0 = off. Runs
+   * before CAM re-ranking. Default 0.
+   */
   superGlobal?: number;
+  /**
+   * SuperGlobal's refined and max-pooled descriptors l2-normalised, so that its score is a mean of two cosines (the
+   * scale CAM re-ranking compares with); false = the authors' code (not normalised). Default true.
+   */
+  superGlobalNormalize?: boolean;
 }
 
 export const DEFAULT_SEARCH: SearchParams = { aggregation: 'offline', nc: 64, qe: 0, rerank: 0, ncRerank: 6 };

@@ -5,6 +5,7 @@
  */
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
+import type { ScoreKind } from '../search/types';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -153,6 +154,10 @@ export interface SearchControls {
   qe: number;
   /** CAM re-ranking of the top R, 0 = off. */
   rerank: number;
+  /** Query expansion weights: 0 (or absent) = the paper's average of the top n; alpha > 0 = alpha-QE (Radenovic et al.). */
+  qeAlpha?: number;
+  /** SuperGlobal re-ranking of the top M by their neighbours (Shao et al. 2023); 0 (or absent) = off. */
+  superGlobal?: number;
 }
 
 export interface SearchRequest {
@@ -174,8 +179,13 @@ export interface ResultItem {
   id: string;
   /** 1-based. */
   rank: number;
-  /** Cosine similarity (a region score for re-ranked photos unless QE ran after). */
+  /** The score the results are sorted by: never increases down the list; scoreKind says what it is. */
   score: number;
+  /**
+   * 'cosine': query descriptor . photo descriptor; 'region': the best re-ranking region's cosine (it beat the photo's);
+   * 'expanded': the QE query . photo descriptor; 'refined': SuperGlobal's score; 'diffusion': a diffusion score.
+   */
+  scoreKind: ScoreKind;
   /** Re-ranking: the 5 threshold boxes (pixels) and which scored best. */
   rerank?: { boxes: PixelRect[]; best: number; regionScores: number[] };
 }

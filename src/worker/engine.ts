@@ -1081,6 +1081,7 @@ export class Engine implements EngineApi {
           id,
           rank: r + 1,
           score: result.scores[r],
+          scoreKind: result.scoreKinds[r],
           ...(re ? { rerank: { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores } } : {}),
         };
       });
@@ -1408,7 +1409,11 @@ function validControls(c: SearchControls): SearchControls {
     return v;
   };
   if (c.aggregation !== 'offline' && c.aggregation !== 'online') throw new Error(`aggregation must be offline or online, got ${c.aggregation}`);
-  return { aggregation: c.aggregation, nc: int(c.nc, 1, 1000, 'NC'), qe: int(c.qe, 0, 1000, 'QE n'), rerank: int(c.rerank, 0, 100000, 'Re-ranking R') };
+  const out: SearchControls = { aggregation: c.aggregation, nc: int(c.nc, 1, 1000, 'NC'), qe: int(c.qe, 0, 1000, 'QE n'), rerank: int(c.rerank, 0, 100000, 'Re-ranking R') };
+  if (c.qeAlpha !== undefined && !(c.qeAlpha >= 0 && c.qeAlpha <= 10)) throw new Error(`QE alpha must be a number from 0 to 10, got ${c.qeAlpha}`);
+  if (c.qeAlpha !== undefined) out.qeAlpha = c.qeAlpha;
+  if (c.superGlobal !== undefined) out.superGlobal = int(c.superGlobal, 0, 100000, 'SuperGlobal M');
+  return out;
 }
 
 /** The box clipped to the image; a box with no area inside it becomes the whole image. */

@@ -136,7 +136,7 @@ function rankByCosine(rows: number[][], q: number[]): number[] {
 describe('SuperGlobal re-ranking', () => {
   it('refines each descriptor by its K nearest (itself weight 1, others beta x similarity)', async () => {
     const rows = atAngles([0, 20, 90]);
-    const refined = await (await refineByNeighbours(tf.tensor2d(rows), { K: 1, beta: 0.15 })).array();
+    const refined = await (await refineByNeighbours(tf.tensor2d(rows), { K: 1, beta: 0.15, normalize: false })).array();
     const c = (i: number, j: number) => dot(rows[i], rows[j]);
     const nearest = [1, 0, 1];
     nearest.forEach((j, i) => {
@@ -145,26 +145,29 @@ describe('SuperGlobal re-ranking', () => {
     });
   });
 
-  it('scores (q . x\' + maxpool . x\') / 2, refined in the top M, own descriptor outside; monotone', async () => {
+  it("scores (q . x' + maxpool . x') / 2, refined in the top M, own descriptor outside; monotone; raw or l2-normalised", async () => {
     const rows = atAngles([0, 15, 30, 60, 100, 140]);
     const db = tf.tensor2d(rows);
     const q = [Math.cos(0.1), Math.sin(0.1)];
     const order = rankByCosine(rows, q);
     const prior = ranked(order, order.map((i) => dot(rows[i], q)));
     const M = 4, K = 1, beta = 0.15;
-    const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, { K, beta });
-    expect(r.kinds.every((k) => k === 'refined')).toBe(true);
-    expect(() => assertMonotone(r, 'superglobal')).not.toThrow();
-    // By hand.
-    const top = order.slice(0, M);
-    const refined = new Map(top.map((i) => {
-      const j = top.filter((t) => t !== i).sort((a, b) => dot(rows[b], rows[i]) - dot(rows[a], rows[i]))[0];
-      const wj = beta * dot(rows[i], rows[j]);
-      return [i, [0, 1].map((k) => (rows[i][k] + wj * rows[j][k]) / (1 + wj))];
-    }));
-    const x = (i: number) => refined.get(i) ?? rows[i];
-    const best = top.slice().sort((a, b) => dot(x(b), q) - dot(x(a), q)).slice(0, K + 1);
-    const pooled = [0, 1].map((k) => Math.max(...best.map((i) => x(i)[k])));
-    r.ranking.forEach((img, pos) => expect(r.scores[pos]).toBeCloseTo((dot(q, x(img)) + dot(pooled, x(img))) / 2, 5));
+    for (const normalize of [false, true]) {
+      const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, { K, beta, normalize });
+      expect(r.kinds.every((k) => k === 'refined')).toBe(true);
+      expect(() => assertMonotone(r, 'superglobal')).not.toThrow();
+      // By hand.
+      const top = order.slice(0, M);
+      const unit = (v: number[]) => (normalize ? l2(v) : v);
+      const refined = new Map(top.map((i) => {
+        const j = top.filter((t) => t !== i).sort((a, b) => dot(rows[b], rows[i]) - dot(rows[a], rows[i]))[0];
+        const wj = beta * dot(rows[i], rows[j]);
+        return [i, unit([0, 1].map((k) => (rows[i][k] + wj * rows[j][k]) / (1 + wj)))];
+      }));
+      const x = (i: number) => refined.get(i) ?? rows[i];
+      const best = top.slice().sort((a, b) => dot(x(b), q) - dot(x(a), q)).slice(0, K + 1);
+      const pooled = unit([0, 1].map((k) => Math.max(...best.map((i) => x(i)[k]))));
+      r.ranking.forEach((img, pos) => expect(r.scores[pos]).toBeCloseTo((dot(q, x(img)) + dot(pooled, x(img))) / 2, 5));
+    }
   });
 });

@@ -183,6 +183,7 @@ describe('search: defects of issue 10', () => {
       [{ qe: 3, qeAlpha: 3 }, ['expanded']],
       [{ rerank: 5, ncRerank: 2, qe: 2, qeSource: 'region' }, ['expanded']],
       [{ superGlobal: 5 }, ['refined']],
+      [{ superGlobal: 5, rerank: 3, ncRerank: 2 }, ['refined', 'region']],
       [{ diffusion: 6, diffusionK: 3 }, ['diffusion']],
       [{ aggregation: 'online', onlineShortlist: 4 }, ['cosine']],
       [{ aggregation: 'online', onlineShortlist: 4, rerank: 3, ncRerank: 2 }, ['cosine', 'region']],
