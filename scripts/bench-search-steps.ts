@@ -51,12 +51,11 @@ const CANDIDATES: Record<string, Partial<SearchParams>> = {
   'ofa+sg50': { superGlobal: 50 },
   'ofa+sg100': { superGlobal: 100 },
   'ofa+sg250': { superGlobal: 250 },
-  'ofa+diff100': { diffusion: 100 },
-  'ofa+diff250': { diffusion: 250 },
+  'ofa+diff100k10': { diffusion: 100, diffusionK: 10 },
+  'ofa+diff250k10': { diffusion: 250, diffusionK: 10 },
   ...Object.fromEntries([5, 10, 25, 50, 100].map((R) => [`ofa+r${R}max`, { rerank: R }])),
-  'ofa+r10max+qe5': { rerank: 10, qe: 5 },
-  'ofa+r25max+qe5reg': { rerank: 25, qe: 5, qeSource: 'region' },
-  'ofa+r10max+sg100': { rerank: 10, superGlobal: 100 },
+  ...Object.fromEntries([5, 10, 25].map((R) => [`ofa+sg100+r${R}max`, { superGlobal: 100, rerank: R }])),
+  'ofa+sg100+r10max+qe5reg': { superGlobal: 100, rerank: 10, qe: 5, qeSource: 'region' },
   ...Object.fromEntries([5, 10, 25, 50].map((M) => [`ona-s${M}`, { aggregation: 'online', onlineShortlist: M }])),
 };
 

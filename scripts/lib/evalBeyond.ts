@@ -2,8 +2,8 @@
  * Beyond the paper (issue 10): training-free steps on the same features, evaluated with the app's search code
  * (src/search) on the same queries as the paper's methods. Names extend the paper's: `+aqe10` alpha-QE (alpha 3,
  * n 10), `+dba10` alpha-DBA (n 10, alpha 3), `+sgM` SuperGlobal over the top M, `+diffM` diffusion over the top M
- * (`kK`: graph neighbours), `raw`: SuperGlobal as the authors' code (not normalised), `+rRmax` re-ranking keyed by
- * max(previous score, region) (plain `+rR` is the paper's region order), `+qe5reg` QE averaging the best regions (the
+ * (`kK`: graph neighbours), `norm`: SuperGlobal with l2-normalised refined descriptors, `+rRmax` re-ranking keyed by
+ * the previous score raised by the region's gain over the cosine (plain `+rR` is the paper's region order), `+qe5reg` QE averaging the best regions (the
  * authors' code), `-ms` multi-scale descriptors, `cw-ona-sM` online aggregation over the OfA top M. Steps run in
  * search()'s order whatever the name's: SuperGlobal, re-ranking, QE, diffusion.
  */
@@ -36,7 +36,7 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     m('cw-ofa+dba10+sg100', 'dba', sg),
     m(`cw-ofa+dba10+r${R}max`, 'dba', rmax),
     ...[50, 100, N].map((M) => m(`cw-ofa+sg${M}`, 'ofa', { superGlobal: M })),
-    m('cw-ofa+sg100raw', 'ofa', { ...sg, superGlobalNormalize: false }),
+    m('cw-ofa+sg100norm', 'ofa', { ...sg, superGlobalNormalize: true }),
     ...[100, N].flatMap((M) => [10, 20, 50].map((k) => m(`cw-ofa+diff${M}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
     ...[10, 25, 50, R].map((r) => m(`cw-ofa+r${r}max`, 'ofa', { rerank: r, rerankScore: 'max' })),
     m(`cw-ofa+r${R}+qe${n}reg`, 'ofa', { rerank: R, rerankScore: 'region', qe: n, qeSource: 'region' }),
@@ -47,6 +47,7 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     m(`cw-ofa+r${R}max+diff100k10`, 'ofa', { ...rmax, diffusion: 100, diffusionK: 10 }),
     m('cw-ofa+sg100+aqe10', 'ofa', { ...sg, ...aqe }),
     ...[10, 25, R].map((r) => m(`cw-ofa+sg100+r${r}max`, 'ofa', { ...sg, rerank: r, rerankScore: 'max' })),
+    m(`cw-ofa+sg100+r25max+qe${n}reg`, 'ofa', { ...sg, rerank: 25, rerankScore: 'max', qe: n, qeSource: 'region' }),
     m(`cw-ofa+sg100+r${R}max+qe${n}reg`, 'ofa', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
     m('cw-ona+aqe10', 'ona', aqe),
     m('cw-ona+sg100', 'ona', sg),

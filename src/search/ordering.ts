@@ -22,23 +22,23 @@ export function assertMonotone(r: Ranked, step: string): void {
 }
 
 /**
- * Re-scores the first L results with `fresh` (fresh[i] for prior.ranking[i], the same scale as the prior scores,
- * e.g. cosines) and reorders them; the rest keep their place after them. The key of a re-scored image is the best
- * of its two scores, max(prior, fresh), with the kind of the one that won.
+ * Re-scores the first L results and reorders them; the rest keep their place after them. fresh[i] is the new score
+ * of prior.ranking[i] and base[i] the score of the same kind it improves on (for CAM re-ranking: the photo's cosine;
+ * by default the prior score itself). The key of a re-scored photo is its prior score raised by what the new score
+ * gains over its base: prior + max(0, fresh - base), with the new kind where it gained. With base = prior (a cosine
+ * prior) that is max(prior, fresh).
  *
- * Monotone by construction: the first L are the L best prior scores, so every re-scored key (>= its prior score)
- * is >= every prior score left after them. Replacing the prior score instead (the paper's "new score = best region
- * score") gives the paper's order but not this: a result just after the top R could show a higher score than the
- * R-th. In METHOD terms max(prior, fresh) is "the best match of the query found in this image: the whole image or
- * one of its CAM regions".
- *
- * mode 'replace' keys the first L by `fresh` alone (the paper's re-ranking order), which is NOT monotone across
- * position L; each result's kind still says what its score is.
+ * Monotone by construction, whatever scale the prior has (cosine, SuperGlobal's): the first L are the L best prior
+ * scores and each key is at least its prior score, so at least every score left after them. Replacing the prior
+ * score by the new one instead (the paper's "new score = best region score", mode 'replace') gives the paper's order
+ * but not this: a result just after the top R could show a higher score than the R-th. In METHOD terms, on a cosine
+ * prior the key is "the best match of the query found in this photo: the whole photo or one of its CAM regions".
  */
-export function mergePrefix(prior: Ranked, L: number, fresh: ArrayLike<number>, kind: ScoreKind, mode: 'max' | 'replace' = 'max'): Ranked {
+export function mergePrefix(prior: Ranked, L: number, fresh: ArrayLike<number>, kind: ScoreKind, mode: 'boost' | 'replace' = 'boost', base: ArrayLike<number> = prior.scores): Ranked {
   L = Math.min(L, prior.ranking.length);
-  if (fresh.length < L) throw new Error(`mergePrefix: ${fresh.length} fresh scores for ${L} results`);
-  const key = Float32Array.from({ length: L }, (_, i) => (mode === 'max' ? Math.max(prior.scores[i], fresh[i]) : fresh[i]));
+  if (fresh.length < L || base.length < L) throw new Error(`mergePrefix: ${fresh.length} fresh and ${base.length} base scores for ${L} results`);
+  const gain = (i: number) => Math.max(0, fresh[i] - base[i]);
+  const key = Float32Array.from({ length: L }, (_, i) => (mode === 'boost' ? prior.scores[i] + gain(i) : fresh[i]));
   // rankDescending: ties keep index order = prior position.
   const order = rankDescending(key);
   const ranking = Int32Array.from(prior.ranking);
@@ -47,7 +47,7 @@ export function mergePrefix(prior: Ranked, L: number, fresh: ArrayLike<number>, 
   order.forEach((from, to) => {
     ranking[to] = prior.ranking[from];
     scores[to] = key[from];
-    kinds[to] = mode === 'replace' || fresh[from] > prior.scores[from] ? kind : prior.kinds[from];
+    kinds[to] = mode === 'replace' || gain(from) > 0 ? kind : prior.kinds[from];
   });
   return { ranking, scores, kinds };
 }

@@ -80,8 +80,9 @@ export async function search(query: Query, collection: Collection, params: Searc
     const count = databaseSize(db);
     if (count !== collection.size) throw new Error(`collection has ${collection.size} images but ${count} descriptors`);
 
-    let ranked: Ranked = { ...(await rankTop(db, q, needed)), kinds: [] };
-    ranked.kinds = Array.from(ranked.ranking, () => 'cosine');
+    // Every photo's cosine with the query: the initial ranking, and what CAM re-ranking's regions are compared with.
+    const cosines = await allScores(db, q);
+    let ranked = rankedBy(cosines, 'cosine', needed);
     if (shortlist > 0) {
       // OnA for the top M of OfA only: max(OfA, OnA) cosine keeps the rest after them (mergePrefix).
       const top = Array.from(ranked.ranking.subarray(0, shortlist));
@@ -89,16 +90,17 @@ export async function search(query: Query, collection: Collection, params: Searc
       owned.push(rows);
       const fresh = await readAndDispose(cosineScores(rows, q));
       ranked = mergePrefix(ranked, top.length, fresh, 'cosine');
+      top.forEach((image, i) => (cosines[image] = Math.max(cosines[image], fresh[i])));
       db = { base: db, images: top, rows };
     }
     // SuperGlobal refines the descriptors of the top M and re-scores every image (cosine-scale scores), so that
     // CAM re-ranking and QE then work on its order.
-    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? true });
+    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? false });
     let rerank = new Map<number, RerankInfo>();
     let regions: Overlay | null = null;
 
     if (params.rerank > 0) {
-      ({ ranked, rerank, regions } = await camRerank(query, collection, db, ranked, params, ctx));
+      ({ ranked, rerank, regions } = await camRerank(query, collection, db, ranked, cosines, params, ctx));
       owned.push(regions.rows);
     }
     if (params.qe > 0) {
@@ -170,7 +172,8 @@ export async function onlineDescriptors(collection: Collection, classes: tf.Tens
  * CAM re-ranking (local-aware): for each of the top R images, the heatmap = mean of the normalised CAMs of the
  * query's top-2 classes, one box per threshold (largest connected component), region descriptors with the
  * query's top NC_re classes; the image's new score is its best region score. The top R are reordered by it
- * (params.rerankScore: by max(cosine, best region) or the region alone), the rest keep their order. The query's
+ * (params.rerankScore: by the previous score raised by the region's gain over the photo's cosine, i.e.
+ * max(cosine, best region) on a cosine ranking, or by the region score alone), the rest keep their order. The query's
  * classes here do not depend on NC: a search with NC = 1 still uses the top 2 for the heatmap and NC_re regions.
  * Also returns the best-region descriptors, over `db` (QE after re-ranking may average them, as the authors' code).
  */
@@ -179,6 +182,7 @@ async function camRerank(
   collection: Collection,
   db: Database,
   prior: Ranked,
+  cosines: ArrayLike<number>,
   params: SearchParams,
   ctx: SearchContext,
 ): Promise<{ ranked: Ranked; rerank: Map<number, RerankInfo>; regions: Overlay }> {
@@ -233,7 +237,10 @@ async function camRerank(
   top.forEach((i, r) => flat.set(memo.get(i)!.row, r * D));
   const rows = tf.tensor2d(flat, [R, D]);
   const fresh = top.map((i) => rerank.get(i)!.regionScores[rerank.get(i)!.best]);
-  const ranked = mergePrefix(prior, R, fresh, 'region', params.rerankScore === 'region' ? 'replace' : 'max');
+  // The key: the previous score raised by what the best region gains over the photo's cosine (max(cosine, region)
+  // right after the initial ranking), or the paper's region score alone.
+  const mode = params.rerankScore === 'region' ? 'replace' : 'boost';
+  const ranked = mergePrefix(prior, R, fresh, 'region', mode, top.map((i) => cosines[i]));
   return { ranked, rerank, regions: { base: db, images: top, rows } };
 }
 

@@ -7,8 +7,8 @@
  *     s2_i = that . x_i'; score = (s1 + s2) / 2.
  * Their code reorders the top M by it and appends the rest. Here the rest are scored the same way with their own
  * descriptor (no neighbours to refine it with: s1 = q . d, s2 = maxpool . d) and every image is sorted by the one
- * score, so the scores never increase down the list; an image from outside the M may then move into it. By default
- * the refined and max-pooled descriptors are l2-normalised (options.normalize), which their code does not do.
+ * score, so the scores never increase down the list; an image from outside the M may then move into it.
+ * options.normalize l2-normalises the refined and max-pooled descriptors (not in their code; measured worse).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
@@ -21,14 +21,11 @@ export interface SuperGlobalOptions {
   K: number;
   /** Weight of a neighbour per unit of similarity (0.15). */
   beta: number;
-  /**
-   * l2-normalise the refined descriptors and the max-pooled one: the score is then the mean of two cosines, in
-   * [-1, 1], comparable with the region cosines of CAM re-ranking. false: the authors' code.
-   */
+  /** l2-normalise the refined descriptors and the max-pooled one (a mean of two cosines); false: the authors' code. */
   normalize: boolean;
 }
 
-export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15, normalize: true };
+export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15, normalize: false };
 
 /** Step 1 on X [M, D]: the refined descriptors [M, D] (not re-normalised, as in the authors' code). */
 export async function refineByNeighbours(X: tf.Tensor2D, opts: SuperGlobalOptions = SUPERGLOBAL_DEFAULTS): Promise<tf.Tensor2D> {

@@ -21,9 +21,10 @@ export interface SearchParams {
    */
   limit?: number;
   /**
-   * The key re-ranked images are ordered by: 'max' (default) = max(image cosine, best region cosine), monotone down
-   * the whole list (src/search/ordering.ts); 'region' = the best region score alone, the paper's order, where the
-   * first result after the top R can score higher than the R-th (kept to reproduce the paper).
+   * The key re-ranked images are ordered by: 'max' (default) = their previous score raised by what the best region
+   * gains over the photo's cosine, i.e. max(cosine, best region cosine) on a cosine ranking; monotone down the whole
+   * list (src/search/ordering.ts). 'region' = the best region score alone, the paper's order, where the first result
+   * after the top R can score higher than the R-th (kept to reproduce the paper).
    */
   rerankScore?: 'max' | 'region';
   /**
@@ -51,10 +52,7 @@ export interface SearchParams {
    * before CAM re-ranking. Default 0.
    */
   superGlobal?: number;
-  /**
-   * SuperGlobal's refined and max-pooled descriptors l2-normalised, so that its score is a mean of two cosines (the
-   * scale CAM re-ranking compares with); false = the authors' code (not normalised). Default true.
-   */
+  /** SuperGlobal's refined and max-pooled descriptors l2-normalised (not in the authors' code). Default false. */
   superGlobalNormalize?: boolean;
 }
 

@@ -40,6 +40,17 @@ describe('mergePrefix', () => {
     expect(paper.kinds).toEqual(['region', 'region', 'cosine', 'cosine']);
     expect(() => assertMonotone(paper, 'replace')).toThrow(/above/);
   });
+
+  it('on a prior of another scale, raises each prior score by what the new score gains over its base', () => {
+    // SuperGlobal-like prior scores above 1; the photos' cosines are the base of the region scores.
+    const prior: Ranked = { ...ranked([4, 2, 9], [1.3, 1.2, 1.1]), kinds: ['refined', 'refined', 'refined'] };
+    const r = mergePrefix(prior, 2, [0.75, 0.9], 'region', 'boost', [0.8, 0.7]);
+    expect(Array.from(r.ranking)).toEqual([2, 4, 9]);
+    expect(r.scores[0]).toBeCloseTo(1.4, 6);
+    expect(r.scores[1]).toBeCloseTo(1.3, 6);
+    expect(r.kinds).toEqual(['region', 'refined', 'refined']);
+    expect(() => assertMonotone(r, 'boost')).not.toThrow();
+  });
 });
 
 describe('descriptor layouts', () => {
