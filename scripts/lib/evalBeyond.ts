@@ -91,17 +91,17 @@ export const dbaOf = (ofa: tf.Tensor2D): Promise<tf.Tensor2D> => databaseAugment
 /**
  * Runs every wanted method for one query and records its ranking. `ona`: the query's OnA descriptors (NC classes),
  * `dba`: the alpha-DBA database; `otherScales`: the query at the other long sides, for the multi-scale methods.
- * Re-ranking results are shared by all the methods of the query (ctx.rerankMemo).
+ * Re-ranking results are shared by all the methods of the query (`rerankMemo`, the paper rows' of the same query).
  */
 export async function runBeyond(
   setup: BeyondSetup,
   query: Query,
   otherScales: NonNullable<Query['otherScales']>,
   dbs: { ona: tf.Tensor2D | null; dba: tf.Tensor2D | null },
+  rerankMemo: Map<number, RerankedImage>,
   wanted: (name: string) => boolean,
   record: (name: string, ranking: Int32Array) => void,
 ): Promise<void> {
-  const rerankMemo = new Map<number, RerankedImage>();
   for (const method of setup.methods) {
     if (!wanted(method.name)) continue;
     const db = { ofa: setup.ofa, dba: dbs.dba, ms: setup.ofaMs, ona: dbs.ona }[method.db];

@@ -444,7 +444,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
               const v = queries[qn].views.get(L)!;
               return { X: mapsTensor(v, K), box: v.box };
             });
-            await runBeyond(beyondSetup, query, otherScales, { ona: onaWanted ? ona : null, dba }, wanted, (name, ranking) => record(name, q.id, apOf(ranking, q)));
+            await runBeyond(beyondSetup, query, otherScales, { ona: onaWanted ? ona : null, dba }, rerankMemo, wanted, (name, ranking) => record(name, q.id, apOf(ranking, q)));
             tf.dispose(otherScales.map((v) => v.X));
           }
           ona.dispose();
