@@ -5,6 +5,8 @@ import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
+/** src/bench is for `npm run bench` and bench.html only: nothing the app's entry reaches may import it. */
+const benchOnly = ['../bench/*', '../../bench/*'];
 const tfjs = ['@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-*', '@tensorflow/tfjs', '@tensorflow/tfjs-converter'];
 /** One boundary rule per folder: `forbidden` may not be imported at all, `typesOnly` only with `import type`. */
 const layer = (files, forbidden, message, typesOnly = []) => ({
@@ -23,13 +25,15 @@ const layer = (files, forbidden, message, typesOnly = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', 'src/worker/sw.template.js'] },
+  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/worker/sw.template.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // React's hook rules (the plugin's recommended set, React Compiler checks included) for the page's code.
+  // exhaustive-deps is raised from 'warn' to 'error': lint runs with --max-warnings 0 anyway; this says so.
   {
     files: ['src/ui/**/*.{ts,tsx}', 'src/main.tsx'],
-    plugins: { 'react-hooks': reactHooks },
-    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+    ...reactHooks.configs.flat.recommended,
+    rules: { ...reactHooks.configs.flat.recommended.rules, 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
@@ -40,12 +44,34 @@ export default tseslint.config(
   },
   // cw: pure maths on tfjs-core tensors. No I/O, no model, no DOM, nothing from other folders.
   layer(['src/cw/**'], [...tfjs, 'idb', 'react', 'react-dom', '../*'], 'src/cw is pure CW maths: it imports @tensorflow/tfjs-core, ml-matrix and ./ only'),
+  // util: small pure helpers (median) any layer may use; imports nothing of the app.
+  layer(['src/util/**'], ['@tensorflow/*', 'idb', 'react', 'react-dom', '../*'], 'src/util is plain helpers: no library, nothing from other folders'),
   // model: the network wrapper; sees cw, not storage, search or UI.
-  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../worker/*', '../ui/*'], 'src/model sees tfjs and src/cw only'),
-  // index: storage; cw types only.
-  layer(['src/index/**'], ['@tensorflow/*', 'react', 'react-dom', '../model/*', '../search/*', '../worker/*', '../ui/*'], 'src/index is storage: idb and cw types only', ['../cw/*']),
+  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../worker/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
+  // index: storage; cw types and the model spec type only.
+  layer(['src/index/**'], ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../worker/*', '../ui/*', ...benchOnly], 'src/index is storage: idb, cw types and the model spec type only', ['../cw/*', '../model/*']),
   // search: ranking over stored records; gets maps through the Collection the worker injects, never from the model.
-  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../worker/*', '../ui/*'], 'src/search sees cw and index only'),
-  // ui: React; talks to the worker client and api types, never to tfjs, idb or the maths directly.
-  layer(['src/ui/**', 'src/main.tsx'], ['@tensorflow/*', 'idb', 'ml-matrix', '../model/*', '../search/*', '../index/*', '../cw/*', '../../model/*', '../../search/*', '../../index/*', '../../cw/*'], 'src/ui talks to src/worker/client and src/worker/api types only'),
+  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../worker/*', '../ui/*', ...benchOnly], 'src/search sees cw and index only'),
+  // worker: the engine and its services; model, index, search and util. The CW maths only through src/search
+  // (cw types are fine), and nothing of the page.
+  layer(
+    ['src/worker/**'],
+    ['react', 'react-dom', '../ui/*', '../../ui/*', ...benchOnly],
+    'src/worker runs the model, storage and search; it reaches the CW maths through src/search only',
+    ['../cw/*', '../../cw/*'],
+  ),
+  // ui: React; talks to the worker through src/worker/client.ts and the types of src/worker/api.ts, nothing else.
+  layer(
+    ['src/ui/**', 'src/main.tsx'],
+    [
+      '@tensorflow/*',
+      'idb',
+      'ml-matrix',
+      'comlink',
+      ...['./', '../', '../../'].flatMap((up) => ['model', 'search', 'index', 'cw', 'util', 'bench'].map((dir) => `${up}${dir}/*`)),
+      ...['./', '../', '../../'].flatMap((up) => [`${up}worker/*`, `!${up}worker/client`, `!${up}worker/api`]),
+    ],
+    'src/ui talks to src/worker/client and src/worker/api types only',
+    ['./worker/api', '../worker/api', '../../worker/api'],
+  ),
 );

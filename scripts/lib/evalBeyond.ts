@@ -57,8 +57,19 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     m(`cw-ona+r${R}max+qe${n}reg`, 'ona', { ...rmax, qe: n, qeSource: 'region' }),
     m(`cw-ona+r${R}max+aqe10`, 'ona', { ...rmax, ...aqe }),
     m(`cw-ona+sg100+r${R}max+qe${n}reg`, 'ona', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
-    ...[10, 25, 50, 100].map((M) => m(`cw-ona-s${M}`, 'ofa', { aggregation: 'online', onlineShortlist: M })),
+    ...[10, 25, 50, 100, 150, 200].map((M) => m(`cw-ona-s${M}`, 'ofa', { aggregation: 'online', onlineShortlist: M })),
     ...[25, 100].map((M) => m(`cw-ona-s${M}+r${R}max+qe${n}`, 'ofa', { aggregation: 'online', onlineShortlist: M, ...rmax, qe: n })),
+    // What the app can afford at 10k photos: OnA over an OfA shortlist, then the other steps.
+    ...[50, 100].flatMap((M) => {
+      const s = { aggregation: 'online' as const, onlineShortlist: M };
+      return [
+        m(`cw-ona-s${M}+qe10`, 'ofa', { ...s, qe: 10 }),
+        m(`cw-ona-s${M}+aqe10`, 'ofa', { ...s, ...aqe }),
+        m(`cw-ona-s${M}+sg100`, 'ofa', { ...s, ...sg }),
+        m(`cw-ona-s${M}+r${R}max+qe${n}reg`, 'ofa', { ...s, ...rmax, qe: n, qeSource: 'region' }),
+        m(`cw-ona-s${M}+sg100+r${R}max+qe${n}reg`, 'ofa', { ...s, ...sg, ...rmax, qe: n, qeSource: 'region' }),
+      ];
+    }),
   ];
   if (multiScale) {
     list.push(

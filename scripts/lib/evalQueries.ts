@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pixelBoxToCells, type Grid } from '../../src/cw/boxes';
 import type { CellBox } from '../../src/cw/types';
 import type { CwNetwork } from '../../src/model/network';
+import { queryCrop } from '../../src/model/preprocess';
 import { decodeImageFile, writeAtomically } from './node';
 
 export interface ManifestQuery {
@@ -89,12 +90,11 @@ export async function loadQueries(
       views.set(L, { ...view, box: pixelBoxToCells(pixelBox, view.grid) });
     }
     // Classes from the crop, at the whole photo's scale (or resized to the long side).
-    const cx1 = Math.max(0, Math.floor(x1)), cy1 = Math.max(0, Math.floor(y1));
-    const cx2 = Math.min(W, Math.ceil(x2)), cy2 = Math.min(H, Math.ceil(y2));
-    const crop = tf.slice(pixels, [cy1, cx1, 0], [cy2 - cy1, cx2 - cx1, 3]);
+    // The app's crop (src/model/preprocess.ts queryCrop): null = the whole photo.
     const L0 = longSides[0];
-    const longSide = opts.queryScale === 'same' ? Math.max(32, Math.round((Math.max(cx2 - cx1, cy2 - cy1) * L0) / Math.max(W, H))) : L0;
-    const r = net.forward(crop, longSide);
+    const c = queryCrop({ x1, y1, x2, y2 }, W, H, L0) ?? { x1: 0, y1: 0, x2: W, y2: H, longSide: L0 };
+    const crop = tf.slice(pixels, [c.y1, c.x1, 0], [c.y2 - c.y1, c.x2 - c.x1, 3]);
+    const r = net.forward(crop, opts.queryScale === 'same' ? c.longSide : L0);
     const cropProbabilities = (await r.probabilities.data()) as Float32Array;
     tf.dispose([pixels, crop, r.X, r.probabilities]);
     out.push({ id: q.id, kind: queryKind(q), collectionIndex, cropProbabilities, views });

@@ -22,6 +22,7 @@ import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import { imageClasses, onlineDescriptors, search, topIndices } from '../../src/search/search';
 import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
+import { median } from '../../src/util/median';
 import { beyondMethods, dbaOf, runBeyond, type BeyondSetup } from './evalBeyond';
 import { loadQueries, type ManifestQuery } from './evalQueries';
 import { decodeImageFile, loadNodeNetwork } from './node';
@@ -166,7 +167,7 @@ export interface EvalReport {
   seconds: number;
 }
 
-async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
+export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
   const features: ImageFeatures[] = [];
   const msPerImage: number[] = [];
   const cache = opts.cacheDir && join(opts.cacheDir, `${opts.model}-${opts.longSide}`);
@@ -191,10 +192,6 @@ async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, la
   return { features, msPerImage };
 }
 
-const median = (a: number[]) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 
 const mapsTensor = (f: { X: Float32Array; grid: Grid }, K: number) => tf.tensor3d(f.X, [f.grid.H, f.grid.W, K]);
 

@@ -13,12 +13,19 @@ import { loadNetwork, type CwNetwork } from '../../src/model/network';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** ../shared beside the project (or shared/ inside it on the device machine); null when absent. */
+/**
+ * Where the shared material is looked for: $CW_SHARED_DIR when set (only there: point it at a folder that does
+ * not exist to check what the tests do without it), else ../shared beside the project, or shared/ inside it on
+ * the device machine.
+ */
+export function sharedDirCandidates(): string[] {
+  const override = process.env.CW_SHARED_DIR;
+  return override ? [resolve(override)] : [join(projectRoot, '..', 'shared'), join(projectRoot, 'shared')];
+}
+
+/** The first of sharedDirCandidates() that holds a data/ folder; null when none does. */
 export function sharedDir(): string | null {
-  for (const dir of [join(projectRoot, '..', 'shared'), join(projectRoot, 'shared')]) {
-    if (existsSync(join(dir, 'data'))) return dir;
-  }
-  return null;
+  return sharedDirCandidates().find((dir) => existsSync(join(dir, 'data'))) ?? null;
 }
 
 export const devManifestPath = (): string | null => {

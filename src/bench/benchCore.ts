@@ -8,17 +8,11 @@
  * spread), and ratios of medians measured in the same run. Nothing here asserts a timing.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { median } from '../util/median';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics
 
-/** Median of the values (mean of the two middle ones for an even count); NaN for none. Ignores no values. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 export interface Summary {
   median: number;

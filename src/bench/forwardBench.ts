@@ -6,7 +6,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { topClasses } from '../cw/classifier';
 import { cwDescriptor } from '../cw/descriptor';
 import { encodeMaps } from '../index/mapCodec';
-import type { ModelId } from '../model/adapters';
 import type { CwNetwork } from '../model/network';
 import { inputSize } from '../model/preprocess';
 import { topIndices } from '../search/search';
@@ -27,7 +26,8 @@ export interface ForwardBenchOptions {
 }
 
 export interface ForwardBenchResult {
-  model: ModelId;
+  /** Model id (src/model/adapters.ts). */
+  model: string;
   longSide: number;
   /** Network input [height, width] and feature maps [H, W, K]. */
   input: [number, number];
@@ -181,7 +181,8 @@ function inputOf(net: CwNetwork, pixels: tf.Tensor3D, longSide: number): [number
 }
 
 export interface MemoryBenchResult {
-  model: ModelId;
+  /** Model id (src/model/adapters.ts). */
+  model: string;
   longSide: number;
   /** tf.profile of one photo's indexing (the app's path). */
   peak: PeakMemory;

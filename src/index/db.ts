@@ -9,6 +9,7 @@ import { openDB } from 'idb';
 import {
   DB_NAME,
   MIGRATIONS,
+  PHOTO_STORES,
   SCHEMA_VERSION,
   type CollectionDatabase,
   type CustomModelRecord,
@@ -37,7 +38,7 @@ const isQuotaError = (e: unknown) => {
  * Issues the requests of one readwrite transaction and waits for it to commit. On ANY failure (a request that
  * throws or fails, a commit refused for quota) the transaction is aborted, so nothing of it is written.
  */
-async function commit(tx: { done: Promise<void>; abort(): void }, requests: (() => Promise<unknown>)[]): Promise<void> {
+export async function commit(tx: { done: Promise<void>; abort(): void }, requests: (() => Promise<unknown>)[]): Promise<void> {
   const pending: Promise<unknown>[] = [];
   try {
     for (const request of requests) {
@@ -58,7 +59,7 @@ async function commit(tx: { done: Promise<void>; abort(): void }, requests: (() 
   }
 }
 
-async function writing<T>(work: () => Promise<T>): Promise<T> {
+export async function writing<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
@@ -284,9 +285,8 @@ export class CollectionStore {
 
   /** Removes photos entirely (all stores), in one transaction. */
   async removeImages(ids: readonly string[]): Promise<void> {
-    const stores = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
-    const tx = this.db.transaction([...stores], 'readwrite');
-    await commit(tx, ids.flatMap((id) => stores.map((s) => () => tx.objectStore(s).delete(id))));
+    const tx = this.db.transaction([...PHOTO_STORES], 'readwrite');
+    await commit(tx, ids.flatMap((id) => PHOTO_STORES.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
   /** Image records of these photos (undefined where missing), in one transaction. */

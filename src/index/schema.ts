@@ -16,6 +16,7 @@
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Grid } from '../cw/boxes';
+import type { ModelSpec } from '../model/spec';
 import type { EncodedMaps } from './mapCodec';
 import type { IndexSettings } from './settings';
 
@@ -85,16 +86,7 @@ export interface MapsRecord {
  * A model loaded by the user (files dropped or a same-origin URL), validated as "GAP + one linear classifier" before
  * it was kept. Its files are in the Cache API (cache `cw-custom-models-v1`, under custom-models/<id>/).
  */
-export interface CustomModelRecord {
-  id: string;
-  name: string;
-  /** Input scaling: 'inception' = RGB to [-1, 1]; 'caffe' = BGR minus the ImageNet mean. */
-  preprocessing: 'caffe' | 'inception';
-  featureLayer: string;
-  classifierLayer: string;
-  channels: number;
-  classes: number;
-  stride: number;
+export interface CustomModelRecord extends ModelSpec {
   /** Class names from labels.json, or numbered ("class 0", ...) when none was given. */
   labels: 'file' | 'numbered';
   /** Where it came from: 'files' or the URL of its model.json. */
@@ -126,6 +118,12 @@ export interface CollectionSchema extends DBSchema {
   meta: { key: string; value: MetaRecord };
   pending: { key: string; value: PendingRecord; indexes: { session: string } };
 }
+
+/**
+ * Every store that holds records keyed by a photo id: removing a photo (db.ts removeImages, trash.ts) removes its
+ * records from each of these in one transaction. A new per-photo store must be added here.
+ */
+export const PHOTO_STORES = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
 
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
 export type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;

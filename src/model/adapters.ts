@@ -3,32 +3,18 @@
  * which layers the CW method reads. Both are "GAP + one linear classifier" networks, so the layer that
  * feeds GAP gives the CAMs and is also the feature layer X (METHOD.md).
  */
-export type Preprocessing =
-  /** Keras "caffe": BGR, 0..255 minus the ImageNet mean, no scaling (ResNet-50). */
-  | 'caffe'
-  /** Keras "tf"/inception: RGB scaled to [-1, 1] (MobileNet). */
-  | 'inception';
+import type { ModelSpec } from './spec';
 
 export type ModelId = 'resnet50' | 'mobilenet_v1_0.75';
 
-export interface ModelAdapter {
-  id: ModelId;
-  name: string;
-  /** Folder (URL in the browser, under public/ on disk) holding model.json, weights and labels.json. */
+/** A model the app can load: its spec and the folder (URL in the browser, under public/ on disk) of its files. */
+export interface ModelAdapter extends ModelSpec {
+  /** Holds model.json, the weight files and labels.json. */
   folder: string;
-  preprocessing: Preprocessing;
-  /** Last conv layer = the layer feeding global average pooling: feature maps X and CAM maps A. */
-  featureLayer: string;
-  /** The linear classifier after GAP: a Dense [K, C] or a 1x1 Conv2D [1, 1, K, C], with bias. */
-  classifierLayer: string;
-  /** Channels K of the feature layer and classes C. */
-  channels: number;
-  classes: number;
-  /** Input pixels per feature cell. */
-  stride: number;
 }
 
-export const MODELS: Record<ModelId, ModelAdapter> = {
+/** The shipped models: an adapter whose id is one of ModelId. */
+export const MODELS: Record<ModelId, ModelAdapter & { id: ModelId }> = {
   resnet50: {
     id: 'resnet50',
     name: 'ResNet-50 (ImageNet, Keras)',
@@ -55,8 +41,8 @@ export const MODELS: Record<ModelId, ModelAdapter> = {
 
 export const DEFAULT_MODEL: ModelId = 'resnet50';
 
-export function modelAdapter(id: string): ModelAdapter {
-  const adapter = (MODELS as Record<string, ModelAdapter | undefined>)[id];
+export function modelAdapter(id: string): ModelAdapter & { id: ModelId } {
+  const adapter = (MODELS as Record<string, (ModelAdapter & { id: ModelId }) | undefined>)[id];
   if (!adapter) throw new Error(`unknown model "${id}"; choose one of: ${Object.keys(MODELS).join(', ')}`);
   return adapter;
 }

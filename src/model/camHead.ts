@@ -1,14 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ClassifierHead } from '../cw/descriptor';
+import type { CamLayers } from './spec';
 
-export interface CamHead {
-  /** The layer feeding global average pooling (X and A). */
-  featureLayer: string;
-  /** The single linear classifier after it. */
-  classifierLayer: string;
-  channels: number;
-  classes: number;
+/** The CAM layers of a network and its classifier's weights. */
+export interface CamHead extends CamLayers {
   head: ClassifierHead;
 }
 

@@ -10,12 +10,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { inspectCamHead } from './camHead';
 import { parseLabels } from './network';
+import type { CamLayers } from './spec';
 
-export interface CustomModelSpec {
-  featureLayer: string;
-  classifierLayer: string;
-  channels: number;
-  classes: number;
+/** What inspecting a user's model finds. */
+export interface CustomModelSpec extends CamLayers {
   /** Input pixels per feature cell, measured on a 256 x 256 input. */
   stride: number;
   /** From labels.json, or null when there is none (the app numbers the classes). */

@@ -38,6 +38,15 @@ export async function allScores(db: Database, q: tf.Tensor1D): Promise<Float32Ar
   return readAndDispose(isBlocks(db) ? cosineScoresTransposed(db.blocks, q) : cosineScores(db, q));
 }
 
+/**
+ * The search scope (within[i] = 1: image i may be returned): scores of images outside it become -Infinity, so they
+ * rank after every image in it and a ranking cut at the scope's size never reaches them. Returns `scores`.
+ */
+export function outOfScope<T extends Float32Array>(scores: T, within?: Uint8Array): T {
+  if (within) for (let i = 0; i < scores.length; i++) if (!within[i]) scores[i] = -Infinity;
+  return scores;
+}
+
 /** The descriptors of the given images, as rows in that order: [n, D]. */
 export function gatherRows(db: Database, images: readonly number[]): tf.Tensor2D {
   if (images.length === 0) throw new Error('gatherRows: no images');

@@ -4,7 +4,8 @@ import { regionBoxes } from '../cw/boxes';
 import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptorsFromColumns } from '../cw/descriptor';
 import { cosineScores, rankDescending, topRanking } from '../cw/ranking';
 import { assertFinite, l2Normalize, preferredBatchSize } from '../cw/tensorMath';
-import { allScores, databaseSize, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
+import { validateSearchParams } from './controls';
+import { allScores, databaseSize, outOfScope, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
 import { DIFFUSION_DEFAULTS, diffuse } from './diffusion';
 import { expandedQuery } from './expansion';
 import { mergePrefix, rankedBy, type Ranked } from './ordering';
@@ -16,25 +17,8 @@ export function topIndices(values: ArrayLike<number>, n: number): number[] {
   return Array.from(rankDescending(values).subarray(0, Math.min(n, values.length)));
 }
 
-export function validateParams(p: SearchParams): void {
-  const int = (v: number, min: number, name: string) => {
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}, got ${v}`);
-  };
-  if (p.aggregation !== 'offline' && p.aggregation !== 'online') throw new Error(`aggregation must be 'offline' or 'online', got ${p.aggregation}`);
-  int(p.nc, 1, 'number of classes NC');
-  int(p.qe, 0, 'query expansion n');
-  int(p.rerank, 0, 're-ranking R');
-  int(p.ncRerank, 1, 're-ranking classes NC_re');
-  if (p.limit !== undefined) int(p.limit, 1, 'result limit');
-  int(p.onlineShortlist ?? 0, 0, 'online aggregation shortlist M');
-  int(p.diffusion ?? 0, 0, 'diffusion shortlist M');
-  int(p.diffusionK ?? 50, 1, 'diffusion neighbours k');
-  int(p.superGlobal ?? 0, 0, 'SuperGlobal shortlist M');
-  const alpha = p.qeAlpha ?? 0;
-  if (!(alpha >= 0 && alpha <= 100)) throw new Error(`QE alpha must be a number from 0 to 100, got ${alpha}`);
-  if (p.qeSource !== undefined && p.qeSource !== 'global' && p.qeSource !== 'region') throw new Error(`QE source must be 'global' or 'region', got ${p.qeSource}`);
-  if (p.rerankScore !== undefined && p.rerankScore !== 'max' && p.rerankScore !== 'region') throw new Error(`re-ranking score must be 'max' or 'region', got ${p.rerankScore}`);
-}
+/** Throws a specific message for bad parameters (src/search/controls.ts: one validator for the page and search). */
+export const validateParams = (p: SearchParams): void => validateSearchParams(p);
 
 /**
  * Each image's own top-NC classes as an int32 [B, min(NC, C)] tensor (offline aggregation): a model with fewer than
@@ -58,14 +42,18 @@ export async function search(query: Query, collection: Collection, params: Searc
   const empty: SearchResult = { ranking: new Int32Array(0), scores: new Float32Array(0), scoreKinds: [], queryClasses, rerank: new Map() };
   if (collection.size === 0) return empty;
 
+  if (params.within && params.within.length !== collection.size) throw new Error(`the search scope covers ${params.within.length} images, the collection has ${collection.size}`);
+  const inScope = params.within ? params.within.reduce((n, v) => n + (v ? 1 : 0), 0) : collection.size;
+  if (inScope === 0) return empty;
+
   const classes = tf.tensor1d(queryClasses, 'int32');
   const q = query.otherScales?.length
     ? tf.tidy(() => l2Normalize(tf.addN([query, ...query.otherScales!].map((v) => cwDescriptor(v.X, ctx.w, classes, ctx.whitening, v.box)))))
     : cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
-  const limit = Math.min(params.limit ?? collection.size, collection.size);
+  const limit = Math.min(params.limit ?? inScope, inScope);
   const shortlist = params.aggregation === 'online' ? (params.onlineShortlist ?? 0) : 0;
   // Ranked positions the steps need: the results, the R to re-rank, the n of QE, the shortlists.
-  const needed = Math.min(collection.size, Math.max(limit, params.rerank, params.qe, shortlist, params.superGlobal ?? 0, params.diffusion ?? 0));
+  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe, shortlist, params.superGlobal ?? 0, params.diffusion ?? 0));
   let db: Database;
   const owned: tf.Tensor[] = [];
   try {
@@ -82,6 +70,7 @@ export async function search(query: Query, collection: Collection, params: Searc
 
     // Every photo's cosine with the query: the initial ranking, and what CAM re-ranking's regions are compared with.
     const cosines = await allScores(db, q);
+    outOfScope(cosines, params.within);
     let ranked = rankedBy(cosines, 'cosine', needed);
     if (shortlist > 0) {
       // OnA for the top M of OfA only: max(OfA, OnA) cosine keeps the rest after them (mergePrefix).
@@ -95,7 +84,7 @@ export async function search(query: Query, collection: Collection, params: Searc
     }
     // SuperGlobal refines the descriptors of the top M and re-scores every image (cosine-scale scores), so that
     // CAM re-ranking and QE then work on its order.
-    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? false });
+    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, params.within, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? false });
     let rerank = new Map<number, RerankInfo>();
     let regions: Overlay | null = null;
 
@@ -109,7 +98,7 @@ export async function search(query: Query, collection: Collection, params: Searc
       const top = Array.from(ranked.ranking.subarray(0, params.qe));
       const expanded = expandedQuery(source, top, ranked.scores, params.qeAlpha ?? 0, q);
       try {
-        ranked = rankedBy(await allScores(source, expanded), 'expanded', needed);
+        ranked = rankedBy(outOfScope(await allScores(source, expanded), params.within), 'expanded', needed);
       } finally {
         expanded.dispose();
       }
@@ -142,8 +131,8 @@ function subCollection(collection: Collection, indices: readonly number[]): Coll
  * scores: all N scores on the backend, one read, one JavaScript pass for the top k (exact ties, unlike a
  * backend top-k, and as fast as tf.topk on wasm: BENCHMARKS.md).
  */
-export async function rankTop(db: Descriptors, q: tf.Tensor1D, k: number): Promise<{ ranking: Int32Array; scores: Float32Array }> {
-  const scores = await allScores(db, q);
+export async function rankTop(db: Descriptors, q: tf.Tensor1D, k: number, within?: Uint8Array): Promise<{ ranking: Int32Array; scores: Float32Array }> {
+  const scores = outOfScope(await allScores(db, q), within);
   const ranking = topRanking(scores, k);
   return { ranking, scores: Float32Array.from(ranking, (i) => scores[i]) };
 }

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
 import { l2Normalize } from '../cw/tensorMath';
-import { allScores, gatherRows, readAndDispose, type Database } from './database';
+import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './database';
 import { rankedBy, type Ranked } from './ordering';
 
 export interface SuperGlobalOptions {
@@ -44,7 +44,7 @@ export async function refineByNeighbours(X: tf.Tensor2D, opts: SuperGlobalOption
 }
 
 /** SuperGlobal re-ranking of the top M of `prior` (query q), every image scored: see the file comment. */
-export async function superGlobalRerank(db: Database, q: tf.Tensor1D, prior: Ranked, M: number, limit: number, opts: SuperGlobalOptions = SUPERGLOBAL_DEFAULTS): Promise<Ranked> {
+export async function superGlobalRerank(db: Database, q: tf.Tensor1D, prior: Ranked, M: number, limit: number, within: Uint8Array | undefined, opts: SuperGlobalOptions = SUPERGLOBAL_DEFAULTS): Promise<Ranked> {
   M = Math.min(M, prior.ranking.length);
   if (M === 0) return prior;
   const top = Array.from(prior.ranking.subarray(0, M));
@@ -70,7 +70,7 @@ export async function superGlobalRerank(db: Database, q: tf.Tensor1D, prior: Ran
         s2[image] = s2Top[i];
       });
       const score = Float32Array.from(s1, (v, i) => (v + s2[i]) / 2);
-      return rankedBy(score, 'refined', limit);
+      return rankedBy(outOfScope(score, within), 'refined', limit);
     } finally {
       pooled.dispose();
     }

@@ -54,6 +54,11 @@ export interface SearchParams {
   superGlobal?: number;
   /** SuperGlobal's refined and max-pooled descriptors l2-normalised (not in the authors' code). Default false. */
   superGlobalNormalize?: boolean;
+  /**
+   * Rank only these images (within[i] = 1: image i may be returned); the others are never results, and re-ranking
+   * and query expansion see only these. Default: all.
+   */
+  within?: Uint8Array;
 }
 
 export const DEFAULT_SEARCH: SearchParams = { aggregation: 'offline', nc: 64, qe: 0, rerank: 0, ncRerank: 6 };

@@ -16,6 +16,8 @@ export interface StartOptions {
   model?: string;
   /** Network input long side; default: the collection's, else 512. A different one re-indexes. */
   longSide?: number;
+  /** wasm threads; default: src/model/wasmThreads.ts's choice (more than 1 needs a cross-origin isolated page). */
+  threads?: number;
 }
 
 export interface ModelChoice {
@@ -33,6 +35,8 @@ export interface EngineInfo {
   backendNote: string | null;
   /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
   adapter: string | null;
+  /** On wasm: the threads it runs on (1 = single-threaded: not cross-origin isolated, or few cores); else null. */
+  wasmThreads: number | null;
   model: ModelChoice;
   models: ModelChoice[];
   longSide: number;
@@ -56,6 +60,8 @@ export interface PhotoItem {
   thumbWidth: number;
   thumbHeight: number;
   indexed: boolean;
+  /** Import order: the collection is shown in this order (a photo restored by undoDelete comes back to its place). */
+  seq: number;
 }
 
 export interface IndexProgress {
@@ -101,7 +107,10 @@ export interface FileProblem {
 export type EngineEvent =
   | { type: 'photos-added'; photos: PhotoItem[] }
   | { type: 'photos-indexed'; ids: string[] }
-  | { type: 'photos-removed'; ids: string[] }
+  /** Photos left the collection (deleted here or in another tab); queryRemoved: the query photo was one of them. */
+  | { type: 'photos-removed'; ids: string[]; queryRemoved?: boolean }
+  /** Near-duplicates and groups: building or updating the neighbour graph (see EngineApi.duplicates). */
+  | { type: 'grouping'; progress: GroupingProgress }
   /** The whole list changed (cleared, model switched): replace it. */
   | { type: 'photos-reset'; photos: PhotoItem[] }
   | { type: 'progress'; progress: IndexProgress }
@@ -154,17 +163,38 @@ export interface SearchControls {
   qe: number;
   /** CAM re-ranking of the top R, 0 = off. */
   rerank: number;
-  /** Query expansion weights: 0 (or absent) = the paper's average of the top n; alpha > 0 = alpha-QE (Radenovic et al.). */
-  qeAlpha?: number;
-  /** SuperGlobal re-ranking of the top M by their neighbours (Shao et al. 2023); 0 (or absent) = off. */
+  /**
+   * Online aggregation over a shortlist: OnA descriptors for the OfA top M only (the rest keep their OfA order after
+   * them); 0 or absent = every photo (slow on a large collection). Only with aggregation 'online'.
+   */
+  onlineShortlist?: number;
+  /** SuperGlobal re-ranking (Shao et al. 2023) of the top M: descriptors refined by their neighbours; 0 or absent = off. */
   superGlobal?: number;
+  /** Query expansion weights: 0 or absent = the paper's average of the top n; alpha > 0 = alpha-QE (Radenovic et al.). */
+  qeAlpha?: number;
+  /** What QE averages for re-ranked photos: 'global' (absent) their descriptors, 'region' their best region (authors' code). */
+  qeSource?: 'global' | 'region';
+  /** Diffusion (Iscen et al. 2017) over a kNN graph of the top M, run last; 0 or absent = off. */
+  diffusion?: number;
+  /** Neighbours per node of the diffusion graph (absent: 50, Iscen et al.'s). */
+  diffusionK?: number;
 }
 
 export interface SearchRequest {
   query: QuerySource;
   box: PixelRect;
   controls: SearchControls;
+  /**
+   * Search only these photos: a group (GroupsReport), the photos with a class among their top `topK` (default 1),
+   * or a list of ids. Applied in the ranking: the results are the best photos of the scope, re-ranking and query
+   * expansion work within it. Default: the whole collection.
+   */
+  within?: SearchScope;
+  /** Leave out results scoring below this (the results' score, whatever its scoreKind). */
+  minScore?: number;
 }
+
+export type SearchScope = { group: string } | { class: number; topK?: number } | { ids: string[] };
 
 export interface ClassScore {
   index: number;
@@ -204,8 +234,10 @@ export interface SearchResponse {
   };
   controls: SearchControls;
   results: ResultItem[];
-  /** Indexed photos searched. */
+  /** Indexed photos searched (those in `within`, when given). */
   searched: number;
+  /** Results left out by minScore (0 when none was given). */
+  belowMinScore: number;
   timings: { networkMs: number; searchMs: number; totalMs: number };
 }
 
@@ -286,7 +318,7 @@ export interface IndexImportReport {
 }
 
 /** What the worker exposes (through comlink). */
-export interface EngineApi {
+export interface EngineApi extends CollectionToolsApi {
   /** Opens the collection, starts the backend; returns the collection and resumes an interrupted import. */
   start(options: StartOptions, onEvent: (event: EngineEvent) => void): Promise<{ info: EngineInfo; photos: PhotoItem[]; progress: IndexProgress }>;
   /** Reads files in (dedupe, thumbnails, stored copy) and queues them; resolves when all are read in. */
@@ -321,4 +353,143 @@ export interface EngineApi {
   checkIntegrity(): Promise<IntegrityReport>;
   /** Test hook: destroys the WebGPU device now, or right after the next photo's forward pass. */
   debugLoseGpuDevice(when: 'now' | 'next-photo'): Promise<boolean>;
+}
+
+// ---- collection tools (issue 11): delete and undo, near-duplicates, groups of the same place, classes
+
+export interface DeleteResult {
+  deleted: number;
+  ids: string[];
+  /** Pass to undoDelete until the page is left (the last 20 deletions, up to 512 MB of photos, are kept). */
+  undoToken: string;
+  /** The query photo was deleted (its image stays open for the current query; it can no longer be opened again). */
+  queryRemoved: boolean;
+}
+
+export interface UndoResult {
+  /** Photos back in the collection, with their ids, import order, features and maps as before. */
+  restored: number;
+  ids: string[];
+  /** Restored but queued for indexing: the model was switched since they were deleted. */
+  requeued: string[];
+  /** Not restored: the same photo was imported again meanwhile. */
+  alreadyPresent: string[];
+}
+
+export interface GroupingProgress {
+  /** running: photos are being placed in the neighbour graph; cancelled: a full rebuild was cancelled (partial). */
+  state: 'idle' | 'running' | 'cancelled';
+  /** neighbours: photos placed in the graph (done of total indexed photos); region checks: group links checked. */
+  phase?: 'neighbours' | 'region checks';
+  done: number;
+  total: number;
+}
+
+/** A photo as the duplicate review shows it. */
+export interface PhotoFacts {
+  id: string;
+  name: string;
+  path: string;
+  /** The original file: bytes, MIME type, pixel size (upright). */
+  bytes: number;
+  type: string;
+  width: number;
+  height: number;
+  /** When it entered the collection (ms since 1970; the app does not read EXIF dates). */
+  addedAt: number;
+}
+
+export interface DuplicatePair {
+  a: string;
+  b: string;
+  /** Cosine of the two OfA descriptors. */
+  similarity: number;
+  /** Region check: the mean of `cells`. */
+  layout: number;
+  /** Cosine of the two photos' features in each cell of a 4 x 4 grid over the photo (row-major): where they match. */
+  cells: number[];
+  /** The duplicate score the threshold applies to: (similarity + layout) / 2. */
+  score: number;
+}
+
+export interface DuplicateGroup {
+  /** 'd:' + the smallest member id. */
+  id: string;
+  members: PhotoFacts[];
+  /** The suggested photo to keep: the largest file, then the highest resolution, then the oldest in the collection. */
+  keep: string;
+  /** The pairs that link the group at the threshold, with their region scores. */
+  pairs: DuplicatePair[];
+}
+
+export interface DuplicatesReport {
+  threshold: number;
+  /** Every candidate pair (OfA similarity >= candidateSim), so that a slider can regroup at any threshold >= it. */
+  pairs: DuplicatePair[];
+  candidateSim: number;
+  /** Groups and grouped photos at thresholds from candidateSim to 1 (step 0.01): live counts for a slider. */
+  counts: { threshold: number; groups: number; photos: number }[];
+  /** Groups at `threshold`, largest first. */
+  groups: DuplicateGroup[];
+  /** False while the neighbour graph is still being built (the report covers the photos placed so far). */
+  complete: boolean;
+  progress: GroupingProgress;
+}
+
+export interface PlaceGroup {
+  /** 'g:' + the representative's id; pass as SearchRequest.within = { group: id }. */
+  id: string;
+  /** The photo most linked within the group. */
+  representative: string;
+  count: number;
+  /** The representative first, then by links within the group. */
+  members: string[];
+  /** Mean OfA similarity of the links within the group. */
+  meanSim: number;
+}
+
+export interface GroupsReport {
+  groups: PlaceGroup[];
+  /** Indexed photos in no group. */
+  ungrouped: number;
+  photos: number;
+  params: { k: number; minSim: number; minRegion: number };
+  /** Links whose region check has not run yet (they count as passing meanwhile; complete is then false). */
+  uncheckedLinks: number;
+  complete: boolean;
+  progress: GroupingProgress;
+}
+
+export interface ClassCount {
+  index: number;
+  name: string;
+  /** Photos with this class among their top `topK` (classCounts' option). */
+  count: number;
+}
+
+/** What the collection tools add to EngineApi (see docs/APP.md, "Collection tools"). */
+export interface CollectionToolsApi {
+  /** Deletes photos (every record of them, one transaction), updates the index and open query at once; undoable. */
+  deletePhotos(ids: string[]): Promise<DeleteResult>;
+  undoDelete(undoToken: string): Promise<UndoResult>;
+  /**
+   * Near-duplicate groups at `threshold` (default 0.85), with every candidate pair and live counts for a slider. The
+   * first call starts building the neighbour graph ('grouping' events); it answers at once with what is placed so
+   * far (complete: false), or after the graph is complete with `wait: true`. Then kept up to date as photos come.
+   */
+  duplicates(options?: { threshold?: number; wait?: boolean }): Promise<DuplicatesReport>;
+  /**
+   * Groups of the same place or object: links between mutual k-nearest neighbours (default k 10, OfA >= 0.7) that
+   * pass the CAM region check both ways (>= 0.8), then connected components; `wait` as above (with the checks).
+   */
+  groups(options?: { k?: number; minSim?: number; wait?: boolean }): Promise<GroupsReport>;
+  /** Builds the neighbour graph again from scratch (progress through 'grouping' events); cancelGrouping stops it. */
+  rebuildGroups(): Promise<GroupingProgress>;
+  cancelGrouping(): Promise<void>;
+  /** The collection's most frequent classes (top-1 of each photo by default), most frequent first. */
+  classCounts(options?: { topK?: number; limit?: number }): Promise<ClassCount[]>;
+  /** The indexed photos with this class among their top `topK` (default 1), in collection order. */
+  photosWithClass(classIndex: number, options?: { topK?: number }): Promise<string[]>;
+  /** Size, resolution and date of photos (undefined where not in the collection). */
+  photoFacts(ids: string[]): Promise<(PhotoFacts | undefined)[]>;
 }

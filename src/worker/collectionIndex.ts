@@ -4,20 +4,15 @@
  * maps and probabilities, cached), and an LRU cache of encoded maps in front of IndexedDB.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Grid } from '../cw/boxes';
-import { cwDescriptors, padCellBatch } from '../cw/descriptor';
 import type { CollectionStore } from '../index/db';
 import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
 import type { FeatureRecord } from '../index/schema';
 import { BlockedDescriptors } from '../search/descriptorBlocks';
-import { imageClasses } from '../search/search';
+import { describeImages, preferredBatchSize, type Grid } from '../search/describe';
 import type { Collection, DescriptorBlocks } from '../search/types';
 
 /** Encoded maps kept in memory (ResNet-50 at long side 512, uint8: ~0.4 MB per photo). */
 const MAPS_BUDGET_BYTES = 256 * 1024 * 1024;
-
-/** Photos per batch for CW work: one at a time on wasm/cpu (XNNPACK's fast path), larger batches on a GPU. */
-export const batchSize = (): number => (['wasm', 'cpu'].includes(tf.getBackend()) ? 1 : 16);
 
 export class MapsCache {
   private entries = new Map<string, EncodedMaps>();
@@ -107,6 +102,25 @@ export class CollectionIndex {
     if (maps) this.mapsCache.set(record.id, maps);
   }
 
+  /**
+   * Photos put back (undo of a deletion), each where it was: `order` lists photo ids in import order (the restored
+   * ones and the indexed ones among them; others are ignored).
+   */
+  restore(records: readonly FeatureRecord[], order: readonly string[], maps?: ReadonlyMap<string, EncodedMaps>): void {
+    const byId = new Map(this.records.map((r) => [r.id, r]));
+    for (const r of records) byId.set(r.id, r);
+    const placed = order.flatMap((id) => byId.get(id) ?? []);
+    const inOrder = new Set(placed.map((r) => r.id));
+    // Records missing from `order` (not expected) stay, at the end.
+    const next = [...placed, ...[...byId.values()].filter((r) => !inOrder.has(r.id))];
+    const restored = new Set(records.map((r) => r.id));
+    const first = next.findIndex((r) => restored.has(r.id));
+    if (first >= 0) this.staleFrom = Math.min(this.staleFrom, first);
+    this.records = next;
+    this.reindexPositions();
+    for (const [id, m] of maps ?? []) this.mapsCache.set(id, m);
+  }
+
   remove(ids: readonly string[]): void {
     const gone = new Set(ids);
     // Records after the first removed one move up: their resident blocks are rebuilt.
@@ -181,19 +195,16 @@ export class CollectionIndex {
     const cache = this.recomputed.get(nc) ?? new Map<string, Float32Array>();
     this.recomputed.set(nc, cache);
     const need = this.records.map((r, i) => ({ r, i })).filter(({ r }) => r.nc !== nc && !cache.has(r.id));
-    const chunk = batchSize();
+    const chunk = preferredBatchSize();
     for (let s = 0; s < need.length; s += chunk) {
       const part = need.slice(s, s + chunk);
       const maps = await this.maps(part.map((p) => p.i));
-      const d = tf.tidy(() => {
-        const classes = imageClasses(part.map((p) => p.r.probabilities), nc);
-        return cwDescriptors(padCellBatch(maps), w, classes, null);
-      });
-      tf.dispose(maps);
-      const values = (await d.data()) as Float32Array;
-      const D = d.shape[1];
-      d.dispose();
-      part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
+      try {
+        const { values, D } = await describeImages(maps, w, part.map((p) => p.r.probabilities), nc);
+        part.forEach((p, b) => cache.set(p.r.id, values.slice(b * D, (b + 1) * D)));
+      } finally {
+        tf.dispose(maps);
+      }
     }
     return this.residentBlocks(nc, (r) => (r.nc === nc ? r.descriptor : cache.get(r.id)!));
   }

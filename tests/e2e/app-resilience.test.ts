@@ -13,12 +13,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailable, launchBrowser, saveScreenshot, useE2E } from './harness';
-import { appPhotos, devSet, dropFiles, SKIP_NO_DATA, waitIndexed, type FileSpec } from './appHelpers';
+import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
+import { needsModels } from '../helpers/requirements';
 import { callApi, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
 import { TINY_CLASSES, tinyModelFiles } from './tinyModels';
 
 const data = devSet();
-if (!data) console.warn(`[e2e resilience] ${SKIP_NO_DATA}`);
 
 const MOBILENET = 'model=mobilenet_v1_0.75';
 
@@ -53,7 +53,7 @@ async function loadModel(page: Page, source: { files?: Map<string, Buffer>; url?
   return text;
 }
 
-describe.skipIf(!browserAvailable() || !data)('app resilience: backends, model loading, two tabs (production build)', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app resilience: backends, model loading, two tabs (production build)', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
   it('4: without WebGPU the app falls back to WebGL and says so; a GPU device lost while indexing is recovered', async () => {
@@ -249,7 +249,7 @@ describe.skipIf(!browserAvailable() || !data)('app resilience: backends, model l
     expect(indexing, 'one tab indexes while the other waits').not.toBeNull();
     const other = indexing === a ? b : a;
     expect(await other.textContent('[data-testid="waiting"]')).toMatch(/Another tab of this app is indexing this collection/);
-    await indexing!.waitForFunction(() => document.querySelectorAll('[data-photo-id][data-indexed="true"]').length >= 12, null, { timeout: 120_000, polling: 50 });
+    await indexing!.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.indexedCount) >= 12, null, { timeout: 120_000, polling: 50 });
     const passesBefore = await forwardPasses(other);
     await indexing!.close();
     await waitIndexed(other, 22, 180_000);

@@ -6,10 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { browserAvailable, saveScreenshot, useE2E, type E2E } from './harness';
-import { canvasPixels, devSet, dropFiles, SKIP_NO_DATA, waitIndexed } from './appHelpers';
+import { canvasPixels, devSet, dropFiles, waitIndexed } from './appHelpers';
+import { needsModels } from '../helpers/requirements';
 
 const data = devSet();
-if (!data) console.warn(`[e2e app webgpu] ${SKIP_NO_DATA}`);
 
 const PHOTO = 'paris_eiffel_000004';
 const SETTINGS = 'model=mobilenet_v1_0.75&longSide=160&debug=1';
@@ -67,7 +67,7 @@ async function indexOne(e2e: E2E, query: string, label: string): Promise<Indexed
   return { backend, descriptor: result.descriptor, probabilities: result.probabilities, grid: result.grid, ms: result.ms, searchMs, wallMs: Date.now() - started };
 }
 
-describe.skipIf(!browserAvailable() || !data)('app: webgpu by default, same descriptor as wasm', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app: webgpu by default, same descriptor as wasm', () => {
   const e2e = useE2E();
 
   it(`indexing ${PHOTO} on webgpu (auto) and on wasm gives the same descriptor within ${TOLERANCE}`, async () => {

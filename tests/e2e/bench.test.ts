@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BenchPageState } from '../../src/bench/page';
+import { needsModels } from '../helpers/requirements';
 import { browserAvailable, useE2E } from './harness';
 
 const TINY = new URLSearchParams({
@@ -26,7 +27,7 @@ const TINY = new URLSearchParams({
 
 const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
 
-describe.skipIf(!browserAvailable())('bench.html in headless Chromium', () => {
+describe.skipIf(!browserAvailable() || !needsModels('mobilenet_v1_0.75'))('bench.html in headless Chromium', () => {
   const e2e = useE2E();
 
   it('runs every section on wasm and reports finite figures', async () => {

@@ -9,13 +9,13 @@ describe('browserAvailable', () => {
     vi.stubEnv('CI', '');
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     expect(browserAvailable('/nonexistent/chromium')).toBe(false);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('SKIPPING browser tests'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('SKIPPING the tests that need Chromium at /nonexistent/chromium'));
     warn.mockRestore();
   });
 
   it('in CI, a missing Chromium fails loudly', () => {
     vi.stubEnv('CI', 'true');
-    expect(() => browserAvailable('/nonexistent/chromium')).toThrow(/CI is set/);
+    expect(() => browserAvailable('/nonexistent/chromium')).toThrow(/^CI=true but Chromium at \/nonexistent\/chromium is missing: install it/);
   });
 });
 

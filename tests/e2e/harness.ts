@@ -21,6 +21,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
+import { needs } from '../helpers/requirements';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,17 +33,15 @@ const viteBin = join(projectRoot, 'node_modules', '.bin', 'vite');
 
 /**
  * True when Chromium is installed. When it is missing: outside CI, warns and returns false (use with
- * `describe.skipIf(!browserAvailable())`, so the e2e tests are skipped); with process.env.CI set, throws, so the
- * test file fails loudly instead of passing with nothing run.
+ * `describe.skipIf(!browserAvailable())`, so the e2e tests are skipped); under CI=true, throws, so the test file
+ * fails loudly instead of passing with nothing run (tests/helpers/requirements.ts).
  */
 export function browserAvailable(executablePath: string = CHROMIUM_PATH): boolean {
-  if (existsSync(executablePath)) return true;
-  const message =
-    `Chromium not found at ${executablePath}: install it with \`apt-get install -y chromium\` ` +
-    '(never `playwright install`), or set CHROMIUM_PATH.';
-  if (process.env.CI) throw new Error(`${message} CI is set, so the browser tests cannot be skipped.`);
-  console.warn(`[e2e] SKIPPING browser tests. ${message}`);
-  return false;
+  return needs(
+    `Chromium at ${executablePath}`,
+    existsSync(executablePath),
+    'install it with `apt-get install -y chromium` (never `playwright install`), or set CHROMIUM_PATH',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import {
   mapStatistics,
-  median,
   prng,
   ratio,
   storageSizes,
@@ -20,6 +19,7 @@ import {
   topKIndices,
 } from '../../src/bench/benchCore';
 import { topKTransposed } from '../../src/bench/fastCw';
+import { median } from '../../src/util/median';
 import { replaceMarkedSection, fmtBytes, fmtMs } from '../../src/bench/report';
 import { applyOverrides, defaultConfig } from '../../src/bench/runAll';
 import { rankDescending } from '../../src/cw/ranking';

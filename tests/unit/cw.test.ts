@@ -167,11 +167,21 @@ describe('PCA-whitening on small collections', () => {
     }
   });
 
-  it('shrinkage damps the smallest eigenvalues', async () => {
-    const D = 16;
-    const wh = await fitWhitening(rand(50 * D, 71, 0), 50, D, { shrinkage: 0.5 });
-    const mean = wh.variance.reduce((s, v) => s + v, 0) / D;
-    expect(wh.shrinkage).toBeCloseTo(0.5 * mean, 6);
+  it('shrinkage damps the directions of small variance: scale 1/sqrt(lambda + s mean(lambda)), worked out in 2-D', async () => {
+    // Four points (+-sqrt 3, +-sqrt 3 / 4): mean 0, covariance (divided by N - 1 = 3) diag(4, 1/4), mean eigenvalue 2.125.
+    const [x, y] = [Math.sqrt(3), Math.sqrt(3) / 4];
+    const data = Float32Array.from([x, y, x, -y, -x, y, -x, -y]);
+    const plain = await fitWhitening(data, 4, 2);
+    const shrunk = await fitWhitening(data, 4, 2, { shrinkage: 0.5 });
+    for (const wh of [plain, shrunk]) [4, 0.25].forEach((v, i) => expect(wh.variance[i]).toBeCloseTo(v, 5));
+    // (1, 1) whitened: 1/sqrt(4 + s) on the wide axis, 1/sqrt(1/4 + s) on the narrow one. Without shrinkage the
+    // narrow axis is 4 times the wide one; with s = 0.5 x 2.125 only sqrt(5.0625 / 1.3125) ~ 1.96 times.
+    for (const [wh, ratio] of [[plain, 4], [shrunk, Math.sqrt(5.0625 / 1.3125)]] as const) {
+      const dev = uploadWhitening(wh);
+      const [out] = await applyWhitening(tf.tensor2d([[1, 1]]), dev).array();
+      expect(Math.abs(out[1] / out[0])).toBeCloseTo(ratio, 4);
+      dev.dispose();
+    }
   });
 
   it('rejects what cannot be fitted, with a clear message', async () => {

@@ -11,6 +11,7 @@ import { zipSync } from 'fflate';
 import { decodeNpy, encodeNpy, exportIndex, importIndex, type ExportedIndex } from '../../src/index/exportFormat';
 import { encodeMaps } from '../../src/index/mapCodec';
 import { seededValues } from '../helpers/random';
+import { needs } from '../helpers/requirements';
 
 const rand = (n: number, seed: number, sparsity = 0.4) => seededValues(n, seed, sparsity);
 
@@ -99,9 +100,9 @@ function numpyPython(): string | null {
   return null;
 }
 const python = numpyPython();
-if (!python && !process.env.CI) console.warn('[exportFormat.test] no python3 with numpy: the plain-reader test is skipped');
+const hasNumpy = needs('python3 with NumPy', python !== null, 'neither python3 nor /usr/bin/python3 can `import numpy` (.ci/run installs Debian\'s python3-numpy)');
 
-describe.skipIf(!python && !process.env.CI)('a plain reader (NumPy) loads the export without custom code', () => {
+describe.skipIf(!hasNumpy)('a plain reader (NumPy) loads the export without custom code', () => {
   it('np.load gives the descriptors, probabilities and maps; index.json is plain JSON inside', () => {
     const original = sample();
     const file = join(mkdtempSync(join(tmpdir(), 'cw-export-')), 'collection.npz');
@@ -115,7 +116,7 @@ print(json.dumps({'keys': sorted(z.files), 'dshape': d.shape, 'ddtype': str(d.dt
   'pshape': p.shape, 'mdtype': str(m.dtype), 'msum': int(m.astype(np.int64).sum()), 'names': [x['name'] for x in meta['photos']],
   'wc': z['whitening_components'].shape}))
 `;
-    const out = JSON.parse(execFileSync(python ?? 'python3', ['-c', script, file], { encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(python!, ['-c', script, file], { encoding: 'utf8' }));
     expect(out.keys).toEqual(['descriptors', 'index.json', 'maps', 'probabilities', 'whitening_components', 'whitening_mean', 'whitening_variance'].concat(
       original.photos.flatMap((p) => [`photos/${p.id}`, `thumbs/${p.id}.jpg`]),
     ).sort());

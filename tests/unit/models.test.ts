@@ -1,9 +1,10 @@
 /**
  * The two real ImageNet networks, with their real weights (public/models, fetched by scripts/fetch-models.mjs),
  * on the tfjs wasm backend in Node: they load, classify real Paris photos sensibly, and the CAM of the top class
- * peaks where the object is. Photos come from ../shared (never committed); without it those tests skip.
+ * peaks where the object is. Photos come from ../shared (never committed). A missing model or ../shared skips the
+ * tests that need it, or fails them under CI=true (tests/helpers/requirements.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,11 +15,11 @@ import { pixelBoxToCells } from '../../src/cw/boxes';
 import { MODELS, type ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import type { Manifest } from '../../scripts/lib/evaluate';
-import { decodeImageFile, loadNodeNetwork, projectRoot, sharedDir, useNodeBackend } from '../../scripts/lib/node';
+import { decodeImageFile, loadNodeNetwork, useNodeBackend } from '../../scripts/lib/node';
+import { needsDevSet, needsModels } from '../helpers/requirements';
 
-const shared = sharedDir();
-const photo = (name: string) => join(shared ?? '', 'data', 'paris6k-mini-dev', 'jpg', `${name}.jpg`);
-if (!shared) console.warn('[models.test] ../shared/data not found: real-photo tests are skipped (model loading still runs)');
+const devSet = needsDevSet();
+const photo = (name: string) => join(devSet ?? '', 'jpg', `${name}.jpg`);
 
 /** Photos whose class is unambiguous to ImageNet (checked by hand: a dome, a cinema front, an arch, a glass pyramid). */
 const EXPECTED: [string, string][] = [
@@ -35,13 +36,10 @@ const CAM_CASES: [string, string][] = [
 ];
 
 const shortName = (label: string) => label.split(',')[0].trim().toLowerCase();
-const manifest = (): Manifest => JSON.parse(readFileSync(join(shared!, 'data', 'paris6k-mini-dev', 'MANIFEST.json'), 'utf8'));
+const manifest = (): Manifest => JSON.parse(readFileSync(join(devSet!, 'MANIFEST.json'), 'utf8'));
 
 for (const id of Object.keys(MODELS) as ModelId[]) {
-  const present = existsSync(join(projectRoot, 'public', MODELS[id].folder, 'model.json'));
-  if (!present) console.warn(`[models.test] ${id} is not in public/models: run \`npm run fetch-models\`; skipping its tests`);
-
-  describe.skipIf(!present)(`${MODELS[id].name} with real weights (wasm)`, () => {
+  describe.skipIf(!needsModels(id))(`${MODELS[id].name} with real weights (wasm)`, () => {
     let net: CwNetwork;
     beforeAll(async () => {
       await useNodeBackend('wasm');
@@ -60,7 +58,7 @@ for (const id of Object.keys(MODELS) as ModelId[]) {
       tf.dispose([pixels, r.X, r.probabilities]);
     });
 
-    it.skipIf(!shared).each(EXPECTED)('%s: top-5 includes "%s"', async (name, label) => {
+    it.skipIf(!devSet).each(EXPECTED)('%s: top-5 includes "%s"', async (name, label) => {
       const pixels = await decodeImageFile(photo(name));
       const r = net.forward(pixels);
       const probs = await r.probabilities.data();
@@ -74,7 +72,7 @@ for (const id of Object.keys(MODELS) as ModelId[]) {
     // Query photos whose top class is the landmark itself (a dome, an arch): the CAM of that class must peak inside
     // the ground-truth box, and follow it when the photo is mirrored (the boxes are off-centre, so a transposed or
     // flipped CAM would miss).
-    it.skipIf(!shared).each(CAM_CASES)('%s: the CAM of the top class "%s" peaks inside the landmark box, mirrored too', async (query, label) => {
+    it.skipIf(!devSet).each(CAM_CASES)('%s: the CAM of the top class "%s" peaks inside the landmark box, mirrored too', async (query, label) => {
       const q = manifest().queries.find((x) => x.id === query)!;
       const image = await decodeImageFile(photo(q.image!));
       const width = image.shape[1];

@@ -164,7 +164,7 @@ describe('SuperGlobal re-ranking', () => {
     const prior = ranked(order, order.map((i) => dot(rows[i], q)));
     const M = 4, K = 1, beta = 0.15;
     for (const normalize of [false, true]) {
-      const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, { K, beta, normalize });
+      const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, undefined, { K, beta, normalize });
       expect(r.kinds.every((k) => k === 'refined')).toBe(true);
       expect(() => assertMonotone(r, 'superglobal')).not.toThrow();
       // By hand.

@@ -1,14 +1,65 @@
 /**
- * Export and import of the collection's index as one NumPy .npz file (format: src/index/exportFormat.ts), so a
- * collection can move to another browser, or continue on a vector engine (FAISS, Qdrant, numpy) when it outgrows
- * one. An import adds photos already indexed: the network does not run again.
+ * Index transfer: export and import of the collection's index as one NumPy .npz file (format:
+ * src/index/exportFormat.ts), so a collection can move to another browser, or continue on a vector engine (FAISS,
+ * Qdrant, numpy) when it outgrows one. An import adds photos already indexed: the network does not run again.
  */
-import type { CollectionStore } from '../index/db';
-import { exportIndex, importIndex, type ExportedPhoto } from '../index/exportFormat';
-import type { FeatureRecord, ImageRecord, MapsRecord } from '../index/schema';
-import { modelKey, type IndexSettings } from '../index/settings';
-import type { ModelAdapter } from '../model/adapters';
-import type { FileProblem, IndexImportReport } from './api';
+import type { CollectionStore } from '../../index/db';
+import { exportIndex, importIndex, type ExportedPhoto } from '../../index/exportFormat';
+import type { FeatureRecord, ImageRecord, MapsRecord } from '../../index/schema';
+import { modelKey, type IndexSettings } from '../../index/settings';
+import type { ModelAdapter } from '../../model/adapters';
+import type { FileProblem, IndexExport, IndexImportReport } from '../api';
+import type { Lock } from '../lock';
+import type { CollectionState } from './collectionState';
+import type { Emit, Session, Settings } from './context';
+import type { ModelRegistry } from './modelRegistry';
+import type { TabSync } from './tabSync';
+
+export interface IndexTransferDeps {
+  store: CollectionStore;
+  session: Session;
+  settings: Settings;
+  registry: ModelRegistry;
+  state: CollectionState;
+  tabs: TabSync;
+  lock: Lock;
+  emit: Emit;
+  onProgress: () => void;
+}
+
+export class IndexTransfer {
+  constructor(private readonly deps: IndexTransferDeps) {}
+
+  async export(options: { photos: boolean }): Promise<IndexExport> {
+    const settings = this.deps.settings.current;
+    const { bytes, photos } = await buildExport(this.deps.store, settings, options.photos);
+    const date = new Date().toISOString().slice(0, 10);
+    const fileName = `cw-index-${settings.modelId}-${settings.longSide}${options.photos ? '' : '-vectors'}-${date}.npz`;
+    return { file: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), fileName, photos };
+  }
+
+  async import(file: Blob): Promise<IndexImportReport> {
+    const { store, session, settings, registry, state, tabs, lock, emit } = this.deps;
+    session.assertOpen();
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const outcome = await readImport(store, settings.current, registry.adapter(settings.current.modelId), bytes);
+    const entries = [...outcome.added, ...outcome.indexed];
+    await lock.run(async () => entries.forEach(({ features, maps }) => state.index.add(features, maps.maps)));
+    const addedIds = outcome.added.map((a) => a.features.id);
+    const newImages = (await store.getImages(addedIds)).filter((r) => r !== undefined);
+    for (const r of newImages) state.names.set(r.id, r.name);
+    const done = new Set(entries.map((e) => e.features.id));
+    state.dequeue(done);
+    if (newImages.length) emit({ type: 'photos-added', photos: newImages.map((r) => state.photoItem(r)) });
+    const indexedIds = outcome.indexed.map((e) => e.features.id);
+    if (indexedIds.length) emit({ type: 'photos-indexed', ids: indexedIds });
+    if (addedIds.length) tabs.broadcast({ type: 'added', ids: addedIds });
+    if (done.size) tabs.broadcast({ type: 'indexed', ids: [...done] });
+    if (outcome.storageFull) emit({ type: 'storage-full', message: outcome.storageFull });
+    this.deps.onProgress();
+    return outcome.report;
+  }
+}
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
