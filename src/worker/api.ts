@@ -7,6 +7,8 @@ import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
 import type { ScoreKind } from '../search/types';
 
+export type { ScoreKind };
+
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export interface StartOptions {

@@ -192,6 +192,16 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA")', { timeout: 120_000 });
     await page.selectOption('[data-testid="control-nc"]', '8');
     await page.waitForSelector('[data-testid="results-summary"]:has-text("NC 8")', { timeout: 120_000 });
+    // The steps beyond the paper are controls with an explanation, and every score says what it is.
+    await page.selectOption('[data-testid="control-shortlist"]', '25');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA of top 25")', { timeout: 120_000 });
+    await page.selectOption('[data-testid="control-superglobal"]', '50');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("SuperGlobal 50")', { timeout: 120_000 });
+    const kinds = await page.$$eval('[data-testid="score-kind"]', (els) => els.map((e) => e.textContent));
+    expect(kinds.length).toBeGreaterThan(0);
+    for (const k of kinds) expect(['SuperGlobal', 'region']).toContain(k);
+    const scores = await page.$$eval('[data-testid="results-grid"] .score', (els) => els.map((e) => Number(e.textContent)));
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(before);
 
     // ---- (c) nothing left this origin: page, worker, model files, wasm
