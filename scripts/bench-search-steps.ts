@@ -56,7 +56,21 @@ const CANDIDATES: Record<string, Partial<SearchParams>> = {
   ...Object.fromEntries([5, 10, 25, 50, 100].map((R) => [`ofa+r${R}max`, { rerank: R }])),
   ...Object.fromEntries([5, 10, 25].map((R) => [`ofa+sg100+r${R}max`, { superGlobal: 100, rerank: R }])),
   'ofa+sg100+r10max+qe5reg': { superGlobal: 100, rerank: 10, qe: 5, qeSource: 'region' },
-  ...Object.fromEntries([5, 10, 25, 50].map((M) => [`ona-s${M}`, { aggregation: 'online', onlineShortlist: M }])),
+  ...Object.fromEntries([5, 10, 25, 50, 100].map((M) => [`ona-s${M}`, { aggregation: 'online', onlineShortlist: M }])),
+  'ofa+r100max+qe5reg': { rerank: 100, qe: 5, qeSource: 'region' },
+  'ofa+sg100+r100max+qe5reg': { superGlobal: 100, rerank: 100, qe: 5, qeSource: 'region' },
+  ...Object.fromEntries(
+    [50, 100].flatMap((M) => {
+      const s = { aggregation: 'online' as const, onlineShortlist: M };
+      return [
+        [`ona-s${M}+qe10`, { ...s, qe: 10 }],
+        [`ona-s${M}+aqe10`, { ...s, qe: 10, qeAlpha: 3 }],
+        [`ona-s${M}+sg100`, { ...s, superGlobal: 100 }],
+        [`ona-s${M}+r100max+qe5reg`, { ...s, rerank: 100, qe: 5, qeSource: 'region' }],
+        [`ona-s${M}+sg100+r100max+qe5reg`, { ...s, superGlobal: 100, rerank: 100, qe: 5, qeSource: 'region' }],
+      ];
+    }),
+  ),
 };
 
 interface Row {
