@@ -23,7 +23,7 @@ const AMBER: [number, number, number] = [251, 191, 36];
 interface CwWindow {
   cwApp: {
     api: { stats(): Promise<{ forwardPasses: number; indexMs: number[] }> };
-    response(): { results: { id: string; rank: number; score: number; rerank?: unknown }[]; query: { classes: { name: string }[]; box: unknown } } | null;
+    response(): { results: { id: string; rank: number; score: number; scoreKind: string; rerank?: unknown }[]; controls: Record<string, unknown>; query: { classes: { name: string }[]; box: unknown } } | null;
   };
 }
 
@@ -152,7 +152,14 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     const hits = top5.filter((n) => q.positives.includes(n)).length;
     console.log(`[app wasm resnet50@512] query ${QUERY_ID} with its box: search ${searchMs} ms; top 5 ${top5.join(', ')} (${hits} positives); classes ${response.query.classes.map((c) => c.name).join(', ')}`);
     expect(hits).toBeGreaterThanOrEqual(3);
-    expect(response.results.slice(0, 5).every((r) => r.rerank)).toBe(true);
+    // The default search: OfA + SuperGlobal 100, no re-ranking (docs/RANKING.md); its scores say so.
+    expect(response.controls).toMatchObject({ aggregation: 'offline', rerank: 0, superGlobal: 100 });
+    expect(response.results.every((r) => r.scoreKind === 'refined')).toBe(true);
+    // CAM re-ranking of the top 100, for the boxes drawn below.
+    await page.selectOption('[data-testid="control-rerank"]', '100');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("re-ranked top 100")', { timeout: 120_000 });
+    const reranked = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!;
+    expect(reranked.results.slice(0, 5).every((r) => r.rerank)).toBe(true);
     // Rank numbers and scores in the grid, best first.
     const ranks = await page.$$eval('[data-testid="results-grid"] [data-rank]', (els) => els.map((e) => Number((e as HTMLElement).dataset.rank)));
     expect(ranks.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
