@@ -5,11 +5,15 @@
  *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--input-resize network|rounded]
  *                 [--backend wasm|cpu] [--cache dir]
  *                 [--only <regex of method names>] [--codecs float32,float16,uint8] [--ofa-codecs float16,int8]
+ *                 [--scales 0.7071,0.5] [--no-beyond] [--baseline cw-ofa+r100[,other]]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
  * the parameters. Without whitening the rows can be checked against METHOD.md's reference measurements.
  * --codecs adds a storage comparison in the same run: the methods that read stored maps once per map codec, the
  * OfA methods once per OfA descriptor codec (--ofa-codecs), as a method x variant table of mAP with bytes per image.
+ * A query is a photo of the collection (`image`) or a file outside it (`query_file`, relative to the manifest), with
+ * `bbox_xyxy` in its pixels and an optional `kind`; mAP is also printed per kind. Every method's per-query AP is
+ * compared with each --baseline method (delta table, wins / losses).
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -55,6 +59,9 @@ const { values: a } = parseArgs({
     only: { type: 'string' },
     codecs: { type: 'string' },
     'ofa-codecs': { type: 'string', default: 'float16,int8' },
+    scales: { type: 'string' },
+    'no-beyond': { type: 'boolean', default: false },
+    baseline: { type: 'string', default: 'cw-ofa+r100' },
   },
   strict: true,
 });
@@ -102,6 +109,12 @@ async function main() {
     inputResize: a['input-resize'] as 'network' | 'rounded',
     cacheDir: a.cache,
     only: a.only ? new RegExp(a.only) : undefined,
+    scales: a.scales === undefined ? undefined : a.scales.split(',').map((x) => {
+      const f = Number(x);
+      if (!(f > 0 && f <= 4)) throw new Error(`--scales: ${x} is not a factor in (0, 4]`);
+      return f;
+    }),
+    beyond: !a['no-beyond'],
     log: (line) => process.stderr.write(`[eval] ${line}\n`),
   });
   print(report);
@@ -112,7 +125,11 @@ async function main() {
 }
 
 function print(r: EvalReport) {
-  const ref = basename(r.manifest.replace(/\/MANIFEST\.json$/, '')) === 'paris6k-mini-dev' && r.longSide === 512 ? REFERENCE[r.model] : undefined;
+  // METHOD.md's reference: paris6k-mini-dev at long side 512, its in-collection box queries (kind 'box').
+  const devSet = [r.manifest, r.derivedFrom].some((m) => m && basename(m.replace(/\/MANIFEST\.json$/, '')) === 'paris6k-mini-dev');
+  const ref = devSet && r.longSide === 512 ? REFERENCE[r.model] : undefined;
+  const boxIds = Object.keys(r.queryKinds).filter((q) => r.queryKinds[q] === 'box');
+  const boxMAP = (n: string) => boxIds.reduce((s, q) => s + r.methods[n].perQuery[q], 0) / boxIds.length;
   console.log(`\n${r.manifest}: ${r.images} images, ${r.queries} queries; ${r.model}, long side ${r.longSide}, ${r.backend} backend`);
   console.log(
     `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
@@ -124,16 +141,54 @@ function print(r: EvalReport) {
   const names = Object.keys(r.methods);
   const queries = Object.keys(r.methods[names[0]].perQuery);
   const w = Math.max(...names.map((n) => n.length));
-  console.log(`\n${'method'.padEnd(w)}   mAP  ${ref ? ' ref    diff' : ''}`);
+  const refHead = ref ? (boxIds.length < Object.keys(r.queryKinds).length ? '   box  ref    diff (reference: box queries only)' : ' ref    diff') : '';
+  console.log(`\n${'method'.padEnd(w)}   mAP  ${refHead}`);
   for (const n of names) {
     const m = r.methods[n].mAP;
     const rv = ref?.[n];
-    console.log(`${n.padEnd(w)}  ${m.toFixed(3)}${rv !== undefined ? `  ${rv.toFixed(3)}  ${(m - rv >= 0 ? '+' : '') + (m - rv).toFixed(3)}` : ''}`);
+    const b = boxIds.length < Object.keys(r.queryKinds).length ? boxMAP(n) : m;
+    const box = b === m ? '' : `  ${b.toFixed(3)}`;
+    console.log(`${n.padEnd(w)}  ${m.toFixed(3)}${rv !== undefined ? `${box}  ${rv.toFixed(3)}  ${(b - rv >= 0 ? '+' : '') + (b - rv).toFixed(3)}` : ''}`);
   }
-  console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.slice(0, 8).padStart(8)).join(' ')}`);
-  for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(8)).join(' ')}`);
+  const qw = Math.max(8, ...queries.map((q) => q.length));
+  console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.padStart(qw)).join(' ')}`);
+  for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(qw)).join(' ')}`);
+  printKinds(r, names, w);
+  for (const b of a.baseline!.split(',').filter(Boolean)) printDeltas(r, names, w, b);
   if (r.storage) printStorage(r, names, w);
   console.log(`\n${r.seconds.toFixed(0)} s in all`);
+}
+
+/** mAP of each method per query kind (when the manifest has more than one). */
+function printKinds(r: EvalReport, names: string[], w: number) {
+  const kinds = [...new Set(Object.values(r.queryKinds))];
+  if (kinds.length < 2) return;
+  const ids = (k: string) => Object.keys(r.queryKinds).filter((q) => r.queryKinds[q] === k);
+  console.log(`\nmAP per query kind (${kinds.map((k) => `${k}: ${ids(k).length}`).join(', ')} queries)\n${'method'.padEnd(w)}  ${kinds.map((k) => k.padStart(8)).join(' ')}      all`);
+  for (const n of names) {
+    const per = r.methods[n].perQuery;
+    const mean = (qs: string[]) => qs.reduce((s, q) => s + per[q], 0) / qs.length;
+    console.log(`${n.padEnd(w)}  ${kinds.map((k) => mean(ids(k)).toFixed(3).padStart(8)).join(' ')}  ${r.methods[n].mAP.toFixed(3).padStart(7)}`);
+  }
+}
+
+/** Per-query AP minus the baseline's, with wins / losses (|delta| >= 0.001) and the mAP delta, per method. */
+function printDeltas(r: EvalReport, names: string[], w: number, baseline: string) {
+  const base = r.methods[baseline];
+  if (!base) {
+    console.log(`\n(no delta table: baseline ${baseline} was not run)`);
+    return;
+  }
+  const queries = Object.keys(base.perQuery);
+  console.log(`\nper-query AP minus ${baseline} (mAP ${base.mAP.toFixed(3)}); wins / losses: |delta| >= 0.001`);
+  const qw = Math.max(8, ...queries.map((q) => q.length));
+  console.log(`${'method'.padEnd(w)}   dmAP  win loss  ${queries.map((q) => q.padStart(qw)).join(' ')}`);
+  for (const n of names) {
+    const d = queries.map((q) => r.methods[n].perQuery[q] - base.perQuery[q]);
+    const sign = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
+    const wins = d.filter((x) => x >= 0.001).length, losses = d.filter((x) => x <= -0.001).length;
+    console.log(`${n.padEnd(w)} ${sign(r.methods[n].mAP - base.mAP)} ${String(wins).padStart(4)} ${String(losses).padStart(4)}  ${d.map((x) => sign(x).padStart(qw)).join(' ')}`);
+  }
 }
 
 /** Method x storage variant mAP; '=' where the variant does not change the method's input (same value as the reference). */

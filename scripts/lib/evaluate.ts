@@ -3,33 +3,38 @@
  * CW core and search code as the app, on a Node tfjs backend. Used by `npm run eval` and by the tests.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeAtomically } from './node';
 import { dirname, join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import { Float16Array } from '@petamoriken/float16';
 import { crowChannelPooling, crowPooling, sumPooling } from '../../src/cw/baselines';
-import { pixelBoxToCells, type Grid } from '../../src/cw/boxes';
+import type { Grid } from '../../src/cw/boxes';
 import { classVectorsBatch, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
 import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranking';
 import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfordAp';
 import { preferredBatchSize } from '../../src/cw/tensorMath';
-import type { CellBox } from '../../src/cw/types';
+import { l2Normalize } from '../../src/cw/tensorMath';
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
 import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
+import { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec } from './descriptorCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
-import { inputSize, queryCrop } from '../../src/model/preprocess';
-import { onlineDescriptors, search, topIndices } from '../../src/search/search';
-import type { Collection, SearchParams } from '../../src/search/types';
+import { inputSize } from '../../src/model/preprocess';
+import { imageClasses, onlineDescriptors, search, topIndices } from '../../src/search/search';
+import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
 import { median } from '../../src/util/median';
+import { beyondMethods, dbaOf, runBeyond, type BeyondSetup } from './evalBeyond';
+import { loadQueries, type ManifestQuery } from './evalQueries';
 import { decodeImageFile, loadNodeNetwork, roundedInput } from './node';
 
 export interface Manifest {
   name: string;
   dir: string;
   images: { name: string; file: string; width: number; height: number }[];
-  queries: { id: string; image: string; bbox_xyxy: [number, number, number, number]; positives: string[]; junk: string[] }[];
+  queries: ManifestQuery[];
+  /** The manifest this one was built from (scripts/make-outside-queries.ts). */
+  derivedFrom?: string;
 }
 
 export async function readManifest(path: string): Promise<Manifest> {
@@ -43,11 +48,15 @@ export async function readManifest(path: string): Promise<Manifest> {
   const queries = json.queries ?? [];
   const names = new Set(json.images.map((i) => i.name));
   for (const q of queries) {
-    if (!names.has(q.image)) throw new Error(`manifest ${path}: query ${q.id} image ${q.image} is not in the image list`);
+    if ((q.image === undefined) === (q.query_file === undefined)) throw new Error(`manifest ${path}: query ${q.id} needs exactly one of image and query_file`);
+    if (q.image !== undefined && !names.has(q.image)) throw new Error(`manifest ${path}: query ${q.id} image ${q.image} is not in the image list`);
+    if (q.query_file !== undefined && !existsSync(join(dirname(path), q.query_file))) {
+      throw new Error(`manifest ${path}: query ${q.id} query_file ${q.query_file} does not exist (paths are relative to the manifest)`);
+    }
     if (!Array.isArray(q.bbox_xyxy) || q.bbox_xyxy.length !== 4) throw new Error(`manifest ${path}: query ${q.id} has no bbox_xyxy`);
     if (!q.positives?.length) throw new Error(`manifest ${path}: query ${q.id} has no positives in the image list`);
   }
-  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries };
+  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries, derivedFrom: (json as { derived_from?: string }).derived_from };
 }
 
 export interface EvalOptions {
@@ -88,6 +97,10 @@ export interface EvalOptions {
   queryScale: 'same' | 'long-side';
   /** Only run the methods whose name matches (default: all). */
   only?: RegExp;
+  /** Extra network input sizes, as fractions of longSide, for the multi-scale methods (e.g. [0.7071, 0.5]). */
+  scales?: number[];
+  /** Also run the methods beyond the paper (scripts/lib/evalBeyond.ts). Default true. */
+  beyond?: boolean;
   log: (line: string) => void;
 }
 
@@ -114,50 +127,12 @@ interface ImageFeatures {
   probabilities: Float32Array;
 }
 
+export { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec, type EncodedDescriptor } from './descriptorCodec';
+
 export interface MethodResult {
   mAP: number;
   perQuery: Record<string, number>;
 }
-
-/**
- * How an OfA descriptor (l2-normalised, D values) could be stored:
- *  - 'float32': exact, 4 bytes per value;
- *  - 'float16': 2 bytes, relative error <= 2^-11 (absolute <= 2^-25 below 2^-14, float16's subnormal range);
- *  - 'int8': 1 byte + one float32 scale per vector, q = round(127 * x / max|x|). A per-vector scale, not the
- *    fixed 1/127 that unit norm would allow: with D = 768..2048 a typical component is ~1/sqrt(D) = 0.02..0.04,
- *    which a fixed scale would store as 3..5 levels; max|x| is ~0.1..0.3, so the per-vector scale gives 5-10x
- *    finer steps for 4 bytes. Symmetric (signed) because whitened descriptors have negative components.
- */
-export type DescriptorCodec = 'float32' | 'float16' | 'int8';
-
-export interface EncodedDescriptor {
-  codec: DescriptorCodec;
-  /** int8 only: max|x| / 127 (0 for the zero vector). */
-  scale: number;
-  data: ArrayBuffer;
-}
-
-export function encodeDescriptor(x: Float32Array, codec: DescriptorCodec): EncodedDescriptor {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) throw new Error(`encodeDescriptor: value ${i} is ${x[i]}`);
-  if (codec === 'float32') return { codec, scale: 1, data: x.slice().buffer };
-  if (codec === 'float16') return { codec, scale: 1, data: new Float16Array(x).buffer };
-  let max = 0;
-  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
-  const scale = max / 127;
-  const q = new Int8Array(x.length);
-  // scale 0 only for the zero vector: it stays all zeros (no 0/0).
-  if (scale > 0) for (let i = 0; i < x.length; i++) q[i] = Math.round(x[i] / scale);
-  return { codec, scale, data: q.buffer };
-}
-
-export function decodeDescriptor(e: EncodedDescriptor): Float32Array {
-  if (e.codec === 'float32') return new Float32Array(e.data.slice(0));
-  if (e.codec === 'float16') return Float32Array.from(new Float16Array(e.data));
-  return Float32Array.from(new Int8Array(e.data), (q) => q * e.scale);
-}
-
-/** Bytes one stored descriptor of D values takes (int8: + its float32 scale). */
-export const descriptorBytes = (D: number, codec: DescriptorCodec): number => ({ float32: 4 * D, float16: 2 * D, int8: D + 4 })[codec];
 
 /** Bytes one image's stored maps take (uint8: + its float32 scale). */
 const mapBytes = (e: EncodedMaps): number => e.data.byteLength + (e.codec === 'uint8' ? 4 : 0);
@@ -179,11 +154,14 @@ export interface StorageReport {
 
 export interface EvalReport {
   manifest: string;
+  derivedFrom?: string;
   model: ModelId;
   backend: string;
   longSide: number;
   images: number;
   queries: number;
+  /** Query id -> kind ('box' for a photo of the collection with its box, else the manifest's kind). */
+  queryKinds: Record<string, string>;
   /** Indexing throughput: forward pass + maps read back, median over images; null when features came from the cache. */
   imagesPerSecond: number | null;
   medianMsPerImage: number | null;
@@ -209,36 +187,20 @@ export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOpti
     }
     const decoded = await decodeImageFile(join(manifest.dir, img.file));
     const [H, W] = decoded.shape;
-    const pixels = rounded ? roundedInput(decoded, inputSize(W, H, net.longSide, net.adapter.stride)) : decoded;
+    const pixels = rounded ? roundedInput(decoded, inputSize(W, H, opts.longSide, net.adapter.stride)) : decoded;
     const t0 = performance.now();
-    const r = net.forward(pixels, undefined, { width: W, height: H });
+    const r = net.forward(pixels, opts.longSide, { width: W, height: H });
     const [X, probabilities] = (await Promise.all([r.X.data(), r.probabilities.data()])) as Float32Array[];
     msPerImage.push(performance.now() - t0);
     tf.dispose([decoded, pixels, r.X, r.probabilities]);
     const f = { name: img.name, grid: r.grid, X, probabilities };
     features.push(f);
-    if (cached) await writeFile(cached, serialize(f));
+    if (cached) await writeAtomically(cached, serialize(f));
     if ((i + 1) % 25 === 0 || i + 1 === manifest.images.length) opts.log(`${label}: ${i + 1}/${manifest.images.length} images`);
   }
   return { features, msPerImage };
 }
 
-/** Class probabilities of each query's cropped region (the query's classes come from the crop, as in the app). */
-async function queryCropProbabilities(net: CwNetwork, manifest: Manifest, opts: EvalOptions): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const q of manifest.queries) {
-    const img = manifest.images.find((i) => i.name === q.image)!;
-    const pixels = await decodeImageFile(join(manifest.dir, img.file));
-    const [H, W] = pixels.shape;
-    const [x1, y1, x2, y2] = q.bbox_xyxy;
-    const c = queryCrop({ x1, y1, x2, y2 }, W, H, opts.longSide) ?? { x1: 0, y1: 0, x2: W, y2: H, longSide: opts.longSide };
-    const crop = tf.slice(pixels, [c.y1, c.x1, 0], [c.y2 - c.y1, c.x2 - c.x1, 3]);
-    const r = net.forward(crop, opts.queryScale === 'same' ? c.longSide : opts.longSide);
-    out.push((await r.probabilities.data()) as Float32Array);
-    tf.dispose([pixels, crop, r.X, r.probabilities]);
-  }
-  return out;
-}
 
 const mapsTensor = (f: { X: Float32Array; grid: Grid }, K: number) => tf.tensor3d(f.X, [f.grid.H, f.grid.W, K]);
 
@@ -256,7 +218,7 @@ function offlineAll(features: ImageFeatures[], K: number, w: tf.Tensor2D, nc: nu
       tf.tidy(() => {
         const chunk = features.slice(s, s + size);
         const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
-        const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, nc)), [chunk.length, nc], 'int32');
+        const classes = imageClasses(chunk.map((f) => f.probabilities), nc);
         return cwDescriptors(batch, w, classes, whitening);
       }),
     );
@@ -274,7 +236,7 @@ function cwTrainingVectors(features: ImageFeatures[], K: number, w: tf.Tensor2D,
     const v = tf.tidy(() => {
       const chunk = features.slice(s, s + size);
       const batch = padCellBatch(chunk.map((f) => mapsTensor(f, K)));
-      const classes = tf.tensor2d(chunk.map((f) => topIndices(f.probabilities, npca)), [chunk.length, npca], 'int32');
+      const classes = imageClasses(chunk.map((f) => f.probabilities), npca);
       return classVectorsBatch(batch, w, classes);
     });
     parts.push(v.dataSync() as Float32Array);
@@ -312,8 +274,21 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const K = net.adapter.channels;
   const w = net.head.w;
   const { features, msPerImage } = await extract(net, manifest, opts, 'index');
-  const cropProbs = await queryCropProbabilities(net, manifest, opts);
   const index = new Map(features.map((f, i) => [f.name, i]));
+  // Multi-scale: the collection at other network input sizes too (--scales).
+  const longSides = [...new Set([opts.longSide, ...(opts.scales ?? []).map((s) => Math.round(opts.longSide * s))])];
+  const atScale = new Map<number, ImageFeatures[]>([[opts.longSide, features]]);
+  for (const L of longSides.slice(1)) atScale.set(L, (await extract(net, manifest, { ...opts, longSide: L }, `index at long side ${L}`)).features);
+  const queries = await loadQueries(
+    net,
+    manifest.dir,
+    manifest.queries,
+    longSides,
+    { model: opts.model, queryScale: opts.queryScale, cacheDir: opts.cacheDir, imageFile: (name) => join(manifest.dir, manifest.images[index.get(name)!].file) },
+    (L, name) => ({ index: index.get(name)!, X: atScale.get(L)![index.get(name)!].X, grid: atScale.get(L)![index.get(name)!].grid }),
+  );
+  const cropProbs = queries.map((q) => q.cropProbabilities);
+  const viewOf = (qn: number) => queries[qn].views.get(opts.longSide)!;
 
   // Whitening: learnt on this collection, another one, or not at all; each method gets its own.
   let whiteningSource: ImageFeatures[] | null = null;
@@ -378,6 +353,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       for (const extra of ['', `+qe${opts.qe}`, `+r${opts.rerank}`, `+r${opts.rerank}+qe${opts.qeAfterRerank}`]) methodNames.add(`cw-ona${tag}${suffix}${extra}`);
     }
   }
+  const beyond = opts.beyond === false ? [] : beyondMethods(opts.rerank, opts.qeAfterRerank, features.length, longSides.length > 1);
+  beyond.forEach((m) => methodNames.add(m.name));
   const record = (name: string, q: string, ap: number, s: StorageVariant = reference) => {
     if (!wanted(name)) return;
     const into = s === reference ? methods : variantMethods.get(s)!;
@@ -397,11 +374,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       const whiten = (d: tf.Tensor2D) => (wh ? tf.tidy(() => applyWhitening(d, wh)) : d);
       const raw = poolAll(features, K, pool);
       const db = whiten(raw);
-      for (const q of manifest.queries) {
-        const qi = index.get(q.image)!;
-        const box = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
+      for (const [qn, q] of manifest.queries.entries()) {
+        const { box, ...view } = viewOf(qn);
         const qd = tf.tidy(() => {
-          const X = tf.slice(mapsTensor(features[qi], K), [box.y, box.x, 0], [box.h, box.w, K]);
+          const X = tf.slice(mapsTensor(view, K), [box.y, box.x, 0], [box.h, box.w, K]);
           return tf.squeeze(whiten(tf.expandDims(pool(X), 0) as tf.Tensor2D), [0]) as tf.Tensor1D;
         });
         const scores = tf.tidy(() => cosineScores(db, qd).dataSync());
@@ -426,12 +402,20 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     for (const d of new Set(storage.map((s) => s.ofa))) {
       ofaStored.set(d, new Map(ncs.map((nc) => [nc, d === 'float32' ? ofa.get(nc)! : storedDescriptors(ofa.get(nc)!, d)])));
     }
+    // Beyond the paper (no whitening only): alpha-DBA and multi-scale databases, built once when wanted.
+    const runsBeyond = variant.suffix === '' && beyond.some((m) => wanted(m.name));
+    const beyondSetup: BeyondSetup = { size: features.length, grids, maps: mapsOfCodec(reference.maps), w, nc: opts.nc, ncRerank: opts.ncRerank, methods: beyond, ofa: ofa.get(opts.nc)!, ofaMs: null };
+    const dba = runsBeyond && beyond.some((m) => m.db === 'dba' && wanted(m.name)) ? await dbaOf(ofa.get(opts.nc)!) : null;
+    if (runsBeyond && longSides.length > 1) {
+      beyondSetup.ofaMs = tf.tidy(() => l2Normalize(tf.addN(longSides.map((L) => offlineAll(atScale.get(L)!, K, w, opts.nc, null)))));
+    }
     for (const [qn, q] of manifest.queries.entries()) {
-      const qi = index.get(q.image)!;
-      const box: CellBox = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
-      const X = mapsTensor(features[qi], K);
-      const query = { X, grid: grids[qi], box, cropProbabilities: cropProbs[qn] };
+      const { box, ...view } = viewOf(qn);
+      const X = mapsTensor(view, K);
+      const query: Query = { X, grid: view.grid, box, cropProbabilities: cropProbs[qn] };
       for (const s of storage) {
+        // Re-ranking results are the same for every method of this query, whitening and map codec: computed once.
+        const rerankMemo = new Map<number, RerankedImage>();
         // A storage variant re-runs only the methods whose input it changes: other map codecs change OnA and every
         // re-ranking; other OfA codecs change every OfA method (re-ranking starts from its top R, QE averages it).
         const mapsVary = s !== reference && s.maps !== reference.maps;
@@ -450,15 +434,24 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
               const name = `cw-${agg}${tag}${variant.suffix}${suffix}`;
               methodNames.add(name);
               if (!wanted(name) || !affected(agg, (p.rerank ?? 0) > 0)) return;
-              const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, ctx);
+              const r = await search(query, collection, { aggregation: 'offline', nc, qe: 0, rerank: 0, ncRerank: opts.ncRerank, ...p }, { ...ctx, rerankMemo });
               record(name, q.id, apOf(r.ranking, q), s);
             };
             await run('', {});
             await run(`+qe${opts.qe}`, { qe: opts.qe });
             if (nc === opts.nc || agg === 'ona') {
-              await run(`+r${opts.rerank}`, { rerank: opts.rerank });
-              await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, qe: opts.qeAfterRerank });
+              // The paper's re-ranking: the top R ordered by their best region score, QE averaging image descriptors.
+              await run(`+r${opts.rerank}`, { rerank: opts.rerank, rerankScore: 'region' });
+              await run(`+r${opts.rerank}+qe${opts.qeAfterRerank}`, { rerank: opts.rerank, rerankScore: 'region', qe: opts.qeAfterRerank, qeSource: 'global' });
             }
+          }
+          if (runsBeyond && s === reference && nc === opts.nc) {
+            const otherScales = longSides.slice(1).map((L) => {
+              const v = queries[qn].views.get(L)!;
+              return { X: mapsTensor(v, K), box: v.box };
+            });
+            await runBeyond(beyondSetup, query, otherScales, { ona: onaWanted ? ona : null, dba }, rerankMemo, wanted, (name, ranking) => record(name, q.id, apOf(ranking, q)));
+            tf.dispose(otherScales.map((v) => v.X));
           }
           ona.dispose();
         }
@@ -468,6 +461,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     }
     ofaStored.forEach((m, d) => d !== 'float32' && m.forEach((t) => t.dispose()));
     ofa.forEach((t) => t.dispose());
+    tf.dispose([dba, beyondSetup.ofaMs].filter((t): t is tf.Tensor2D => t !== null));
   }
   Object.values(whitenings).forEach((wh) => wh.dispose());
   net.dispose();
@@ -480,11 +474,13 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     : undefined;
   return {
     manifest: opts.manifestPath,
+    derivedFrom: manifest.derivedFrom,
     model: opts.model,
     backend: tf.getBackend(),
     longSide: opts.longSide,
     images: features.length,
     queries: manifest.queries.length,
+    queryKinds: Object.fromEntries(queries.map((q) => [q.id, q.kind])),
     imagesPerSecond: med ? 1000 / med : null,
     medianMsPerImage: med,
     whitening: whiteningSource ? { on: opts.whitenOn, trainedOn, dims } : null,

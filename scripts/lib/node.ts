@@ -1,5 +1,5 @@
 /** Node-side helpers shared by the evaluation harness, the benchmarks and the tests: no browser, real files. */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,4 +83,14 @@ export async function decodeImageFile(path: string): Promise<tf.Tensor3D> {
  */
 export function roundedInput(pixels: tf.Tensor3D, size: { width: number; height: number }): tf.Tensor3D {
   return tf.tidy(() => tf.cast(tf.round(tf.image.resizeBilinear(tf.cast(pixels, 'float32') as tf.Tensor3D, [size.height, size.width], false, true)), 'int32'));
+}
+
+/**
+ * Writes a file under a temporary name and renames it into place, so that another process reading the same path (the
+ * shared feature cache, --cache) sees either nothing or the whole file, never a partial one.
+ */
+export async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }

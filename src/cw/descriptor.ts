@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { classActivationMapsBatch, classActivationMapsFromColumns } from './cam';
+import { classActivationMapsBatch, classActivationMapsFromColumns, classColumns } from './cam';
 import { channelWeightsFromQ } from './crow';
 import { batchMatMul, l2Normalize } from './tensorMath';
 import { applyWhitening, type WhiteningOnDevice } from './whitening';
@@ -118,9 +118,22 @@ export function regionDescriptors(
   boxes: readonly CellBox[],
   whitening?: WhiteningOnDevice | null,
 ): tf.Tensor2D {
+  return tf.tidy(() => regionDescriptorsFromColumns(X, classColumns(w, classes), boxes, whitening));
+}
+
+/**
+ * regionDescriptors given the classifier columns wc = classColumns(w, classes) [K, NC]: gathered once per query for
+ * every re-ranked image (the gather costs 4-10 ms per call on wasm, BENCHMARKS.md).
+ */
+export function regionDescriptorsFromColumns(
+  X: tf.Tensor3D,
+  wc: tf.Tensor2D,
+  boxes: readonly CellBox[],
+  whitening?: WhiteningOnDevice | null,
+): tf.Tensor2D {
   const [H, W, K] = X.shape;
   const R = boxes.length;
-  const NC = classes.shape[0];
+  const NC = wc.shape[1];
   const masks = new Float32Array(R * H * W);
   boxes.forEach((b, r) => {
     if (b.x < 0 || b.y < 0 || b.w < 1 || b.h < 1 || b.x + b.w > W || b.y + b.h > H) {
@@ -133,7 +146,7 @@ export function regionDescriptors(
     const M = tf.tensor2d(masks, [R, H * W]);
     const area = tf.tensor2d(boxes.map((b) => b.w * b.h), [R, 1]);
     const channelWeights = channelWeightsFromQ(tf.div(tf.matMul(M, tf.step(flat)), area)); // [R, K]
-    const cams = tf.transpose(tf.squeeze(classActivationMapsBatch(tf.expandDims(flat, 0) as tf.Tensor3D, w, classes), [0])); // [NC, HW]
+    const cams = tf.transpose(tf.squeeze(classActivationMapsFromColumns(tf.expandDims(flat, 0) as tf.Tensor3D, wc), [0])); // [NC, HW]
     const masked = tf.reshape(tf.mul(tf.expandDims(M, 1), tf.expandDims(cams, 0)), [R * NC, H * W]); // [R*NC, HW]
     const pooled = tf.reshape(tf.matMul(masked, flat), [R, NC, K]);
     const vectors = l2Normalize(tf.mul(pooled, tf.expandDims(channelWeights, 1)) as tf.Tensor3D);

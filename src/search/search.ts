@@ -1,38 +1,45 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { classActivationMapsFromColumns, classColumns } from '../cw/cam';
 import { regionBoxes } from '../cw/boxes';
-import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptors } from '../cw/descriptor';
-import { cosineScores, cosineScoresTransposed, queryExpansion, rankDescending, topRanking } from '../cw/ranking';
-import { assertFinite, preferredBatchSize } from '../cw/tensorMath';
-import type { Collection, DescriptorBlocks, Query, RerankInfo, SearchContext, SearchParams, SearchResult } from './types';
+import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptorsFromColumns } from '../cw/descriptor';
+import { cosineScores, rankDescending, topRanking } from '../cw/ranking';
+import { assertFinite, l2Normalize, preferredBatchSize } from '../cw/tensorMath';
+import { validateSearchParams } from './controls';
+import { allScores, databaseSize, outOfScope, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
+import { DIFFUSION_DEFAULTS, diffuse } from './diffusion';
+import { expandedQuery } from './expansion';
+import { mergePrefix, rankedBy, type Ranked } from './ordering';
+import { SUPERGLOBAL_DEFAULTS, superGlobalRerank } from './superGlobal';
+import type { Collection, Query, RerankInfo, RerankedImage, SearchContext, SearchParams, SearchResult } from './types';
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
 export function topIndices(values: ArrayLike<number>, n: number): number[] {
   return Array.from(rankDescending(values).subarray(0, Math.min(n, values.length)));
 }
 
-export function validateParams(p: SearchParams): void {
-  const int = (v: number, min: number, name: string) => {
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} must be an integer >= ${min}, got ${v}`);
-  };
-  if (p.aggregation !== 'offline' && p.aggregation !== 'online') throw new Error(`aggregation must be 'offline' or 'online', got ${p.aggregation}`);
-  int(p.nc, 1, 'number of classes NC');
-  int(p.qe, 0, 'query expansion n');
-  int(p.rerank, 0, 're-ranking R');
-  int(p.ncRerank, 1, 're-ranking classes NC_re');
-  if (p.within !== undefined && !(p.within instanceof Uint8Array)) throw new Error('the search scope must be a Uint8Array mask');
-  if (p.limit !== undefined) int(p.limit, 1, 'result limit');
+/** Throws a specific message for bad parameters (src/search/controls.ts: one validator for the page and search). */
+export const validateParams = (p: SearchParams): void => validateSearchParams(p);
+
+/**
+ * Each image's own top-NC classes as an int32 [B, min(NC, C)] tensor (offline aggregation): a model with fewer than
+ * NC classes uses all of them.
+ */
+export function imageClasses(probabilities: readonly ArrayLike<number>[], nc: number): tf.Tensor2D {
+  const rows = probabilities.map((p) => topIndices(p, nc));
+  return tf.tensor2d(rows, [rows.length, rows[0]?.length ?? 0], 'int32');
 }
 
 /**
- * Ranks the collection for a query: CW descriptors (offline or online aggregation), cosine similarity,
- * then optional CAM re-ranking of the top R, then optional query expansion (the paper's order).
+ * Ranks the collection for a query: CW descriptors (offline or online aggregation, or online over an OfA
+ * shortlist), cosine similarity, then optional SuperGlobal re-ranking of a shortlist, then optional CAM re-ranking of
+ * the top R, then optional query expansion (the paper's order), then optional diffusion of a shortlist. Every step keeps the scores
+ * monotone (src/search/ordering.ts), except re-ranking with rerankScore 'region' (the paper's order).
  */
 export async function search(query: Query, collection: Collection, params: SearchParams, ctx: SearchContext): Promise<SearchResult> {
   validateParams(params);
   await assertFinite(query.X, 'query feature maps');
   const queryClasses = topIndices(query.cropProbabilities, params.nc);
-  const empty: SearchResult = { ranking: new Int32Array(0), scores: new Float32Array(0), queryClasses, rerank: new Map() };
+  const empty: SearchResult = { ranking: new Int32Array(0), scores: new Float32Array(0), scoreKinds: [], queryClasses, rerank: new Map() };
   if (collection.size === 0) return empty;
 
   if (params.within && params.within.length !== collection.size) throw new Error(`the search scope covers ${params.within.length} images, the collection has ${collection.size}`);
@@ -40,79 +47,94 @@ export async function search(query: Query, collection: Collection, params: Searc
   if (inScope === 0) return empty;
 
   const classes = tf.tensor1d(queryClasses, 'int32');
-  const q = cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
+  const q = query.otherScales?.length
+    ? tf.tidy(() => l2Normalize(tf.addN([query, ...query.otherScales!].map((v) => cwDescriptor(v.X, ctx.w, classes, ctx.whitening, v.box)))))
+    : cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
   const limit = Math.min(params.limit ?? inScope, inScope);
-  // Ranked positions the steps need: the results, the R to re-rank, the n of QE.
-  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe));
-  let db: tf.Tensor2D | DescriptorBlocks | null = null;
-  const ownsDb = params.aggregation === 'online' || !collection.offlineDescriptors;
+  const shortlist = params.aggregation === 'online' ? (params.onlineShortlist ?? 0) : 0;
+  // Ranked positions the steps need: the results, the R to re-rank, the n of QE, the shortlists.
+  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe, shortlist, params.superGlobal ?? 0, params.diffusion ?? 0));
+  let db: Database;
+  const owned: tf.Tensor[] = [];
   try {
-    if (params.aggregation === 'offline' && collection.offlineDescriptors) {
+    if ((params.aggregation === 'offline' || shortlist > 0) && collection.offlineDescriptors) {
       db = collection.offlineDescriptors;
-    } else if (params.aggregation === 'offline') {
-      throw new Error('offline aggregation needs the collection\'s stored descriptors');
+    } else if (params.aggregation === 'offline' || shortlist > 0) {
+      throw new Error(`${shortlist > 0 ? 'an online shortlist' : 'offline aggregation'} needs the collection's stored descriptors`);
     } else {
       db = await onlineDescriptors(collection, classes, ctx);
+      owned.push(db);
     }
-    const count = isBlocks(db) ? db.blocks.reduce((n, b) => n + b.shape[1], 0) : db.shape[0];
+    const count = databaseSize(db);
     if (count !== collection.size) throw new Error(`collection has ${collection.size} images but ${count} descriptors`);
 
-    let { ranking, scores: ranked } = await rankTop(db, q, needed, params.within);
+    // Every photo's cosine with the query: the initial ranking, and what CAM re-ranking's regions are compared with.
+    const cosines = await allScores(db, q);
+    outOfScope(cosines, params.within);
+    let ranked = rankedBy(cosines, 'cosine', needed);
+    if (shortlist > 0) {
+      // OnA for the top M of OfA only: max(OfA, OnA) cosine keeps the rest after them (mergePrefix).
+      const top = Array.from(ranked.ranking.subarray(0, shortlist));
+      const rows = await onlineDescriptors(subCollection(collection, top), classes, ctx);
+      owned.push(rows);
+      const fresh = await readAndDispose(cosineScores(rows, q));
+      ranked = mergePrefix(ranked, top.length, fresh, 'cosine');
+      top.forEach((image, i) => (cosines[image] = Math.max(cosines[image], fresh[i])));
+      db = { base: db, images: top, rows };
+    }
+    // SuperGlobal refines the descriptors of the top M and re-scores every image (cosine-scale scores), so that
+    // CAM re-ranking and QE then work on its order.
+    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, params.within, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? false });
     let rerank = new Map<number, RerankInfo>();
+    let regions: Overlay | null = null;
 
     if (params.rerank > 0) {
-      ({ ranking, scores: ranked, rerank } = await camRerank(query, queryClasses, collection, ranking, ranked, params, ctx));
+      ({ ranked, rerank, regions } = await camRerank(query, collection, db, ranked, cosines, params, ctx));
+      owned.push(regions.rows);
     }
     if (params.qe > 0) {
-      const expanded = expandQuery(db, ranking, params.qe, q);
+      // What the expansion averages, and what it is scored against: the re-ranked images' best regions or not.
+      const source = params.qeSource === 'region' && regions ? regions : db;
+      const top = Array.from(ranked.ranking.subarray(0, params.qe));
+      const expanded = expandedQuery(source, top, ranked.scores, params.qeAlpha ?? 0, q);
       try {
-        ({ ranking, scores: ranked } = await rankTop(db, expanded, limit, params.within));
+        ranked = rankedBy(outOfScope(await allScores(source, expanded), params.within), 'expanded', needed);
       } finally {
         expanded.dispose();
       }
     }
-    return { ranking: ranking.slice(0, limit), scores: ranked.slice(0, limit), queryClasses, rerank };
+    if (params.diffusion) ranked = await diffuse(db, ranked, params.diffusion, { ...DIFFUSION_DEFAULTS, k: params.diffusionK ?? DIFFUSION_DEFAULTS.k });
+    return {
+      ranking: ranked.ranking.slice(0, limit),
+      scores: ranked.scores.slice(0, limit),
+      scoreKinds: ranked.kinds.slice(0, limit),
+      queryClasses,
+      rerank,
+    };
   } finally {
-    tf.dispose([classes, q]);
-    if (db && ownsDb && !isBlocks(db)) db.dispose();
+    tf.dispose([classes, q, ...owned]);
   }
 }
 
-const isBlocks = (db: tf.Tensor2D | DescriptorBlocks): db is DescriptorBlocks => 'blocks' in db;
+/** The images at `indices` of a collection, as a collection of their own (position i = indices[i]). */
+function subCollection(collection: Collection, indices: readonly number[]): Collection {
+  return {
+    size: indices.length,
+    grids: indices.map((i) => collection.grids[i]),
+    offlineDescriptors: null,
+    maps: (positions) => collection.maps(positions.map((p) => indices[p])),
+  };
+}
 
 /**
  * The k best images for a query descriptor q [D], best first (ties: lower index first), with their cosine
  * scores: all N scores on the backend, one read, one JavaScript pass for the top k (exact ties, unlike a
  * backend top-k, and as fast as tf.topk on wasm: BENCHMARKS.md).
  */
-export async function rankTop(db: tf.Tensor2D | DescriptorBlocks, q: tf.Tensor1D, k: number, within?: Uint8Array): Promise<{ ranking: Int32Array; scores: Float32Array }> {
-  const scores = await readAndDispose(isBlocks(db) ? cosineScoresTransposed(db.blocks, q) : cosineScores(db, q));
-  // Images outside the scope rank after every image in it (k never reaches them: the caller caps k at the scope).
-  if (within) for (let i = 0; i < scores.length; i++) if (!within[i]) scores[i] = -Infinity;
+export async function rankTop(db: Descriptors, q: tf.Tensor1D, k: number, within?: Uint8Array): Promise<{ ranking: Int32Array; scores: Float32Array }> {
+  const scores = outOfScope(await allScores(db, q), within);
   const ranking = topRanking(scores, k);
   return { ranking, scores: Float32Array.from(ranking, (i) => scores[i]) };
-}
-
-/**
- * Query expansion on either layout. The top-n descriptors are gathered as rows, in ranking order, and summed
- * exactly as queryExpansion sums the rows of [N, D] (same order: same float result).
- */
-function expandQuery(db: tf.Tensor2D | DescriptorBlocks, ranking: Int32Array, n: number, q: tf.Tensor1D): tf.Tensor1D {
-  if (!isBlocks(db)) return queryExpansion(db, ranking, n, q);
-  const top = Array.from(ranking.subarray(0, n));
-  if (top.length === 0) return tf.clone(q);
-  return tf.tidy(() => {
-    // Image i is column i - start of the block that starts at or before it.
-    const starts: number[] = [];
-    db.blocks.reduce((start, b) => (starts.push(start), start + b.shape[1]), 0);
-    const columns = top.map((i) => {
-      let b = starts.length - 1;
-      while (starts[b] > i) b--;
-      return tf.slice(db.blocks[b], [0, i - starts[b]], [-1, 1]);
-    });
-    const rows = tf.transpose(tf.concat(columns, 1)) as tf.Tensor2D; // [n, D]
-    return queryExpansion(rows, top.map((_, r) => r), n, q);
-  });
 }
 
 /** Online aggregation: every image's descriptor with the QUERY's classes, from its stored maps, in chunks. */
@@ -138,29 +160,36 @@ export async function onlineDescriptors(collection: Collection, classes: tf.Tens
 /**
  * CAM re-ranking (local-aware): for each of the top R images, the heatmap = mean of the normalised CAMs of the
  * query's top-2 classes, one box per threshold (largest connected component), region descriptors with the
- * query's top NC_re classes; the image's new score is its best region score. The top R are reordered by it,
- * the rest keep their order.
+ * query's top NC_re classes; the image's new score is its best region score. The top R are reordered by it
+ * (params.rerankScore: by the previous score raised by the region's gain over the photo's cosine, i.e.
+ * max(cosine, best region) on a cosine ranking, or by the region score alone), the rest keep their order. The query's
+ * classes here do not depend on NC: a search with NC = 1 still uses the top 2 for the heatmap and NC_re regions.
+ * Also returns the best-region descriptors, over `db` (QE after re-ranking may average them, as the authors' code).
  */
 async function camRerank(
   query: Query,
-  queryClasses: number[],
   collection: Collection,
-  ranking: Int32Array,
-  ranked: Float32Array,
+  db: Database,
+  prior: Ranked,
+  cosines: ArrayLike<number>,
   params: SearchParams,
   ctx: SearchContext,
-): Promise<{ ranking: Int32Array; scores: Float32Array; rerank: Map<number, RerankInfo> }> {
-  const R = Math.min(params.rerank, ranking.length);
+): Promise<{ ranked: Ranked; rerank: Map<number, RerankInfo>; regions: Overlay }> {
+  const R = Math.min(params.rerank, prior.ranking.length);
   const chunk = ctx.chunkSize ?? preferredBatchSize();
-  const reClasses = tf.tensor1d(queryClasses.slice(0, params.ncRerank), 'int32');
-  const heatClasses = tf.tensor1d(queryClasses.slice(0, 2), 'int32');
+  const classes = topIndices(query.cropProbabilities, Math.max(params.ncRerank, 2));
+  const reClasses = tf.tensor1d(classes.slice(0, params.ncRerank), 'int32');
+  const heatClasses = tf.tensor1d(classes.slice(0, 2), 'int32');
   const heatColumns = classColumns(ctx.w, heatClasses);
+  const reColumns = classColumns(ctx.w, reClasses);
   // The query descriptor is recomputed with the same NC_re classes as the regions.
   const qRe = cwDescriptor(query.X, ctx.w, reClasses, ctx.whitening, query.box);
-  const rerank = new Map<number, RerankInfo>();
+  const memo = ctx.rerankMemo ?? new Map<number, RerankedImage>();
+  const top = Array.from(prior.ranking.subarray(0, R));
+  const todo = top.filter((i) => !memo.has(i));
   try {
-    for (let start = 0; start < R; start += chunk) {
-      const indices = Array.from(ranking.subarray(start, Math.min(R, start + chunk)));
+    for (let start = 0; start < todo.length; start += chunk) {
+      const indices = todo.slice(start, start + chunk);
       const maps = await collection.maps(indices);
       const batch = padCellBatch(maps);
       const heatT = tf.tidy(() => tf.mean(classActivationMapsFromColumns(batch.X, heatColumns), 2) as tf.Tensor2D); // [B, P]
@@ -169,34 +198,39 @@ async function camRerank(
       const P = heatT.shape[1];
       const boxes = maps.map((X, b) => regionBoxes(heat.subarray(b * P, b * P + X.shape[0] * X.shape[1]), X.shape[0], X.shape[1]));
       // All regions of all images of the chunk scored in one read.
-      const scoresT = tf.tidy(() =>
-        cosineScores(tf.concat(maps.map((X, b) => regionDescriptors(X, ctx.w, reClasses, boxes[b], ctx.whitening)), 0), qRe),
-      );
-      const regionScores = await readAndDispose(scoresT);
+      const regionsT = tf.tidy(() => tf.concat(maps.map((X, b) => regionDescriptorsFromColumns(X, reColumns, boxes[b], ctx.whitening)), 0));
       tf.dispose(maps);
+      let regionScores: Float32Array, regionRows: Float32Array;
+      try {
+        regionScores = await readAndDispose(cosineScores(regionsT, qRe));
+        regionRows = (await regionsT.data()) as Float32Array;
+      } finally {
+        regionsT.dispose();
+      }
+      const D = regionsT.shape[1];
+      let offset = 0;
       indices.forEach((image, b) => {
-        const s = Array.from(regionScores.subarray(b * boxes[b].length, (b + 1) * boxes[b].length));
+        const s = Array.from(regionScores.subarray(offset, offset + boxes[b].length));
         const best = s.indexOf(Math.max(...s));
-        rerank.set(image, { boxes: boxes[b], best, regionScores: s });
+        const row = regionRows.slice((offset + best) * D, (offset + best + 1) * D);
+        memo.set(image, { info: { boxes: boxes[b], best, regionScores: s }, row });
+        offset += boxes[b].length;
       });
     }
   } finally {
-    tf.dispose([reClasses, heatClasses, heatColumns, qRe]);
+    tf.dispose([reClasses, heatClasses, heatColumns, reColumns, qRe]);
   }
-  const top = Array.from(ranking.subarray(0, R));
-  const newScore = (i: number) => rerank.get(i)!.regionScores[rerank.get(i)!.best];
-  const order = top.map((image, pos) => ({ image, pos, s: newScore(image) })).sort((a, b) => b.s - a.s || a.pos - b.pos);
-  const newRanking = Int32Array.from([...order.map((o) => o.image), ...ranking.subarray(R)]);
-  const scores = Float32Array.from([...order.map((o) => o.s), ...ranked.subarray(R)]);
-  return { ranking: newRanking, scores, rerank };
-}
-
-async function readAndDispose(t: tf.Tensor): Promise<Float32Array<ArrayBuffer>> {
-  try {
-    return (await t.data()) as Float32Array<ArrayBuffer>;
-  } finally {
-    t.dispose();
-  }
+  const rerank = new Map(top.map((i) => [i, memo.get(i)!.info]));
+  const D = memo.get(top[0])!.row.length;
+  const flat = new Float32Array(R * D);
+  top.forEach((i, r) => flat.set(memo.get(i)!.row, r * D));
+  const rows = tf.tensor2d(flat, [R, D]);
+  const fresh = top.map((i) => rerank.get(i)!.regionScores[rerank.get(i)!.best]);
+  // The key: the previous score raised by what the best region gains over the photo's cosine (max(cosine, region)
+  // right after the initial ranking), or the paper's region score alone.
+  const mode = params.rerankScore === 'region' ? 'replace' : 'boost';
+  const ranked = mergePrefix(prior, R, fresh, 'region', mode, top.map((i) => cosines[i]));
+  return { ranked, rerank, regions: { base: db, images: top, rows } };
 }
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);

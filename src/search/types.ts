@@ -21,6 +21,40 @@ export interface SearchParams {
    */
   limit?: number;
   /**
+   * The key re-ranked images are ordered by: 'max' (default) = their previous score raised by what the best region
+   * gains over the photo's cosine, i.e. max(cosine, best region cosine) on a cosine ranking; monotone down the whole
+   * list (src/search/ordering.ts). 'region' = the best region score alone, the paper's order, where the first result
+   * after the top R can score higher than the R-th (kept to reproduce the paper).
+   */
+  rerankScore?: 'max' | 'region';
+  /**
+   * QE weights: 0 = the paper's QE (l2 of the sum of the top-n, the query left out); alpha > 0 = alpha-QE (Radenovic
+   * et al. 2018): l2(q + sum_i max(0, s_i)^alpha d_i) over the top n, s_i their current scores. Default 0.
+   */
+  qeAlpha?: number;
+  /**
+   * What QE after re-ranking averages for the re-ranked images: 'global' their image descriptors, or 'region' the
+   * best-region descriptors re-ranking found (the authors' code, which also scores those images by their best
+   * region against the expanded query). Without re-ranking both are the same. Default 'global'.
+   */
+  qeSource?: 'global' | 'region';
+  /**
+   * Online aggregation over a shortlist: OnA descriptors only for the top M images of the OfA ranking (needs the
+   * stored OfA descriptors); the rest keep their OfA order after them. 0 = every image (exact OnA). Default 0.
+   */
+  onlineShortlist?: number;
+  /** Diffusion (Iscen et al. 2017) over a kNN graph of the top M descriptors; 0 = off. Runs last. Default 0. */
+  diffusion?: number;
+  /** Neighbours per node of the diffusion graph, itself included (Iscen et al.: 50). */
+  diffusionK?: number;
+  /**
+   * SuperGlobal re-ranking (Shao et al. 2023) of the top M: descriptors refined by their neighbours; 0 = off. Runs
+   * before CAM re-ranking. Default 0.
+   */
+  superGlobal?: number;
+  /** SuperGlobal's refined and max-pooled descriptors l2-normalised (not in the authors' code). Default false. */
+  superGlobalNormalize?: boolean;
+  /**
    * Rank only these images (within[i] = 1: image i may be returned); the others are never results, and re-ranking
    * and query expansion see only these. Default: all.
    */
@@ -36,6 +70,12 @@ export interface Query {
   box: CellBox;
   /** [C] probabilities of the network on the query region. */
   cropProbabilities: ArrayLike<number>;
+  /**
+   * The same query photo at other network input sizes, for multi-scale descriptors: the query descriptor is then
+   * l2(sum of its CW descriptors at every size), to search descriptors built the same way. Re-ranking and online
+   * aggregation use X alone.
+   */
+  otherScales?: { X: tf.Tensor3D; box: CellBox }[];
 }
 
 /** The searched collection as the search sees it: descriptors in memory, maps fetched on demand. */
@@ -66,6 +106,17 @@ export interface SearchContext {
   whitening: WhiteningOnDevice | null;
   /** How many images' maps go through the device at once (online aggregation, re-ranking). */
   chunkSize?: number;
+  /**
+   * Re-ranking results kept across searches, per image: valid for ONE query (same maps, box and classes), NC_re and
+   * whitening only. Lets the steps after re-ranking be varied without recomputing the regions (the evaluation).
+   */
+  rerankMemo?: Map<number, RerankedImage>;
+}
+
+/** One image's re-ranking: its regions and the descriptor of the best one. */
+export interface RerankedImage {
+  info: RerankInfo;
+  row: Float32Array;
 }
 
 export interface RerankInfo {
@@ -77,11 +128,25 @@ export interface RerankInfo {
   regionScores: number[];
 }
 
+/**
+ * What a result's score is:
+ *  - 'cosine': the query descriptor . the image descriptor (OfA, or OnA with the query's classes);
+ *  - 'region': the best CAM-region cosine of CAM re-ranking (NC_re classes), when it beat the image's cosine;
+ *  - 'expanded': the expanded query (QE) . the image descriptor (or its best region, qeSource 'region');
+ *  - 'refined': SuperGlobal's score (mean of q . refined d and max-pooled neighbours . refined d);
+ *  - 'diffusion': the diffusion score (not a cosine: the solution of (I - alpha S) f = y, scaled to [0, 1]).
+ */
+export type ScoreKind = 'cosine' | 'region' | 'expanded' | 'refined' | 'diffusion';
+
 export interface SearchResult {
   /** Image indices, best first. */
   ranking: Int32Array;
-  /** Final score of ranking[i]: cosine similarity (a region score for re-ranked images unless QE ran after). */
+  /**
+   * Score of ranking[i], the key the ranking is sorted by: never increases down the list (src/search/ordering.ts).
+   * scoreKinds[i] says what it is.
+   */
   scores: Float32Array;
+  scoreKinds: ScoreKind[];
   /** Classes of the query (from its cropped region), most probable first. */
   queryClasses: number[];
   /** Per re-ranked image index. */

@@ -5,6 +5,9 @@
  */
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
+import type { ScoreKind } from '../search/types';
+
+export type { ScoreKind };
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -172,6 +175,21 @@ export interface SearchControls {
   qe: number;
   /** CAM re-ranking of the top R, 0 = off. */
   rerank: number;
+  /**
+   * Online aggregation over a shortlist: OnA descriptors for the OfA top M only (the rest keep their OfA order after
+   * them); 0 or absent = every photo (slow on a large collection). Only with aggregation 'online'.
+   */
+  onlineShortlist?: number;
+  /** SuperGlobal re-ranking (Shao et al. 2023) of the top M: descriptors refined by their neighbours; 0 or absent = off. */
+  superGlobal?: number;
+  /** Query expansion weights: 0 or absent = the paper's average of the top n; alpha > 0 = alpha-QE (Radenovic et al.). */
+  qeAlpha?: number;
+  /** What QE averages for re-ranked photos: 'global' (absent) their descriptors, 'region' their best region (authors' code). */
+  qeSource?: 'global' | 'region';
+  /** Diffusion (Iscen et al. 2017) over a kNN graph of the top M, run last; 0 or absent = off. */
+  diffusion?: number;
+  /** Neighbours per node of the diffusion graph (absent: 50, Iscen et al.'s). */
+  diffusionK?: number;
 }
 
 export interface SearchRequest {
@@ -184,7 +202,7 @@ export interface SearchRequest {
    * expansion work within it. Default: the whole collection.
    */
   within?: SearchScope;
-  /** Leave out results scoring below this (cosine, or the region score of re-ranked photos). */
+  /** Leave out results scoring below this (the results' score, whatever its scoreKind). */
   minScore?: number;
 }
 
@@ -203,8 +221,13 @@ export interface ResultItem {
   id: string;
   /** 1-based. */
   rank: number;
-  /** Cosine similarity (a region score for re-ranked photos unless QE ran after). */
+  /** The score the results are sorted by: never increases down the list; scoreKind says what it is. */
   score: number;
+  /**
+   * 'cosine': query descriptor . photo descriptor; 'region': the best re-ranking region's cosine (it beat the photo's);
+   * 'expanded': the QE query . photo descriptor; 'refined': SuperGlobal's score; 'diffusion': a diffusion score.
+   */
+  scoreKind: ScoreKind;
   /** Re-ranking: the 5 threshold boxes (pixels) and which scored best. */
   rerank?: { boxes: PixelRect[]; best: number; regionScores: number[] };
 }

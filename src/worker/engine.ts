@@ -49,10 +49,12 @@ import { TabFollower } from './services/tabFollower';
 import { TabSync } from './services/tabSync';
 
 /**
- * What the app searches with by default: offline descriptors (stored, instant) plus CAM re-ranking of the top 100,
- * which adds about 5 points of mAP on paris6k-mini-dev (METHOD.md) and gives the boxes drawn on results.
+ * What the app searches with by default: the best measured on paris6k-mini-dev (both models, box, crop and whole-photo
+ * queries) within 300 ms per query at 10k photos on wasm (docs/RANKING.md, BENCHMARKS.md): offline descriptors and
+ * SuperGlobal re-ranking of the top 100. CAM re-ranking (R) and online aggregation read stored maps per photo, which
+ * costs seconds with ResNet-50 at 10k; they stay one control away.
  */
-export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 100 };
+export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100 };
 
 const validLongSide = (v: number | undefined): number | undefined => (v !== undefined && Number.isInteger(v) && v >= 64 && v <= 2048 ? v : undefined);
 

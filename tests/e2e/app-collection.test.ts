@@ -23,7 +23,7 @@ const AMBER: [number, number, number] = [251, 191, 36];
 interface CwWindow {
   cwApp: {
     api: { stats(): Promise<{ forwardPasses: number; indexMs: number[] }> };
-    response(): { results: { id: string; rank: number; score: number; rerank?: unknown }[]; query: { classes: { name: string }[]; box: unknown } } | null;
+    response(): { results: { id: string; rank: number; score: number; scoreKind: string; rerank?: unknown }[]; controls: Record<string, unknown>; query: { classes: { name: string }[]; box: unknown } } | null;
   };
 }
 
@@ -152,7 +152,14 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     const hits = top5.filter((n) => q.positives.includes(n)).length;
     console.log(`[app wasm resnet50@512] query ${QUERY_ID} with its box: search ${searchMs} ms; top 5 ${top5.join(', ')} (${hits} positives); classes ${response.query.classes.map((c) => c.name).join(', ')}`);
     expect(hits).toBeGreaterThanOrEqual(3);
-    expect(response.results.slice(0, 5).every((r) => r.rerank)).toBe(true);
+    // The default search: OfA + SuperGlobal 100, no re-ranking (docs/RANKING.md); its scores say so.
+    expect(response.controls).toMatchObject({ aggregation: 'offline', rerank: 0, superGlobal: 100 });
+    expect(response.results.every((r) => r.scoreKind === 'refined')).toBe(true);
+    // CAM re-ranking of the top 100, for the boxes drawn below.
+    await page.selectOption('[data-testid="control-rerank"]', '100');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("re-ranked top 100")', { timeout: 120_000 });
+    const reranked = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!;
+    expect(reranked.results.slice(0, 5).every((r) => r.rerank)).toBe(true);
     // Rank numbers and scores in the grid, best first.
     const ranks = await page.$$eval('[data-testid="results-grid"] [data-rank]', (els) => els.map((e) => Number((e as HTMLElement).dataset.rank)));
     expect(ranks.slice(0, 5)).toEqual([1, 2, 3, 4, 5]);
@@ -192,6 +199,16 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA")', { timeout: 120_000 });
     await page.selectOption('[data-testid="control-nc"]', '8');
     await page.waitForSelector('[data-testid="results-summary"]:has-text("NC 8")', { timeout: 120_000 });
+    // The steps beyond the paper are controls with an explanation, and every score says what it is.
+    await page.selectOption('[data-testid="control-shortlist"]', '25');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA of top 25")', { timeout: 120_000 });
+    await page.selectOption('[data-testid="control-superglobal"]', '50');
+    await page.waitForSelector('[data-testid="results-summary"]:has-text("SuperGlobal 50")', { timeout: 120_000 });
+    const kinds = await page.$$eval('[data-testid="score-kind"]', (els) => els.map((e) => e.textContent));
+    expect(kinds.length).toBeGreaterThan(0);
+    for (const k of kinds) expect(['SuperGlobal', 'region']).toContain(k);
+    const scores = await page.$$eval('[data-testid="results-grid"] .score', (els) => els.map((e) => Number(e.textContent)));
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(before);
 
     // ---- (c) nothing left this origin: page, worker, model files, wasm

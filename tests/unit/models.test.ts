@@ -74,7 +74,7 @@ for (const id of Object.keys(MODELS) as ModelId[]) {
     // flipped CAM would miss).
     it.skipIf(!devSet).each(CAM_CASES)('%s: the CAM of the top class "%s" peaks inside the landmark box, mirrored too', async (query, label) => {
       const q = manifest().queries.find((x) => x.id === query)!;
-      const image = await decodeImageFile(photo(q.image));
+      const image = await decodeImageFile(photo(q.image!));
       const width = image.shape[1];
       const [x1, y1, x2, y2] = q.bbox_xyxy;
       for (const mirrored of [false, true]) {

@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Grid } from '../../src/cw/boxes';
-import { cwDescriptor, cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
+import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../../src/cw/descriptor';
 import { search } from '../../src/search/search';
-import { DEFAULT_SEARCH, type Collection, type Query } from '../../src/search/types';
+import { DEFAULT_SEARCH, type Collection, type Query, type SearchParams, type SearchResult } from '../../src/search/types';
 import { seededValues } from '../helpers/random';
 
 const K = 6;
@@ -79,8 +79,8 @@ describe('search', () => {
     const col = collection(null);
     const p = { ...DEFAULT_SEARCH, nc: 2 };
     await expect(search(query(0, probs), col, { ...p, nc: 0 }, { w, whitening: null })).rejects.toThrow(/NC/);
-    await expect(search(query(0, probs), col, { ...p, qe: -1 }, { w, whitening: null })).rejects.toThrow(/query expansion/);
-    await expect(search(query(0, probs), col, { ...p, rerank: 1.5 }, { w, whitening: null })).rejects.toThrow(/re-ranking R/);
+    await expect(search(query(0, probs), col, { ...p, qe: -1 }, { w, whitening: null })).rejects.toThrow(/QE n/);
+    await expect(search(query(0, probs), col, { ...p, rerank: 1.5 }, { w, whitening: null })).rejects.toThrow(/Re-ranking R/);
     await expect(search(query(0, probs), col, p, { w, whitening: null })).rejects.toThrow(/stored descriptors/);
     const bad = { ...query(0, probs), X: tf.fill([2, 2, K], NaN) as tf.Tensor3D };
     await expect(search(bad, col, { ...p, aggregation: 'online' }, { w, whitening: null })).rejects.toThrow(/NaN/);
@@ -90,6 +90,157 @@ describe('search', () => {
     const before = tf.memory().numTensors;
     await search(query(4, probs), collection(null), { aggregation: 'online', nc: 2, qe: 2, rerank: 3, ncRerank: 2 }, { w, whitening: null });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+/** The scores never increase down the list, and there is one kind per result. */
+function expectMonotone(r: SearchResult) {
+  for (let i = 1; i < r.scores.length; i++) expect(r.scores[i], `score ${i}`).toBeLessThanOrEqual(r.scores[i - 1]);
+  expect(r.scoreKinds).toHaveLength(r.ranking.length);
+}
+
+const descriptorOf = async (d: tf.Tensor1D) => Float32Array.from(await d.data());
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, v, i) => s + v * b[i], 0);
+const l2 = (v: number[]) => {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+};
+
+describe('search: defects of issue 10', () => {
+  it('re-ranking takes the top-2 heatmap classes and NC_re classes of the query whatever NC is', async () => {
+    // All images re-ranked, so the initial ranking (which depends on NC) does not change which are.
+    const run = (nc: number, ncRerank: number) =>
+      search(query(1, probs), collection(null), { ...DEFAULT_SEARCH, aggregation: 'online', nc, rerank: images.length, ncRerank }, { w, whitening: null });
+    for (const ncRerank of [1, 2, 6]) {
+      const wide = await run(8, ncRerank); // NC >= NC_re and >= 2: never capped
+      for (const nc of [1, 2, 4]) {
+        const r = await run(nc, ncRerank);
+        expect(r.queryClasses).toHaveLength(nc);
+        for (const [img, info] of wide.rerank) expect(r.rerank.get(img)).toEqual(info);
+      }
+    }
+  });
+
+  it('after re-ranking the scores never increase down the whole list and say what they are', async () => {
+    // Stored descriptors all within a hair of the query's: every image's cosine (~1) is above the region scores of
+    // the other images, so with the paper's region order rank R+1 shows a higher score than rank R.
+    const q = await descriptorOf(cwDescriptor(images[1], w, tf.tensor1d([3, 7], 'int32')));
+    const rows = images.map((_, i) => l2(Array.from(q, (v, k) => v + 1e-3 * Math.sin(7 * i + k))));
+    const db = tf.tensor2d(rows);
+    const R = 3;
+    const p: SearchParams = { ...DEFAULT_SEARCH, nc: 2, rerank: R, ncRerank: 2 };
+    const r = await search(query(1, probs), collection(db), p, { w, whitening: null });
+    expectMonotone(r);
+    const paper = await search(query(1, probs), collection(db), { ...p, rerankScore: 'region' }, { w, whitening: null });
+    expect(paper.scores[R]).toBeGreaterThan(paper.scores[R - 1]); // the case the issue describes, kept as an option
+    expect(paper.scoreKinds.slice(0, R)).toEqual(['region', 'region', 'region']);
+    expect(paper.scoreKinds.slice(R).every((k) => k === 'cosine')).toBe(true);
+    const plain = await search(query(1, probs), collection(db), { ...p, rerank: 0 }, { w, whitening: null });
+    const cosine = new Map(Array.from(plain.ranking, (img, pos) => [img, plain.scores[pos]]));
+    r.ranking.forEach((img, pos) => {
+      const info = r.rerank.get(img);
+      const region = info ? info.regionScores[info.best] : -Infinity;
+      expect(r.scores[pos]).toBeCloseTo(Math.max(cosine.get(img)!, region), 6);
+      expect(r.scoreKinds[pos]).toBe(region > cosine.get(img)! ? 'region' : 'cosine');
+    });
+    // The same images are re-ranked, the rest keep their place.
+    expect(new Set(r.ranking.subarray(0, R))).toEqual(new Set(plain.ranking.subarray(0, R)));
+    expect(Array.from(r.ranking.subarray(R))).toEqual(Array.from(plain.ranking.subarray(R)));
+  });
+
+  it('every step keeps the scores monotone, with their kinds', async () => {
+    const classes = tf.tensor2d(images.map(() => [3, 7]), [images.length, 2], 'int32');
+    const db = cwDescriptors(padCellBatch(images), w, classes);
+    const steps: [Partial<SearchParams>, string[]][] = [
+      [{}, ['cosine']],
+      [{ qe: 3 }, ['expanded']],
+      [{ qe: 3, qeAlpha: 3 }, ['expanded']],
+      [{ rerank: 5, ncRerank: 2, qe: 2, qeSource: 'region' }, ['expanded']],
+      [{ superGlobal: 5 }, ['refined']],
+      [{ superGlobal: 5, rerank: 3, ncRerank: 2 }, ['refined', 'region']],
+      [{ diffusion: 6, diffusionK: 3 }, ['diffusion']],
+      [{ aggregation: 'online', onlineShortlist: 4 }, ['cosine']],
+      [{ aggregation: 'online', onlineShortlist: 4, rerank: 3, ncRerank: 2 }, ['cosine', 'region']],
+    ];
+    for (const [step, kinds] of steps) {
+      const r = await search(query(5, probs), collection(db), { ...DEFAULT_SEARCH, nc: 2, ...step }, { w, whitening: null });
+      expectMonotone(r);
+      expect(r.ranking).toHaveLength(images.length);
+      expect(new Set(r.ranking)).toEqual(new Set(images.map((_, i) => i)));
+      for (const k of r.scoreKinds) expect(kinds).toContain(k);
+    }
+  });
+
+  it('every step keeps to the search scope (within)', async () => {
+    const classes = tf.tensor2d(images.map(() => [3, 7]), [images.length, 2], 'int32');
+    const db = cwDescriptors(padCellBatch(images), w, classes);
+    const within = Uint8Array.from(images, (_, i) => (i % 2 ? 1 : 0));
+    const steps: Partial<SearchParams>[] = [
+      { superGlobal: 5 },
+      { superGlobal: 5, rerank: 3, ncRerank: 2, qe: 2, qeSource: 'region', qeAlpha: 3 },
+      { diffusion: 6, diffusionK: 3 },
+      { aggregation: 'online', onlineShortlist: 2, rerank: 2, ncRerank: 2, qe: 2 },
+    ];
+    for (const step of steps) {
+      const r = await search(query(5, probs), collection(db), { ...DEFAULT_SEARCH, nc: 2, ...step, within }, { w, whitening: null });
+      expectMonotone(r);
+      expect(new Set(r.ranking)).toEqual(new Set(images.map((_, i) => i).filter((i) => within[i])));
+    }
+  });
+
+  it("QE after re-ranking averages the global descriptors, or the best regions as the authors' code does", async () => {
+    const R = 4;
+    const n = 2;
+    // NC_re = 1: region descriptors (class 3) differ from the global ones (classes 3, 7) even for whole-image boxes.
+    const base = { ...DEFAULT_SEARCH, aggregation: 'online' as const, nc: 2, rerank: R, ncRerank: 1 };
+    const rr = await search(query(1, probs), collection(null), base, { w, whitening: null });
+    const top = Array.from(rr.ranking.subarray(0, n));
+    const cls = tf.tensor1d([3, 7], 'int32');
+    const global = await Promise.all(images.map((X) => descriptorOf(cwDescriptor(X, w, cls))));
+    const region = new Map(
+      await Promise.all(
+        Array.from(rr.rerank, async ([img, info]) => [img, Float32Array.from(await regionDescriptors(images[img], w, tf.tensor1d([3], 'int32'), [info.boxes[info.best]]).data())] as const),
+      ),
+    );
+    const expand = (rows: Float32Array[]) => l2(Array.from(rows[0], (_, k) => rows.reduce((s, r) => s + r[k], 0)));
+
+    const byGlobal = await search(query(1, probs), collection(null), { ...base, qe: n, qeSource: 'global' }, { w, whitening: null });
+    const eg = expand(top.map((i) => global[i]));
+    byGlobal.ranking.forEach((img, pos) => expect(byGlobal.scores[pos]).toBeCloseTo(dot(eg, global[img]), 5));
+
+    const byRegion = await search(query(1, probs), collection(null), { ...base, qe: n, qeSource: 'region' }, { w, whitening: null });
+    const er = expand(top.map((i) => region.get(i)!));
+    // The re-ranked images are scored by their best region, the rest by their descriptor.
+    byRegion.ranking.forEach((img, pos) => expect(byRegion.scores[pos]).toBeCloseTo(dot(er, region.get(img) ?? global[img]), 5));
+    expect(Array.from(byRegion.scores)).not.toEqual(Array.from(byGlobal.scores));
+  });
+
+  it('alpha-QE adds the query and weights the top n by score^alpha', async () => {
+    const r0 = await search(query(3, probs), collection(null), { ...DEFAULT_SEARCH, aggregation: 'online', nc: 2 }, { w, whitening: null });
+    const r = await search(query(3, probs), collection(null), { ...DEFAULT_SEARCH, aggregation: 'online', nc: 2, qe: 3, qeAlpha: 3 }, { w, whitening: null });
+    const cls = tf.tensor1d([3, 7], 'int32');
+    const global = await Promise.all(images.map((X) => descriptorOf(cwDescriptor(X, w, cls))));
+    const q = global[3]; // the query is image 3's whole map
+    const e = l2(Array.from(q, (v, k) => v + [0, 1, 2].reduce((s, i) => s + Math.max(0, r0.scores[i]) ** 3 * global[r0.ranking[i]][k], 0)));
+    r.ranking.forEach((img, pos) => expect(r.scores[pos]).toBeCloseTo(dot(e, global[img]), 5));
+  });
+
+  it('online aggregation over an OfA shortlist reads only the top M maps and keeps the rest in OfA order', async () => {
+    const classes = tf.tensor2d(images.map(() => [1, 5]), [images.length, 2], 'int32');
+    const db = cwDescriptors(padCellBatch(images), w, classes);
+    const M = 3;
+    const ofa = await search(query(2, probs), collection(db), { ...DEFAULT_SEARCH, nc: 2 }, { w, whitening: null });
+    const col = collection(db);
+    const r = await search(query(2, probs), col, { ...DEFAULT_SEARCH, aggregation: 'online', nc: 2, onlineShortlist: M }, { w, whitening: null });
+    expect(new Set(col.reads)).toEqual(new Set(ofa.ranking.subarray(0, M)));
+    expect(new Set(r.ranking.subarray(0, M))).toEqual(new Set(ofa.ranking.subarray(0, M)));
+    expect(Array.from(r.ranking.subarray(M))).toEqual(Array.from(ofa.ranking.subarray(M)));
+    const ona = await search(query(2, probs), collection(null), { ...DEFAULT_SEARCH, aggregation: 'online', nc: 2 }, { w, whitening: null });
+    const onaScore = new Map(Array.from(ona.ranking, (img, pos) => [img, ona.scores[pos]]));
+    const ofaScore = new Map(Array.from(ofa.ranking, (img, pos) => [img, ofa.scores[pos]]));
+    r.ranking.subarray(0, M).forEach((img, pos) => expect(r.scores[pos]).toBeCloseTo(Math.max(onaScore.get(img)!, ofaScore.get(img)!), 5));
+    // M = N is full OnA ordered by max(OfA, OnA); online without stored descriptors is still plain OnA.
+    await expect(search(query(2, probs), collection(null), { ...DEFAULT_SEARCH, aggregation: 'online', nc: 2, onlineShortlist: M }, { w, whitening: null })).rejects.toThrow(/shortlist/);
   });
 });
 

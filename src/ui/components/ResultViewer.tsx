@@ -6,6 +6,7 @@ import { fitSize } from '../layout';
 import { useObjectUrl } from '../objectUrls';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
+import { SCORE_KINDS } from '../scoreKinds';
 import { overlayFor } from './ResultsSection';
 
 /** One result, large: heatmap and re-ranking boxes over the photo, its own classes, region scores. */
@@ -78,7 +79,11 @@ export function ResultViewer(props: {
                 {photo.name}
               </h2>
               <p className="muted">
-                Score {r.score.toFixed(3)} · {photo.width} × {photo.height}
+                Score {r.score.toFixed(3)}{' '}
+                <span className="score-kind" data-testid="viewer-score-kind" title={SCORE_KINDS[r.scoreKind].explain}>
+                  {SCORE_KINDS[r.scoreKind].label}
+                </span>{' '}
+                · {photo.width} × {photo.height}
               </p>
             </div>
           </div>

@@ -7,6 +7,7 @@ import type { ScopeView } from '../hooks/useSearchSession';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 import { ResultFilters } from './ResultFilters';
+import { SCORE_KINDS } from '../scoreKinds';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
 
 const MIN_CELL = 140;
@@ -43,10 +44,12 @@ export function ResultsSection(props: {
   const results = response.results.filter((r) => props.photos.has(r.id));
   const c = response.controls;
   const settings = [
-    c.aggregation === 'offline' ? 'OfA' : 'OnA',
+    c.aggregation === 'offline' ? 'OfA' : c.onlineShortlist ? `OnA of top ${c.onlineShortlist}` : 'OnA',
     `NC ${c.nc}`,
+    c.superGlobal ? `SuperGlobal ${c.superGlobal}` : null,
     c.rerank ? `re-ranked top ${c.rerank}` : null,
-    c.qe ? `QE ${c.qe}` : null,
+    c.qe ? `${c.qeAlpha ? `alpha-QE ${c.qe}` : `QE ${c.qe}`}${c.qeSource === 'region' && c.rerank ? ' (regions)' : ''}` : null,
+    c.diffusion ? `diffusion ${c.diffusion}` : null,
   ].filter(Boolean);
 
   return (
@@ -99,7 +102,7 @@ function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap 
       type="button"
       className="result-card"
       onClick={() => props.onOpen(r)}
-      aria-label={`Rank ${r.rank}: ${photo.name}, score ${r.score.toFixed(3)}. Open`}
+      aria-label={`Rank ${r.rank}: ${photo.name}, ${SCORE_KINDS[r.scoreKind].label} score ${r.score.toFixed(3)}. Open`}
       data-result-id={r.id}
       data-result-name={photo.name}
       data-rank={r.rank}
@@ -110,8 +113,11 @@ function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap 
         <span className="rank">{r.rank}</span>
       </span>
       <span className="result-meta">
-        <span className="score" title="Cosine similarity">
+        <span className="score" title={SCORE_KINDS[r.scoreKind].explain}>
           {r.score.toFixed(3)}
+        </span>
+        <span className="score-kind" data-testid="score-kind" title={SCORE_KINDS[r.scoreKind].explain}>
+          {SCORE_KINDS[r.scoreKind].label}
         </span>
         <span className="score-bar" aria-hidden="true">
           <span style={{ width: `${Math.max(0, Math.min(1, r.score)) * 100}%` }} />

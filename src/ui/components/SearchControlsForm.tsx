@@ -3,8 +3,33 @@ import type { SearchControls } from '../../worker/api';
 const NC_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const QE_CHOICES = [0, 1, 2, 3, 5, 10, 20];
 const R_CHOICES = [0, 10, 25, 50, 100, 250, 1000];
+const SHORTLIST_CHOICES = [0, 25, 50, 100, 200, 500];
+const SG_CHOICES = [0, 50, 100, 250];
+const ALPHA_CHOICES = [0, 1, 3];
+const DIFFUSION_CHOICES = [0, 100, 250, 1000];
+const DIFFUSION_K_CHOICES = [10, 20, 50];
 
-/** OfA / OnA, NC, QE n and re-ranking R. Every change re-ranks at once (no network pass over the collection). */
+/** One step beyond the paper: a label, a select and a one-line explanation (docs/RANKING.md). */
+function Step(props: { id: string; label: string; explain: string; value: number | string; choices: (number | string)[]; name: (v: number | string) => string; onChange: (v: string) => void }) {
+  return (
+    <label className="control-step">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)} data-testid={`control-${props.id}`}>
+        {props.choices.map((v) => (
+          <option key={v} value={v}>
+            {props.name(v)}
+          </option>
+        ))}
+      </select>
+      <small>{props.explain}</small>
+    </label>
+  );
+}
+
+/**
+ * OfA / OnA, NC, QE n and re-ranking R, then the steps beyond the paper (each with a one-line explanation). Every
+ * change re-ranks at once (no network pass over the collection).
+ */
 export function SearchControlsForm({ value, onChange, disabled }: { value: SearchControls; onChange: (c: SearchControls) => void; disabled?: boolean }) {
   const set = (patch: Partial<SearchControls>) => onChange({ ...value, ...patch });
   const withCurrent = (choices: number[], v: number) => (choices.includes(v) ? choices : [...choices, v].sort((a, b) => a - b));
@@ -50,6 +75,66 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
             ))}
           </select>
         </label>
+      </div>
+      <div className="control-steps">
+        {value.aggregation === 'online' && (
+          <Step
+            id="shortlist"
+            label="Online shortlist M"
+            explain="Online aggregation for the offline top M only: fast on large collections"
+            value={value.onlineShortlist ?? 0}
+            choices={withCurrent(SHORTLIST_CHOICES, value.onlineShortlist ?? 0)}
+            name={(v) => (v === 0 ? 'All photos' : `Top ${v}`)}
+            onChange={(v) => set({ onlineShortlist: Number(v) })}
+          />
+        )}
+        <Step
+          id="superglobal"
+          label="SuperGlobal M"
+          explain="Refines the top M descriptors by their nearest neighbours, then re-scores (Shao et al. 2023)"
+          value={value.superGlobal ?? 0}
+          choices={withCurrent(SG_CHOICES, value.superGlobal ?? 0)}
+          name={(v) => (v === 0 ? 'Off' : `Top ${v}`)}
+          onChange={(v) => set({ superGlobal: Number(v) })}
+        />
+        <Step
+          id="qe-alpha"
+          label="QE weights"
+          explain="Plain average of the top n, or alpha-QE: the query plus the top n weighted by score^alpha"
+          value={value.qeAlpha ?? 0}
+          choices={withCurrent(ALPHA_CHOICES, value.qeAlpha ?? 0)}
+          name={(v) => (v === 0 ? 'Average' : `alpha ${v}`)}
+          onChange={(v) => set({ qeAlpha: Number(v) })}
+        />
+        <Step
+          id="qe-source"
+          label="QE after re-ranking"
+          explain="What QE averages for re-ranked photos: their descriptor, or the best region re-ranking found"
+          value={value.qeSource ?? 'global'}
+          choices={['global', 'region']}
+          name={(v) => (v === 'region' ? 'Best regions' : 'Whole photos')}
+          onChange={(v) => set({ qeSource: v === 'region' ? 'region' : 'global' })}
+        />
+        <Step
+          id="diffusion"
+          label="Diffusion M"
+          explain="Spreads the top scores over a neighbour graph of the top M (Iscen et al. 2017); runs last"
+          value={value.diffusion ?? 0}
+          choices={withCurrent(DIFFUSION_CHOICES, value.diffusion ?? 0)}
+          name={(v) => (v === 0 ? 'Off' : `Top ${v}`)}
+          onChange={(v) => set({ diffusion: Number(v) })}
+        />
+        {(value.diffusion ?? 0) > 0 && (
+          <Step
+            id="diffusion-k"
+            label="Diffusion neighbours k"
+            explain="Graph neighbours per photo: fewer for small collections"
+            value={value.diffusionK ?? 50}
+            choices={withCurrent(DIFFUSION_K_CHOICES, value.diffusionK ?? 50)}
+            name={(v) => String(v)}
+            onChange={(v) => set({ diffusionK: Number(v) })}
+          />
+        )}
       </div>
     </fieldset>
   );

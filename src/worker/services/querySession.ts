@@ -154,7 +154,8 @@ export class QuerySession {
       const ids = index.ids;
       const within = scope ? Uint8Array.from(ids, (id) => (scope.has(id) ? 1 : 0)) : undefined;
       const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit: RESULT_LIMIT, ...(within ? { within } : {}) };
-      const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
+      // OfA descriptors: the ranking itself, or the shortlist that online aggregation re-scores.
+      const offline = (controls.aggregation === 'offline' || (controls.onlineShortlist ?? 0) > 0) && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
       const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
       const all = Array.from(result.ranking, (i, r) => {
         const id = ids[i];
@@ -164,6 +165,7 @@ export class QuerySession {
           id,
           rank: r + 1,
           score: result.scores[r],
+          scoreKind: result.scoreKinds[r],
           ...(re ? { rerank: { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores } } : {}),
         };
       });

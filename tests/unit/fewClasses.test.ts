@@ -1,0 +1,71 @@
+/**
+ * A model with fewer classes than NC (a user's model with C = 4 classes, NC = 64 or NC_re = 6): every class is
+ * used, nothing throws. Offline descriptors recomputed by the worker's CollectionIndex for another NC, online
+ * aggregation and re-ranking; cpu backend.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type { Grid } from '../../src/cw/boxes';
+import { cwDescriptors, padCellBatch } from '../../src/cw/descriptor';
+import type { CollectionStore } from '../../src/index/db';
+import { encodeMaps } from '../../src/index/mapCodec';
+import type { FeatureRecord } from '../../src/index/schema';
+import { imageClasses, search } from '../../src/search/search';
+import { DEFAULT_SEARCH } from '../../src/search/types';
+import { CollectionIndex } from '../../src/worker/collectionIndex';
+import { seededValues } from '../helpers/random';
+
+const K = 5;
+const C = 4;
+const sizes = [[3, 4], [2, 2], [4, 3]];
+const grid = ([H, W]: number[]): Grid => ({ H, W, cellWidth: 32, cellHeight: 32, imageWidth: W * 32, imageHeight: H * 32 });
+let w: tf.Tensor2D;
+const maps = sizes.map(([H, W], i) => seededValues(H * W * K, 300 + i));
+const probabilities = sizes.map((_, i) => Float32Array.from({ length: C }, (_, c) => (c + i) % C + 1).map((v, _, a) => v / a.reduce((s, x) => s + x, 0)));
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  w = tf.tensor2d(seededValues(K * C, 9, 0).map((v) => v - 0.5), [K, C]);
+});
+
+describe('a model with fewer classes than NC', () => {
+  it('imageClasses gives all C classes per image, most probable first', async () => {
+    const t = imageClasses(probabilities, 64);
+    expect(t.shape).toEqual([3, C]);
+    expect((await t.array())[0]).toEqual([3, 2, 1, 0]);
+  });
+
+  it("the worker's CollectionIndex recomputes OfA descriptors for an NC above C", async () => {
+    const records: FeatureRecord[] = sizes.map((s, i) => ({
+      id: `p${i}`, modelKey: 'm', grid: grid(s), probabilities: probabilities[i], descriptor: new Float32Array(K), nc: 2, backend: 'cpu', ms: 0, indexedAt: 0,
+    }));
+    const store = {
+      getMaps: async (ids: readonly string[]) => ids.map((id) => {
+        const i = Number(id.slice(1));
+        return { id, modelKey: 'm', maps: encodeMaps(maps[i], sizes[i][0], sizes[i][1], K, 'float32') };
+      }),
+    } as unknown as CollectionStore;
+    const index = new CollectionIndex(store);
+    index.reset(records);
+    const blocks = await index.offlineDescriptors(64, w);
+    const got = await tf.transpose(blocks.blocks[0]).array();
+    const X = sizes.map(([H, W], i) => tf.tensor3d(maps[i], [H, W, K]));
+    const want = await cwDescriptors(padCellBatch(X), w, tf.tensor2d(probabilities.map(() => [0, 1, 2, 3]), [3, C], 'int32')).array();
+    got.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(want[i][k], 5)));
+    index.dispose();
+  });
+
+  it('search with NC = 64 and NC_re = 6 uses the C classes there are', async () => {
+    const X = sizes.map(([H, W], i) => tf.tensor3d(maps[i], [H, W, K]));
+    const db = cwDescriptors(padCellBatch(X), w, imageClasses(probabilities, 64));
+    const collection = { size: 3, grids: sizes.map(grid), offlineDescriptors: db, maps: async (ix: readonly number[]) => ix.map((i) => tf.clone(X[i])) };
+    const query = { X: X[0], grid: grid(sizes[0]), box: { x: 0, y: 0, w: 4, h: 3 }, cropProbabilities: probabilities[0] };
+    for (const aggregation of ['offline', 'online'] as const) {
+      const r = await search(query, collection, { ...DEFAULT_SEARCH, aggregation, nc: 64, rerank: 3, ncRerank: 6, qe: 2 }, { w, whitening: null });
+      expect(r.queryClasses).toEqual([3, 2, 1, 0]);
+      expect(r.ranking).toHaveLength(3);
+      expect(r.rerank.size).toBe(3);
+    }
+  });
+});
