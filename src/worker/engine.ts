@@ -52,9 +52,11 @@ import { TabSync } from './services/tabSync';
  * What the app searches with by default: the best measured on paris6k-mini-dev (both models, box, crop and whole-photo
  * queries) within 300 ms per query at 10k photos on wasm (docs/RANKING.md, BENCHMARKS.md): offline descriptors and
  * SuperGlobal re-ranking of the top 100. CAM re-ranking (R) and online aggregation read stored maps per photo, which
- * costs seconds with ResNet-50 at 10k; they stay one control away.
+ * costs seconds with ResNet-50 at 10k; they stay one control away. Online aggregation, when chosen, runs over the
+ * offline top 100 (the smallest shortlist within 0.005 mAP of OnA over every photo, both models): its cost does not
+ * grow with the collection.
  */
-export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100 };
+export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100, onlineShortlist: 100 };
 
 const validLongSide = (v: number | undefined): number | undefined => (v !== undefined && Number.isInteger(v) && v >= 64 && v <= 2048 ? v : undefined);
 
