@@ -16,7 +16,8 @@ import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfor
 import { preferredBatchSize } from '../../src/cw/tensorMath';
 import type { CellBox } from '../../src/cw/types';
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
-import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
+import { boxClassProbabilities } from '../../src/cw/classifier';
+import { decodeMaps, encodeMaps, encodedBytes, type MapCodec } from '../../src/index/mapCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import { queryCrop } from '../../src/model/preprocess';
@@ -81,6 +82,13 @@ export interface EvalOptions {
   cacheDir?: string;
   /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
   queryScale: 'same' | 'long-side';
+  /**
+   * Where a query (a photo of the collection) gets its maps and box classes: 'forward' = a forward pass (exact maps
+   * of the whole photo, classes from a pass on the cropped box), as for a dropped photo; 'stored' = the photo's
+   * stored maps (decoded from `codec`) and the classifier on the box's pooled stored maps, with no network, as the
+   * app does for a photo of the collection when this is as good.
+   */
+  queryFrom: 'forward' | 'stored';
   /** Only run the methods whose name matches (default: all). */
   only?: RegExp;
   log: (line: string) => void;
@@ -100,6 +108,7 @@ export const DEFAULT_EVAL: Omit<EvalOptions, 'manifestPath' | 'log'> = {
   qeAfterRerank: 5,
   codec: 'float32',
   queryScale: 'same',
+  queryFrom: 'forward',
 };
 
 interface ImageFeatures {
@@ -154,8 +163,6 @@ export function decodeDescriptor(e: EncodedDescriptor): Float32Array {
 /** Bytes one stored descriptor of D values takes (int8: + its float32 scale). */
 export const descriptorBytes = (D: number, codec: DescriptorCodec): number => ({ float32: 4 * D, float16: 2 * D, int8: D + 4 })[codec];
 
-/** Bytes one image's stored maps take (uint8: + its float32 scale). */
-const mapBytes = (e: EncodedMaps): number => e.data.byteLength + (e.codec === 'uint8' ? 4 : 0);
 
 /** One way of storing the index: a map codec and an OfA descriptor codec; bytes are means over the collection. */
 export interface StorageVariant {
@@ -304,7 +311,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const K = net.adapter.channels;
   const w = net.head.w;
   const { features, msPerImage } = await extract(net, manifest, opts, 'index');
-  const cropProbs = await queryCropProbabilities(net, manifest, opts);
+  let cropProbs = opts.queryFrom === 'forward' ? await queryCropProbabilities(net, manifest, opts) : [];
   const index = new Map(features.map((f, i) => [f.name, i]));
 
   // Whitening: learnt on this collection, another one, or not at all; each method gets its own.
@@ -349,13 +356,33 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     let bytes = 0;
     decoded.set(c, features.map((f) => {
       const e = encodeMaps(f.X, f.grid.H, f.grid.W, K, c);
-      bytes += mapBytes(e);
+      bytes += encodedBytes(e);
       return decodeMaps(e);
     }));
     mapBytesPerImage.set(c, bytes / features.length);
   }
   for (const s of storage) s.bytesPerImage = { maps: mapBytesPerImage.get(s.maps)!, ofa: descriptorBytes(K, s.ofa) };
   const grids = features.map((f) => f.grid);
+  const queryBox = (q: Manifest['queries'][number], qi: number): CellBox =>
+    pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
+  // A query's maps: exact (a forward pass) or as stored; with stored maps, its box classes come from them too.
+  const queryMaps = (qi: number) =>
+    opts.queryFrom === 'stored' ? tf.tensor3d(decoded.get(opts.codec)![qi], [grids[qi].H, grids[qi].W, K]) : mapsTensor(features[qi], K);
+  if (opts.queryFrom === 'stored') {
+    cropProbs = await Promise.all(
+      manifest.queries.map(async (q) => {
+        const qi = index.get(q.image)!;
+        const X = queryMaps(qi);
+        const p = boxClassProbabilities(X, queryBox(q, qi), w, net.head.b);
+        X.dispose();
+        try {
+          return (await p.data()) as Float32Array;
+        } finally {
+          p.dispose();
+        }
+      }),
+    );
+  }
   const mapsOfCodec = (c: MapCodec) => async (indices: readonly number[]) =>
     indices.map((i) => tf.tensor3d(decoded.get(c)![i], [grids[i].H, grids[i].W, K]));
   const variantMethods = new Map<StorageVariant, Record<string, MethodResult>>(storage.slice(1).map((s) => [s, {}]));
@@ -391,9 +418,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       const db = whiten(raw);
       for (const q of manifest.queries) {
         const qi = index.get(q.image)!;
-        const box = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
+        const box = queryBox(q, qi);
         const qd = tf.tidy(() => {
-          const X = tf.slice(mapsTensor(features[qi], K), [box.y, box.x, 0], [box.h, box.w, K]);
+          const X = tf.slice(queryMaps(qi), [box.y, box.x, 0], [box.h, box.w, K]);
           return tf.squeeze(whiten(tf.expandDims(pool(X), 0) as tf.Tensor2D), [0]) as tf.Tensor1D;
         });
         const scores = tf.tidy(() => cosineScores(db, qd).dataSync());
@@ -420,8 +447,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     }
     for (const [qn, q] of manifest.queries.entries()) {
       const qi = index.get(q.image)!;
-      const box: CellBox = pixelBoxToCells({ x1: q.bbox_xyxy[0], y1: q.bbox_xyxy[1], x2: q.bbox_xyxy[2], y2: q.bbox_xyxy[3] }, grids[qi]);
-      const X = mapsTensor(features[qi], K);
+      const box = queryBox(q, qi);
+      const X = queryMaps(qi);
       const query = { X, grid: grids[qi], box, cropProbabilities: cropProbs[qn] };
       for (const s of storage) {
         // A storage variant re-runs only the methods whose input it changes: other map codecs change OnA and every

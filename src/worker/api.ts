@@ -8,6 +8,61 @@ import type { CustomModelRecord } from '../index/schema';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
+/**
+ * What the app keeps of each photo itself (thumbnail, features and maps are always kept): 'link' = the original
+ * on disk where the browser gives a file-system handle (a dropped folder, a folder picker), else a copy; 'copy' =
+ * always a copy (long side StorageInfo.copySide); 'none' = a link where possible, else only the thumbnail.
+ */
+export type StorageMode = 'link' | 'copy' | 'none';
+
+/** Where a photo itself is: a stored copy, the original on disk (linked), or only its thumbnail. */
+export type PhotoSource = 'copy' | 'disk' | 'none';
+
+export interface StorageInfo {
+  mode: StorageMode;
+  /** Long side of stored copies, px. */
+  copySide: number;
+  /** Bytes per photo the default model at its default input size stays within (everything included). */
+  budgetPerPhoto: number;
+}
+
+/**
+ * What the collection takes in the browser, measured on it. perPhoto: mean bytes per indexed photo by part
+ * (thumbnail, the photo's copy where one is kept, feature maps, OfA descriptor in its record and its block, class
+ * probabilities); usage/quota: navigator.storage.estimate() for the whole site (null where unavailable).
+ */
+export interface StorageReport {
+  photos: number;
+  indexed: number;
+  bySource: Record<PhotoSource, number>;
+  perPhoto: { thumbnail: number; photo: number; maps: number; descriptor: number; probabilities: number; total: number };
+  usage: number | null;
+  quota: number | null;
+  budgetPerPhoto: number;
+}
+
+/**
+ * A folder (or file) whose photos are linked on disk. The page asks the user again when `permission` is 'prompt':
+ * `await handle.requestPermission({ mode: 'read' })` inside a click handler, then `api.foldersGranted()`.
+ */
+export interface LinkedFolder {
+  key: string;
+  name: string;
+  kind: 'directory' | 'file';
+  handle: FileSystemDirectoryHandle | FileSystemFileHandle;
+  permission: PermissionState;
+  photos: number;
+}
+
+/** A photo to show: the original (linked on disk), the stored copy, or the thumbnail when neither can be had. */
+export interface PhotoFile {
+  blob: Blob;
+  kind: 'original' | 'copy' | 'thumbnail';
+  /** Why only the thumbnail is shown (absent when the collection keeps only thumbnails by choice). */
+  problem?: string;
+  reason?: 'permission' | 'missing';
+}
+
 export interface StartOptions {
   /** tfjs backend: 'auto' = webgpu, else webgl, else wasm (else cpu). */
   backend: BackendChoice;
@@ -39,6 +94,7 @@ export interface EngineInfo {
   nc: number;
   codec: string;
   schemaVersion: number;
+  storage: StorageInfo;
   /** Search settings the app starts with. */
   defaultControls: SearchControls;
 }
@@ -55,6 +111,8 @@ export interface PhotoItem {
   thumbWidth: number;
   thumbHeight: number;
   indexed: boolean;
+  /** Where the photo itself is kept. */
+  source: PhotoSource;
 }
 
 export interface IndexProgress {
@@ -122,6 +180,12 @@ export interface ImportFile {
   file: File;
   /** Path inside a dropped folder ('' for single files). */
   path: string;
+  /**
+   * Where the browser gave a file-system handle (a dropped folder's getAsFileSystemHandle, showDirectoryPicker):
+   * the root handle and the path under it (folders, then the file name; [] when the root is the file itself). With
+   * storage 'link' or 'none' the photo is then linked, not copied.
+   */
+  handle?: { root: FileSystemDirectoryHandle | FileSystemFileHandle; path: string[] };
 }
 
 export interface PixelRect {
@@ -159,6 +223,14 @@ export interface SearchRequest {
   query: QuerySource;
   box: PixelRect;
   controls: SearchControls;
+  /**
+   * A page of the ranking: results offset .. offset + limit - 1 (default 0 and 1000). The same request with another
+   * offset pages through the whole ranking without searching again (the last ranking is kept).
+   */
+  offset?: number;
+  limit?: number;
+  /** Only results scoring at least this (the ranking is cut there; re-ranked photos by their region score). */
+  minScore?: number;
 }
 
 export interface ClassScore {
@@ -196,6 +268,11 @@ export interface SearchResponse {
   results: ResultItem[];
   /** Indexed photos searched. */
   searched: number;
+  /** Where this page starts in the ranking, and the ranking's length (after minScore; searched when none). */
+  offset: number;
+  total: number;
+  /** Where the query's maps and box classes came from: a forward pass, or the photo's stored maps (no network). */
+  queryFrom: 'forward' | 'stored';
   timings: { networkMs: number; searchMs: number; totalMs: number };
 }
 
@@ -253,6 +330,8 @@ export interface EngineStats {
   queued: number;
   /** Per-photo indexing times of this worker, ms (forward + read-back + descriptor + write). */
   indexMs: number[];
+  /** Start-up of this worker: opening the collection until ready (ms), and the descriptor blocks read. */
+  startup: { readyMs: number; loadMs: number; blocks: number; unpacked: number } | null;
 }
 
 /** An exported index (a NumPy .npz file, src/index/exportFormat.ts) and what it holds. */
@@ -295,7 +374,17 @@ export interface EngineApi {
   importIndex(file: Blob): Promise<IndexImportReport>;
   /** Switches model: the collection is re-indexed with it. */
   setModel(model: string): Promise<EngineInfo>;
+  /** The photo to show (the original, a copy, or its thumbnail); photoFile says which, and why. */
   photoBlob(id: string): Promise<Blob>;
+  photoFile(id: string): Promise<PhotoFile>;
+  /** What to keep of photos added from now on (persisted). */
+  setStorageMode(mode: StorageMode): Promise<EngineInfo>;
+  /** What the collection takes, per photo and in all (measured). */
+  storageReport(): Promise<StorageReport>;
+  /** Folders and files linked on disk, with their permission state (the page asks again from a click). */
+  linkedFolders(): Promise<LinkedFolder[]>;
+  /** The page asked for permission again: photos waiting for it are indexed (the queue resumes). */
+  foldersGranted(): Promise<void>;
   photoClasses(id: string): Promise<ClassScore[]>;
   /** Decodes the query image (no network yet). */
   openQuery(source: QuerySource): Promise<QueryImage>;

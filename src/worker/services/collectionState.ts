@@ -3,7 +3,7 @@
  * (in import order, mirroring the `queue` store) and the indexed photos (CollectionIndex) — loaded from one
  * consistent IndexedDB snapshot, repaired when the stores disagree.
  */
-import type { CollectionStore } from '../../index/db';
+import type { CollectionSnapshot, CollectionStore } from '../../index/db';
 import type { FeatureRecord, ImageRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
@@ -21,6 +21,8 @@ export class CollectionState {
   /** Ids waiting for the network, in import order. */
   queue: string[] = [];
   readonly index: CollectionIndex;
+  /** Blocks the last load found with retired rows, or unusable: rewritten or deleted by `pack`. */
+  private staleBlocks: CollectionSnapshot['stale'] = { rewrite: [], drop: [] };
 
   constructor(
     private readonly store: CollectionStore,
@@ -38,12 +40,12 @@ export class CollectionState {
    */
   async load(): Promise<PhotoItem[]> {
     const settings = this.settings.current;
-    const snapshot = await this.store.snapshot(modelKey(settings));
-    const { images, features } = snapshot;
-    let { queued } = snapshot;
     const adapter = this.registry.adapter(settings.modelId);
-    const usable = features.filter((f) => usableFeatures(f, adapter));
-    const indexed = new Set(usable.map((f) => f.id));
+    const snapshot = await this.store.snapshot(modelKey(settings), adapter.channels);
+    const { images, blocks, tail } = snapshot;
+    let { queued } = snapshot;
+    const usable = tail.filter((f) => usableFeatures(f, adapter));
+    const indexed = new Set([...blocks.flatMap((b) => b.ids), ...usable.map((f) => f.id)]);
     const inQueue = new Set(queued);
     const stale = images.filter((i) => !indexed.has(i.id) && !inQueue.has(i.id)).map((i) => i.id);
     if (stale.length) {
@@ -51,10 +53,23 @@ export class CollectionState {
       queued = await this.store.queued();
       if (n) this.noticeReindexed(n);
     }
-    this.index.reset(usable);
+    this.index.reset(usable, blocks);
     this.names = new Map(images.map((i) => [i.id, i.name]));
     this.queue = queued.filter((id) => this.names.has(id) && !this.index.has(id));
+    this.staleBlocks = snapshot.stale;
     return images.map((i) => this.photoItem(i));
+  }
+
+  /**
+   * Idle work after loading or indexing: writes the photos not yet in a descriptor block into blocks (all of them
+   * when `all`, else full blocks only), and rewrites blocks holding rows of removed or re-indexed photos. Best
+   * effort: what is not packed now is read from its feature record at the next start, and packed then.
+   */
+  async pack(all = false): Promise<void> {
+    const stale = this.staleBlocks;
+    this.staleBlocks = { rewrite: [], drop: [] };
+    await this.store.compactBlocks(stale);
+    await this.index.pack(modelKey(this.settings.current), all);
   }
 
   /** Forgets everything (the collection was cleared). */
@@ -89,6 +104,7 @@ export class CollectionState {
       thumbWidth: i.thumbWidth,
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
+      source: i.source ?? 'copy',
     };
   }
 

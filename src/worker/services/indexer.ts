@@ -19,6 +19,7 @@ import { errorMessage, isStorageFull, type Emit, type Session, type Settings } f
 import type { GpuRuntime } from './gpuRuntime';
 import type { Intake } from './intake';
 import type { NetworkManager } from './networkManager';
+import { isUnavailable, type Photos } from './photos';
 import type { TabSync } from './tabSync';
 
 /** Photos whose times make the rate and time left shown. */
@@ -32,6 +33,7 @@ export interface IndexerDeps {
   network: NetworkManager;
   runtime: GpuRuntime;
   intake: Intake;
+  photos: Photos;
   tabs: TabSync;
   lock: Lock;
   emit: Emit;
@@ -169,17 +171,20 @@ export class Indexer {
   }
 
   private async indexOne(net: CwNetwork, id: string): Promise<void> {
-    const { store, state, settings, network, runtime, tabs, emit } = this.deps;
+    const { store, state, settings, network, runtime, tabs, emit, photos } = this.deps;
     if (modelKey(settings.current) !== `${net.adapter.id}@${net.longSide}`) return; // model switched meanwhile
     const t0 = performance.now();
-    const blob = await store.getBlob(id);
-    if (!blob) return; // removed meanwhile
     let rgb;
     try {
-      const bitmap = await decodeUpright(blob);
+      // The stored copy, or the original read from disk (a PhotoUnavailable when it cannot be read).
+      const photo = await photos.read(id);
+      if (!photo) return; // removed meanwhile
+      const bitmap = await decodeUpright(photo.blob, photo.size);
       rgb = bitmapRgb(bitmap);
       bitmap.close();
     } catch (e) {
+      // Access to its folder must be given again: indexing stops with the message and the photo waits in the queue.
+      if (isUnavailable(e) && e.reason === 'permission') throw e;
       const name = state.names.get(id) ?? id;
       await store.removeImages([id]);
       state.names.delete(id);

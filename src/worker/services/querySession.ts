@@ -1,7 +1,8 @@
 /**
- * Query session: the query photo (one of the collection, or a dropped file that is never added), its forward pass
- * (run once, on the first search), the classes of its box (a pass on the crop), the search itself, and class
- * heatmaps of the query and of collection photos.
+ * Query session: the query photo (one of the collection, or a dropped file that is never added), its maps — a
+ * forward pass (run once, on the first search), or for an indexed photo of the collection its stored maps (no
+ * network: QUERY_FROM_STORED, and always when the photo itself is not at hand) — the classes of its box (a pass on
+ * the crop, or the classifier on the box's stored maps), the search itself with its pages, and class heatmaps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CollectionStore } from '../../index/db';
@@ -10,15 +11,16 @@ import { decodeMaps } from '../../index/mapCodec';
 import type { CwNetwork } from '../../model/network';
 import { queryCrop } from '../../model/preprocess';
 import { clampPixelBox, validateSearchControls } from '../../search/controls';
-import { cellsToPixelBox, classHeatmap, pixelBoxToCells, type Grid } from '../../search/describe';
+import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/describe';
 import { search, topIndices } from '../../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
-import type { ClassScore, Heatmap, HeatmapTarget, PixelRect, QueryImage, QuerySource, SearchRequest, SearchResponse } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, SearchRequest, SearchResponse } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { NetworkManager, Rgb } from './networkManager';
+import type { Photos } from './photos';
 
 const TOP_CLASSES = 5;
 /**
@@ -28,15 +30,35 @@ const TOP_CLASSES = 5;
  */
 const RESULT_LIMIT = 1000;
 
+/**
+ * A photo of the collection used as the query takes its maps from storage and its box classes from the classifier
+ * on the box's stored maps, with no forward pass, when that ranks as well as the pass: measured on paris6k-mini-dev
+ * with `npm run eval -- --query-from stored` (README, "A collection photo as the query").
+ */
+export const QUERY_FROM_STORED = true;
+
 interface QueryState {
   image: QueryImage;
-  rgb: Rgb;
-  /** Whole-image forward pass, run on the first search. */
+  /** Pixels for a forward pass; null when the query uses the photo's stored maps. */
+  rgb: Rgb | null;
+  /** Whole-image maps: the forward pass (run on the first search) or the stored maps. */
   X: tf.Tensor3D | null;
   grid: Grid | null;
   probabilities: Float32Array | null;
   /** Class probabilities of crops, by box. */
   crops: Map<string, Float32Array>;
+}
+
+/** The last ranking, kept so that its pages need no new search. */
+interface Ranked {
+  key: string;
+  /** Positions ranked (the first `ranking.length` of the full ranking; all when it equals `searched`). */
+  ranking: Int32Array;
+  scores: Float32Array;
+  rerank: Map<number, { boxes: PixelRect[]; best: number; regionScores: number[] }>;
+  ids: readonly string[];
+  searched: number;
+  response: Omit<SearchResponse, 'results' | 'offset' | 'total' | 'timings'>;
 }
 
 const rect = (b: { x1: number; y1: number; x2: number; y2: number }): PixelRect => ({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
@@ -50,57 +72,79 @@ export function topClasses(probabilities: Float32Array, net: CwNetwork, n = TOP_
 export class QuerySession {
   private query: QueryState | null = null;
 
+  private ranked: Ranked | null = null;
+
   constructor(
     private readonly store: CollectionStore,
     private readonly state: CollectionState,
     private readonly network: NetworkManager,
+    private readonly photos: Photos,
     private readonly lock: Lock,
   ) {}
 
-  /** The stored copy of a collection photo. */
-  async photoBlob(id: string): Promise<Blob> {
-    const blob = await this.store.getBlob(id);
-    if (!blob) throw new Error('this photo is no longer in the collection');
-    return blob;
+  /** A photo to show: the original or its copy, else its thumbnail with the reason. */
+  photoFile(id: string): Promise<PhotoFile> {
+    return this.photos.file(id);
   }
 
   async photoClasses(id: string): Promise<ClassScore[]> {
-    const record = this.state.index.record(id);
-    if (!record) return [];
-    return topClasses(record.probabilities, await this.network.get());
+    if (!this.state.index.has(id)) return [];
+    const [features] = await this.store.getFeatures([id]);
+    return features ? topClasses(features.probabilities, await this.network.get()) : [];
   }
 
-  /** Decodes the query image (no network yet); the same image again keeps its forward pass. */
+  /**
+   * Opens the query image (no network yet): a dropped file is decoded; a photo of the collection too, unless its
+   * stored maps stand in for the forward pass (QUERY_FROM_STORED, or the photo is not at hand: only its thumbnail
+   * is kept, or it cannot be read from disk now). The same image again keeps its maps.
+   */
   async open(source: QuerySource): Promise<QueryImage> {
     let key: string;
     let blob: Blob;
     let name: string;
+    let rgb: Rgb | null = null;
+    let size: { width: number; height: number };
     if (source.kind === 'photo') {
       key = source.id;
       if (this.query?.image.key === key) return this.query.image;
-      blob = await this.photoBlob(source.id);
-      name = this.state.names.get(source.id) ?? '';
+      const image = await this.store.getImage(source.id);
+      if (!image) throw new Error('this photo is no longer in the collection');
+      name = image.name;
+      size = { width: image.width, height: image.height };
+      const indexed = this.state.index.has(source.id);
+      const shown = await this.photos.file(source.id);
+      blob = shown.blob;
+      if (!indexed || (!QUERY_FROM_STORED && shown.kind !== 'thumbnail')) {
+        const photo = await this.photos.read(source.id);
+        if (!photo) throw new Error('this photo is no longer in the collection');
+        rgb = await decodeRgb(photo.blob, photo.size);
+      }
     } else {
       key = `file:${await sha256Hex(source.file)}`;
       if (this.query?.image.key === key) return this.query.image;
-      // The same stored-copy rule as for imported photos (large photos downscaled), so a photo gives the same
-      // features whether it is dropped here or picked from the collection.
-      blob = (await preparePhoto(source.file, sniffImage(new Uint8Array(await source.file.arrayBuffer())))).blob;
+      // The same copy rule as for imported photos (large photos downscaled), so a photo gives the same features
+      // whether it is dropped here or picked from the collection.
+      blob = (await preparePhoto(source.file, sniffImage(new Uint8Array(await source.file.arrayBuffer())))).blob!;
       name = source.name;
+      rgb = await decodeRgb(blob);
+      size = { width: rgb.width, height: rgb.height };
     }
-    const bitmap = await decodeUpright(blob);
-    const rgb = bitmapRgb(bitmap);
-    bitmap.close();
     await this.lock.run(async () => this.dispose());
-    const image: QueryImage = { key, name, width: rgb.width, height: rgb.height, blob };
+    const image: QueryImage = { key, name, width: size.width, height: size.height, blob };
     this.query = { image, rgb, X: null, grid: null, probabilities: null, crops: new Map() };
     return image;
   }
 
-  /** Drops the query (its tensors with it). Run it under the tfjs lock. */
+  /** Drops the query (its tensors with it) and the kept ranking. Run it under the tfjs lock. */
   dispose(): void {
     this.query?.X?.dispose();
     this.query = null;
+    this.ranked = null;
+  }
+
+  /** The collection changed (photos indexed, removed, cleared): a kept ranking is out of date. */
+  forgetRanking(): void {
+    this.ranked = null;
   }
 
   /** The backend was lost: the query's tensors went with it. */
@@ -120,6 +164,7 @@ export class QuerySession {
   async search(request: SearchRequest): Promise<SearchResponse> {
     const t0 = performance.now();
     const controls = validateSearchControls(request.controls);
+    const page = validatePage(request);
     const image = await this.open(request.query);
     const net = await this.network.get();
     const { index } = this.state;
@@ -127,57 +172,87 @@ export class QuerySession {
       const q = this.query;
       if (!q || q.image.key !== image.key) throw new Error('the query changed during the search');
       const tn = performance.now();
-      if (!q.X) {
-        const r = this.network.forward(net, q.rgb);
-        q.probabilities = (await r.probabilities.data()) as Float32Array;
-        r.probabilities.dispose();
-        q.X = r.X;
-        q.grid = r.grid;
-      }
-      const grid = q.grid!;
-      const box = clampPixelBox(request.box, q.rgb.width, q.rgb.height);
-      const cellBox = pixelBoxToCells(box, grid);
-      const cropProbabilities = await this.cropProbabilities(net, q, box);
-      const networkMs = performance.now() - tn;
-
-      const ts = performance.now();
-      const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit: RESULT_LIMIT };
-      const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
-      const ids = index.ids;
-      const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
-      const results = Array.from(result.ranking, (i, r) => {
-        const id = ids[i];
-        const re = result.rerank.get(i);
-        const g = index.record(id)!.grid;
-        return {
-          id,
-          rank: r + 1,
-          score: result.scores[r],
-          ...(re ? { rerank: { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores } } : {}),
+      const box = clampPixelBox(request.box, image.width, image.height);
+      const key = JSON.stringify([image.key, box, controls, page.minScore, index.version]);
+      const kept = this.ranked?.key === key ? this.ranked : null;
+      const want = page.minScore === undefined ? Math.max(RESULT_LIMIT, page.offset + page.limit) : Infinity;
+      let ranked = kept && (kept.ranking.length >= Math.min(want, kept.searched) || kept.ranking.length === kept.searched) ? kept : null;
+      let networkMs = 0;
+      if (!ranked) {
+        await this.queryMaps(net, q);
+        const grid = q.grid!;
+        const cellBox = pixelBoxToCells(box, grid);
+        const cropProbabilities = q.rgb ? await this.cropProbabilities(net, q, box) : await this.storedCropProbabilities(net, q, cellBox);
+        networkMs = performance.now() - tn;
+        const limit = Math.max(1, Math.min(index.size, want));
+        const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit };
+        const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
+        const ids = index.ids;
+        const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
+        let { ranking, scores } = result;
+        if (page.minScore !== undefined) {
+          const keep = Array.from(ranking, (_, r) => r).filter((r) => scores[r] >= page.minScore!);
+          ranking = Int32Array.from(keep, (r) => ranking[r]);
+          scores = Float32Array.from(keep, (r) => scores[r]);
+        }
+        const rerank = new Map<number, { boxes: PixelRect[]; best: number; regionScores: number[] }>();
+        for (const [i, re] of result.rerank) {
+          const g = index.record(ids[i])!.grid;
+          rerank.set(i, { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores });
+        }
+        const searched = page.minScore === undefined ? ids.length : ranking.length;
+        const response = {
+          query: { key: image.key, width: image.width, height: image.height, box, cellBox: rect(cellsToPixelBox(cellBox, grid)), classes: topClasses(cropProbabilities, net), grid },
+          controls,
+          searched: ids.length,
+          queryFrom: q.rgb ? ('forward' as const) : ('stored' as const),
         };
-      });
-      const searchMs = performance.now() - ts;
-      return {
-        query: {
-          key: image.key,
-          width: image.width,
-          height: image.height,
-          box,
-          cellBox: rect(cellsToPixelBox(cellBox, grid)),
-          classes: topClasses(cropProbabilities, net),
-          grid,
-        },
-        controls,
-        results,
-        searched: ids.length,
-        timings: { networkMs, searchMs, totalMs: performance.now() - t0 },
-      };
+        ranked = this.ranked = { key, ranking, scores, rerank, ids, searched, response };
+      }
+      const end = Math.min(ranked.ranking.length, page.offset + page.limit);
+      const results: ResultItem[] = [];
+      for (let r = page.offset; r < end; r++) {
+        const i = ranked.ranking[r];
+        const re = ranked.rerank.get(i);
+        results.push({ id: ranked.ids[i], rank: r + 1, score: ranked.scores[r], ...(re ? { rerank: re } : {}) });
+      }
+      const total = page.minScore === undefined ? ranked.response.searched : ranked.ranking.length;
+      return { ...ranked.response, results, offset: page.offset, total, timings: { networkMs, searchMs: performance.now() - tn - networkMs, totalMs: performance.now() - t0 } };
     });
+  }
+
+  /** The query's whole-image maps: its forward pass (once), or its stored maps. Under the tfjs lock. */
+  private async queryMaps(net: CwNetwork, q: QueryState): Promise<void> {
+    if (q.X) return;
+    if (q.rgb) {
+      const r = this.network.forward(net, q.rgb);
+      q.probabilities = (await r.probabilities.data()) as Float32Array;
+      r.probabilities.dispose();
+      q.X = r.X;
+      q.grid = r.grid;
+      return;
+    }
+    const row = this.state.index.record(q.image.key);
+    if (!row) throw new Error('this photo is no longer indexed: its stored maps are gone');
+    const grid = row.grid;
+    const [e] = await this.state.index.encodedMaps([q.image.key]);
+    q.X = tf.tensor3d(decodeMaps(e), [e.H, e.W, e.K]);
+    q.grid = grid;
+  }
+
+  /** Class probabilities of the query box from its stored maps (no forward pass). */
+  private async storedCropProbabilities(net: CwNetwork, q: QueryState, cellBox: CellBox): Promise<Float32Array> {
+    const key = `cells:${cellBox.x},${cellBox.y},${cellBox.w},${cellBox.h}`;
+    const cached = q.crops.get(key);
+    if (cached) return cached;
+    const p = await storedBoxProbabilities(q.X!, cellBox, net.head.w, net.head.b);
+    q.crops.set(key, p);
+    return p;
   }
 
   /** Class probabilities of the query box: a forward pass on its crop (see queryCrop); the whole image reuses its own. */
   private async cropProbabilities(net: CwNetwork, q: QueryState, box: PixelRect): Promise<Float32Array> {
-    const { data, width: W, height: H } = q.rgb;
+    const { data, width: W, height: H } = q.rgb!;
     const c = queryCrop(box, W, H, net.longSide);
     if (!c) return q.probabilities!;
     const key = `${c.x1},${c.y1},${c.x2},${c.y2}`;
@@ -206,12 +281,13 @@ export class QuerySession {
           out.push({ target, classIndex, grid: this.query.grid, values: await classHeatmap(this.query.X, net.head.w, classIndex) });
           continue;
         }
-        const record = index.record(target.id);
-        if (!record) continue;
+        const row = index.record(target.id);
+        if (!row) continue;
+        const grid = row.grid;
         const [e] = await index.encodedMaps([target.id]);
         const X = tf.tensor3d(decodeMaps(e), [e.H, e.W, e.K]);
         try {
-          out.push({ target, classIndex, grid: record.grid, values: await classHeatmap(X, net.head.w, classIndex) });
+          out.push({ target, classIndex, grid, values: await classHeatmap(X, net.head.w, classIndex) });
         } finally {
           X.dispose();
         }
@@ -219,4 +295,24 @@ export class QuerySession {
       return out;
     });
   }
+}
+
+/** Decodes a photo to RGB pixels (upright, at `size` when given). */
+async function decodeRgb(blob: Blob, size?: { width: number; height: number }): Promise<Rgb> {
+  const bitmap = await decodeUpright(blob, size);
+  try {
+    return bitmapRgb(bitmap);
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** The page asked for: offset, limit and score cut, checked. */
+function validatePage(r: SearchRequest): { offset: number; limit: number; minScore?: number } {
+  const offset = r.offset ?? 0;
+  const limit = r.limit ?? RESULT_LIMIT;
+  if (!Number.isInteger(offset) || offset < 0) throw new Error(`offset must be an integer >= 0, got ${offset}`);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be an integer >= 1, got ${limit}`);
+  if (r.minScore !== undefined && !Number.isFinite(r.minScore)) throw new Error(`minScore must be a finite number, got ${r.minScore}`);
+  return { offset, limit, ...(r.minScore !== undefined ? { minScore: r.minScore } : {}) };
 }
