@@ -60,8 +60,9 @@ export class ZipFile {
     const cd = await bytesAt(file, cdOffset, cdOffset + cdSize);
     const members = new Map<string, ZipMember>();
     const utf8 = new TextDecoder();
+    // Entries are read to the end of the directory: writers cap the 16-bit count at 65,535 without a Zip64 record.
     let p = 0;
-    for (let n = 0; n < count; n++) {
+    for (let n = 0; p < cd.byteLength; n++) {
       if (p + 46 > cd.byteLength || cd.getUint32(p, true) !== CENTRAL) throw new Error('damaged zip: bad central directory entry');
       const method = cd.getUint16(p + 10, true);
       let compressedSize = cd.getUint32(p + 20, true);
@@ -86,6 +87,7 @@ export class ZipFile {
       members.set(name, { name, method, compressedSize, size, localOffset });
       p += 46 + nameLen + extraLen + commentLen;
     }
+    if (members.size < Math.min(count, 0xffff)) throw new Error('damaged zip: fewer entries than its directory announces');
     return new ZipFile(file, members);
   }
 

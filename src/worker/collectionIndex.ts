@@ -115,7 +115,7 @@ export class CollectionIndex {
     this.rows.clear();
     this.unpacked.clear();
     for (const b of blocks) this.rows.appendBlock(b);
-    for (const r of records) this.push(r);
+    for (const r of records) if (!this.rows.has(r.id)) this.push(r);
     this.recomputed.clear();
     this.mapsCache.clear();
     this.dropResident();
