@@ -2,10 +2,10 @@
  * A synthetic indexed collection of N photos, as an exported index (src/index/exportFormat.ts) that the app's
  * Import index reads: no forward pass, deterministic for a seed, generated a chunk at a time while it is written.
  *
- * Plausible rather than real: photos fall in clusters (about 50 photos each). A photo's OfA descriptor is its
- * cluster's centre (non-negative, like CW descriptors of post-ReLU maps) plus noise, l2-normalised; its class
- * probabilities put most of the mass on its cluster's few classes; its maps (a 3 x 4 grid, 15% non-zero values,
- * uint8-sparse) are active in its cluster's channels, so online aggregation and re-ranking find the cluster too;
+ * Plausible rather than real: photos fall in clusters (about 50 photos each). A photo's maps (a 3 x 4 grid, 15%
+ * non-zero values, uint8-sparse) are active in its cluster's channels with random values; its OfA descriptor is
+ * their sum-pooling, l2-normalised (non-negative like CW descriptors), so offline and online aggregation and
+ * re-ranking all find its cluster; its class probabilities put most of the mass on its cluster's few classes;
  * its thumbnail is one of a few small JPEGs in its cluster's colour. No copy of the photo (the app shows the
  * thumbnail, and a query of it uses its stored maps).
  */
@@ -42,8 +42,6 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A standard normal value (Box-Muller). */
-const gaussian = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 /** The collection as an IndexSource for writeIndex. */
 export function syntheticCollection(o: SyntheticOptions): IndexSource {
@@ -56,13 +54,6 @@ export function syntheticCollection(o: SyntheticOptions): IndexSource {
 
   // Per cluster: a centre, its classes and its active channels (a permutation, the first m of it).
   const m = Math.round(NONZERO * K);
-  const centre = (c: number) => {
-    const r = prng(seedOf(2, c));
-    const v = Float32Array.from({ length: D }, () => Math.abs(gaussian(r)) ** 2);
-    return v;
-  };
-  const centres = new Map<number, Float32Array>();
-  const centreOf = (c: number) => centres.get(c) ?? (centres.set(c, centre(c)), centres.get(c)!);
   const classesOf = (c: number) => {
     const r = prng(seedOf(3, c));
     return Array.from({ length: CLASSES_PER_CLUSTER }, () => Math.floor(r() * C));
@@ -80,6 +71,22 @@ export function syntheticCollection(o: SyntheticOptions): IndexSource {
   const channelsFor = (c: number) => channels.get(c) ?? (channels.set(c, channelsOf(c)), channels.get(c)!);
   const thumbs = Array.from({ length: Math.min(clusters, 64) * THUMB_VARIANTS }, (_, t) => thumbnail(t));
   const mapsBytes = Math.ceil((H * W * K) / 8) + H * W * m;
+  /**
+   * A photo's maps: per cell, m channels (its cluster's first m, shifted a little per cell; ascending, so the
+   * values are in the order uint8-sparse keeps them) and their companded values q (1..255); the same every call.
+   */
+  const mapsOf = (i: number) => {
+    const r = prng(seedOf(7, i));
+    const perm = channelsFor(clusterOf(i));
+    const active = new Uint16Array(H * W * m);
+    const values = new Uint8Array(H * W * m);
+    for (let cell = 0; cell < H * W; cell++) {
+      const shift = Math.floor(r() * (m / 10 + 1));
+      active.set(Uint16Array.from({ length: m }, (_, j) => perm[(j + shift) % K]).sort(), cell * m);
+    }
+    for (let j = 0; j < values.length; j++) values[j] = 1 + Math.floor(r() * 255);
+    return { active, values, scale: 4 + 4 * r() };
+  };
 
   const chunks = <T>(make: (i: number) => T) =>
     (async function* () {
@@ -103,13 +110,11 @@ export function syntheticCollection(o: SyntheticOptions): IndexSource {
     mapsBytes: () => mapsBytes,
     descriptors: () =>
       rows(D, (i, out) => {
-        const r = prng(seedOf(5, i));
-        const c = centreOf(clusterOf(i));
+        // Sum-pooling of its maps, l2-normalised: what its maps say, so OfA and OnA agree on the clusters.
+        const { active, values, scale } = mapsOf(i);
+        for (let j = 0; j < active.length; j++) out[active[j]] += (values[j] / 255) ** 2 * scale;
         let norm = 0;
-        for (let k = 0; k < D; k++) {
-          out[k] = Math.max(0, c[k] + 0.6 * gaussian(r) * Math.sqrt(c[k] + 0.05));
-          norm += out[k] * out[k];
-        }
+        for (let k = 0; k < D; k++) norm += out[k] * out[k];
         norm = Math.sqrt(norm) || 1;
         for (let k = 0; k < D; k++) out[k] /= norm;
       }),
@@ -124,23 +129,15 @@ export function syntheticCollection(o: SyntheticOptions): IndexSource {
       }),
     maps: () =>
       chunks((i): EncodedMaps => {
-        const r = prng(seedOf(7, i));
-        const perm = channelsFor(clusterOf(i));
-        const n = H * W * K;
-        const maskBytes = Math.ceil(n / 8);
-        const data = new Uint8Array(maskBytes + H * W * m);
-        let v = maskBytes;
-        for (let cell = 0; cell < H * W; cell++) {
-          // The cluster's first m channels, shifted a little per cell: m distinct channels, mostly the cluster's.
-          const shift = Math.floor(r() * (m / 10 + 1));
-          const active = Uint16Array.from({ length: m }, (_, j) => perm[(j + shift) % K]).sort();
-          for (const ch of active) {
-            const at = cell * K + ch;
-            data[at >> 3] |= 1 << (at & 7);
-            data[v++] = 1 + Math.floor(r() * 255);
-          }
+        const { active, values, scale } = mapsOf(i);
+        const maskBytes = Math.ceil((H * W * K) / 8);
+        const data = new Uint8Array(maskBytes + active.length);
+        for (let j = 0; j < active.length; j++) {
+          const at = Math.floor(j / m) * K + active[j];
+          data[at >> 3] |= 1 << (at & 7);
         }
-        return { codec: 'uint8-sparse', H, W, K, scale: 4 + 4 * r(), data: data.buffer };
+        data.set(values, maskBytes);
+        return { codec: 'uint8-sparse', H, W, K, scale, data: data.buffer };
       }),
     photos: () =>
       chunks((i): PhotoMeta & { thumb: Blob } => {

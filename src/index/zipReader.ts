@@ -78,8 +78,14 @@ export class ZipFile {
         const len = cd.getUint16(e + 2, true);
         if (id === 1) {
           let f = e + 4;
-          if (size === MAX32) (size = u64(cd, f)), (f += 8);
-          if (compressedSize === MAX32) (compressedSize = u64(cd, f)), (f += 8);
+          if (size === MAX32) {
+            size = u64(cd, f);
+            f += 8;
+          }
+          if (compressedSize === MAX32) {
+            compressedSize = u64(cd, f);
+            f += 8;
+          }
           if (localOffset === MAX32) localOffset = u64(cd, f);
         }
         e += 4 + len;
