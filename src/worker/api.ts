@@ -330,6 +330,8 @@ export interface EngineStats {
   queued: number;
   /** Per-photo indexing times of this worker, ms (forward + read-back + descriptor + write). */
   indexMs: number[];
+  /** Bytes held by tfjs tensors in this worker (resident descriptors, the query, the network's weights). */
+  tensorBytes?: number;
   /** Start-up of this worker: opening the collection until ready (ms), and the descriptor blocks read. */
   startup: { readyMs: number; loadMs: number; blocks: number; unpacked: number } | null;
 }

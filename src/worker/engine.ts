@@ -6,6 +6,7 @@
  * thumbnails appear at once; indexing then takes one queued photo at a time; searches and heatmaps take the tfjs
  * lock between two photos, so a search waits for at most one forward pass.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { openCollection, type CollectionStore } from '../index/db';
 import { SCHEMA_VERSION } from '../index/schema';
 import { BLOCK_ROWS } from '../index/blocks';
@@ -370,6 +371,7 @@ export class Engine implements EngineApi {
       photos: counts.images,
       queued: counts.queued,
       indexMs: [...this.indexer.indexMs],
+      tensorBytes: tf.memory().numBytes,
       startup: this.startup,
     };
   }

@@ -1,8 +1,9 @@
 /**
  * Query session: the query photo (one of the collection, or a dropped file that is never added), its maps — a
- * forward pass (run once, on the first search), or for an indexed photo of the collection its stored maps (no
- * network: QUERY_FROM_STORED, and always when the photo itself is not at hand) — the classes of its box (a pass on
- * the crop, or the classifier on the box's stored maps), the search itself with its pages, and class heatmaps.
+ * forward pass (run once, on the first search that needs it), or for an indexed photo of the collection its stored
+ * maps (no network, no reading of the photo: QUERY_FROM_STORED, and always when the photo is not at hand) — the
+ * classes of its box (a pass on the crop, or the classifier on the box's stored maps), the search with its pages,
+ * and class heatmaps.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CollectionStore } from '../../index/db';
@@ -20,7 +21,7 @@ import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { NetworkManager, Rgb } from './networkManager';
-import type { Photos } from './photos';
+import { isUnavailable, type Photos } from './photos';
 
 const TOP_CLASSES = 5;
 /**
@@ -31,17 +32,26 @@ const TOP_CLASSES = 5;
 const RESULT_LIMIT = 1000;
 
 /**
- * A photo of the collection used as the query takes its maps from storage and its box classes from the classifier
- * on the box's stored maps, with no forward pass, when that ranks as well as the pass: measured on paris6k-mini-dev
- * with `npm run eval -- --query-from stored` (README, "A collection photo as the query").
+ * Per aggregation: whether an indexed photo of the collection used as the query takes its maps from storage and
+ * its box classes from the classifier on the box's stored maps (no forward pass, no reading of the photo), which
+ * is done where that ranks as well as the pass, within 0.005 mAP on paris6k-mini-dev for both models (`npm run eval
+ * -- --query-from stored`, README "A collection photo as the query"): every offline (OfA) method is; online
+ * aggregation loses up to 0.011 (0.078 with QE), so it keeps the pass. A photo that is not at hand (thumbnail only,
+ * or not readable from disk now) always uses its stored maps.
  */
-export const QUERY_FROM_STORED = true;
+export const QUERY_FROM_STORED: Record<'offline' | 'online', boolean> = { offline: true, online: false };
 
 interface QueryState {
   image: QueryImage;
-  /** Pixels for a forward pass; null when the query uses the photo's stored maps. */
+  /** A photo of the collection: its id (its stored maps can stand in for a forward pass). */
+  photoId: string | null;
+  /** Pixels for a forward pass (decoded when first needed); null when the photo is not at hand. */
   rgb: Rgb | null;
-  /** Whole-image maps: the forward pass (run on the first search) or the stored maps. */
+  /** Reads and decodes the photo for a forward pass; null when it cannot be had (thumbnail only, not on disk). */
+  pixels: (() => Promise<Rgb | null>) | null;
+  /** Where X came from. */
+  from: 'forward' | 'stored' | null;
+  /** Whole-image maps: the forward pass (run on the first search that needs it) or the stored maps. */
   X: tf.Tensor3D | null;
   grid: Grid | null;
   probabilities: Float32Array | null;
@@ -94,44 +104,36 @@ export class QuerySession {
   }
 
   /**
-   * Opens the query image (no network yet): a dropped file is decoded; a photo of the collection too, unless its
-   * stored maps stand in for the forward pass (QUERY_FROM_STORED, or the photo is not at hand: only its thumbnail
-   * is kept, or it cannot be read from disk now). The same image again keeps its maps.
+   * Opens the query image (no network yet): a dropped file is decoded; a photo of the collection is read and
+   * decoded only when a search needs its forward pass (see QUERY_FROM_STORED). The same image again keeps its maps.
    */
   async open(source: QuerySource): Promise<QueryImage> {
-    let key: string;
-    let blob: Blob;
-    let name: string;
-    let rgb: Rgb | null = null;
-    let size: { width: number; height: number };
+    let image: QueryImage;
+    let state: Pick<QueryState, 'photoId' | 'rgb' | 'pixels'>;
     if (source.kind === 'photo') {
-      key = source.id;
-      if (this.query?.image.key === key) return this.query.image;
-      const image = await this.store.getImage(source.id);
-      if (!image) throw new Error('this photo is no longer in the collection');
-      name = image.name;
-      size = { width: image.width, height: image.height };
-      const indexed = this.state.index.has(source.id);
+      if (this.query?.image.key === source.id) return this.query.image;
+      const record = await this.store.getImage(source.id);
+      if (!record) throw new Error('this photo is no longer in the collection');
       const shown = await this.photos.file(source.id);
-      blob = shown.blob;
-      if (!indexed || (!QUERY_FROM_STORED && shown.kind !== 'thumbnail')) {
-        const photo = await this.photos.read(source.id);
-        if (!photo) throw new Error('this photo is no longer in the collection');
-        rgb = await decodeRgb(photo.blob, photo.size);
-      }
+      image = { key: source.id, name: record.name, width: record.width, height: record.height, blob: shown.blob };
+      const id = source.id;
+      const pixels = async () => {
+        const photo = await this.photos.read(id).catch((e: unknown) => (isUnavailable(e) ? null : Promise.reject(e)));
+        return photo && decodeRgb(photo.blob, photo.size);
+      };
+      state = { photoId: id, rgb: null, pixels: shown.kind === 'thumbnail' ? null : pixels };
     } else {
-      key = `file:${await sha256Hex(source.file)}`;
+      const key = `file:${await sha256Hex(source.file)}`;
       if (this.query?.image.key === key) return this.query.image;
       // The same copy rule as for imported photos (large photos downscaled), so a photo gives the same features
       // whether it is dropped here or picked from the collection.
-      blob = (await preparePhoto(source.file, sniffImage(new Uint8Array(await source.file.arrayBuffer())))).blob!;
-      name = source.name;
-      rgb = await decodeRgb(blob);
-      size = { width: rgb.width, height: rgb.height };
+      const blob = (await preparePhoto(source.file, sniffImage(new Uint8Array(await source.file.arrayBuffer())))).blob!;
+      const rgb = await decodeRgb(blob);
+      image = { key, name: source.name, width: rgb.width, height: rgb.height, blob };
+      state = { photoId: null, rgb, pixels: null };
     }
     await this.lock.run(async () => this.dispose());
-    const image: QueryImage = { key, name, width: size.width, height: size.height, blob };
-    this.query = { image, rgb, X: null, grid: null, probabilities: null, crops: new Map() };
+    this.query = { image, ...state, from: null, X: null, grid: null, probabilities: null, crops: new Map() };
     return image;
   }
 
@@ -179,10 +181,10 @@ export class QuerySession {
       let ranked = kept && (kept.ranking.length >= Math.min(want, kept.searched) || kept.ranking.length === kept.searched) ? kept : null;
       let networkMs = 0;
       if (!ranked) {
-        await this.queryMaps(net, q);
+        await this.queryMaps(net, q, controls.aggregation);
         const grid = q.grid!;
         const cellBox = pixelBoxToCells(box, grid);
-        const cropProbabilities = q.rgb ? await this.cropProbabilities(net, q, box) : await this.storedCropProbabilities(net, q, cellBox);
+        const cropProbabilities = q.from === 'forward' ? await this.cropProbabilities(net, q, box) : await this.storedCropProbabilities(net, q, cellBox);
         networkMs = performance.now() - tn;
         const limit = Math.max(1, Math.min(index.size, want));
         const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit };
@@ -205,7 +207,7 @@ export class QuerySession {
           query: { key: image.key, width: image.width, height: image.height, box, cellBox: rect(cellsToPixelBox(cellBox, grid)), classes: topClasses(cropProbabilities, net), grid },
           controls,
           searched: ids.length,
-          queryFrom: q.rgb ? ('forward' as const) : ('stored' as const),
+          queryFrom: q.from!,
         };
         ranked = this.ranked = { key, ranking, scores, rerank, ids, searched, response };
       }
@@ -221,21 +223,33 @@ export class QuerySession {
     });
   }
 
-  /** The query's whole-image maps: its forward pass (once), or its stored maps. Under the tfjs lock. */
-  private async queryMaps(net: CwNetwork, q: QueryState): Promise<void> {
-    if (q.X) return;
-    if (q.rgb) {
-      const r = this.network.forward(net, q.rgb);
+  /**
+   * The query's whole-image maps for this aggregation: its stored maps (an indexed photo of the collection, where
+   * QUERY_FROM_STORED says so or the photo is not at hand), else its forward pass (once). Under the tfjs lock.
+   */
+  private async queryMaps(net: CwNetwork, q: QueryState, aggregation: 'offline' | 'online'): Promise<void> {
+    const indexed = q.photoId !== null && this.state.index.has(q.photoId);
+    if (!q.rgb && q.pixels && (!indexed || !QUERY_FROM_STORED[aggregation])) {
+      q.rgb = await q.pixels();
+      if (!q.rgb) q.pixels = null; // gone from disk meanwhile: its stored maps from now on
+    }
+    const want = q.rgb && (!indexed || !QUERY_FROM_STORED[aggregation]) ? 'forward' : 'stored';
+    if (q.X && q.from === want) return;
+    q.X?.dispose();
+    q.X = null;
+    q.from = want;
+    if (want === 'forward') {
+      const r = this.network.forward(net, q.rgb!);
       q.probabilities = (await r.probabilities.data()) as Float32Array;
       r.probabilities.dispose();
       q.X = r.X;
       q.grid = r.grid;
       return;
     }
-    const row = this.state.index.record(q.image.key);
-    if (!row) throw new Error('this photo is no longer indexed: its stored maps are gone');
+    if (!indexed) throw new Error('this photo cannot be searched with: it is not indexed yet and its original is not at hand');
+    const row = this.state.index.record(q.photoId!)!;
     const grid = row.grid;
-    const [e] = await this.state.index.encodedMaps([q.image.key]);
+    const [e] = await this.state.index.encodedMaps([q.photoId!]);
     q.X = tf.tensor3d(decodeMaps(e), [e.H, e.W, e.K]);
     q.grid = grid;
   }

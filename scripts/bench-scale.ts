@@ -1,0 +1,208 @@
+/**
+ * npm run bench-scale -- [--photos 1000,10000,50000] [--model mobilenet_v1_0.75] [--long-side 512] [--queries 7]
+ *                        [--ona] [--json out.json]
+ *
+ * Collection scale, worker side, in headless Chromium on the production build (wasm): for each N, a synthetic
+ * index (npm run gen-collection, reused from test-results/ when there) imported through the app's "Import index"
+ * into a fresh persistent profile, then: import time; memory (the app's renderer process RSS, which holds the
+ * worker; the page's JS heap; the worker's tfjs tensor bytes); storage per photo (measured records, and
+ * navigator.storage.estimate()); OfA search latency (the query a photo of the collection, from its stored maps; the
+ * worker's own timing, median over --queries photos, the first search after import apart); then a reload: start-up
+ * to ready (page and worker side) and OfA latency again. --ona adds online aggregation (today over the whole
+ * collection; over a shortlist once search.ts has one) — the hook for the shortlisted-OnA figures. Prints a
+ * markdown table for BENCHMARKS.md ("Collection scale"). The grid's own figures (long tasks, scrolling) are the UI's.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
+import { writeIndex } from '../src/index/exportFormat';
+import { median } from '../src/util/median';
+import type { EngineStats, SearchResponse, StorageReport } from '../src/worker/api';
+import { projectRoot } from './lib/node';
+import { syntheticCollection } from './lib/synthetic';
+
+const { values: a } = parseArgs({
+  options: {
+    photos: { type: 'string', default: '1000,10000,50000' },
+    model: { type: 'string', default: 'mobilenet_v1_0.75' },
+    'long-side': { type: 'string', default: '512' },
+    queries: { type: 'string', default: '7' },
+    ona: { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+  strict: true,
+});
+
+type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
+const call = <T>(page: Page, method: string, ...args: unknown[]) =>
+  page.evaluate(([m, x]) => (window as unknown as { cwApp: { api: Api } }).cwApp.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
+
+interface Row {
+  photos: number;
+  fileMiB: number;
+  genS: number;
+  importS: number;
+  afterImport: Memory;
+  storage: { recordsPerPhoto: number; estimatePerPhoto: number | null; parts: StorageReport['perPhoto'] };
+  ofaFirstMs: number;
+  ofaMs: number;
+  onaMs: number | null;
+  reload: { pageReadyMs: number; workerReadyMs: number; loadMs: number; blocks: number; unpacked: number; memory: Memory; ofaMs: number };
+}
+
+interface Memory {
+  rendererMiB: number | null;
+  pageHeapMiB: number | null;
+  tensorMiB: number | null;
+}
+
+const mib = (b: number) => b / 2 ** 20;
+
+/** RSS of the largest renderer process of the Chromium using this profile (the app's page and its worker). */
+function rendererRss(profile: string): number | null {
+  try {
+    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8', maxBuffer: 64 << 20 })
+      .split('\n')
+      .map((l) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+      .filter((m) => m !== null)
+      .map((m) => ({ pid: +m[1], ppid: +m[2], rss: +m[3] * 1024, args: m[4] }));
+    const root = rows.find((r) => r.args.includes(`--user-data-dir=${profile}`) && !r.args.includes('--type='));
+    if (!root) return null;
+    const mine = new Set([root.pid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const r of rows) {
+        if (!mine.has(r.pid) && mine.has(r.ppid)) {
+          mine.add(r.pid);
+          grew = true;
+        }
+      }
+    }
+    const renderers = rows.filter((r) => mine.has(r.pid) && r.args.includes('--type=renderer'));
+    return renderers.length ? Math.max(...renderers.map((r) => r.rss)) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function memory(page: Page, profile: string): Promise<Memory> {
+  const heap = await page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
+  const stats = await call<EngineStats>(page, 'stats');
+  const rss = rendererRss(profile);
+  return { rendererMiB: rss && mib(rss), pageHeapMiB: heap && mib(heap), tensorMiB: stats.tensorBytes === undefined ? null : mib(stats.tensorBytes) };
+}
+
+/** OfA searches with these photos as queries: the worker's total time per search (ms). */
+async function ofa(page: Page, ids: string[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const id of ids) {
+    const r = await call<SearchResponse>(page, 'search', { query: { kind: 'photo', id }, box: { x1: 0, y1: 0, x2: 1e6, y2: 1e6 }, controls: { aggregation: 'offline', nc: 64, qe: 0, rerank: 0 } });
+    if (r.queryFrom !== 'stored' || r.searched < 1) throw new Error(`unexpected search: from ${r.queryFrom}, ${r.searched} searched`);
+    out.push(r.timings.totalMs);
+  }
+  return out;
+}
+
+async function main() {
+  const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
+  const sizes = a.photos!.split(',').map(Number);
+  const model = a.model!;
+  const longSide = Number(a['long-side']);
+  const app = `/?backend=wasm&model=${model}&longSide=${longSide}&debug=1`;
+  const log = (s: string) => process.stderr.write(`[bench-scale] ${s}\n`);
+  log('building the app (production)');
+  await buildApp({ outDir: 'test-results/dist-scale' });
+  const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-scale' });
+  const rows: Row[] = [];
+  try {
+    for (const N of sizes) {
+      const file = join(projectRoot, 'test-results', `synthetic-${model}-${longSide}-${N}.npz`);
+      let genS = NaN;
+      if (!existsSync(file)) {
+        log(`generating ${N} photos`);
+        const t = performance.now();
+        await pipeline(Readable.fromWeb(writeIndex(syntheticCollection({ photos: N, model, longSide, seed: 1 })) as NodeReadableStream<Uint8Array>), createWriteStream(file));
+        genS = (performance.now() - t) / 1000;
+      }
+      const fileMiB = mib((await import('node:fs')).statSync(file).size);
+      const profile = mkdtempSync(join(tmpdir(), 'cw-scale-'));
+      const context = await launchPersistentContext(profile);
+      try {
+        const page = context.pages()[0] ?? (await context.newPage());
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${server.url}${app}`);
+        await page.waitForSelector('[data-phase="ready"]', { timeout: 300_000 });
+        await page.waitForSelector('[data-testid="model-state"][data-state="ready"]', { timeout: 300_000 });
+        log(`${N}: importing ${file}`);
+        const t0 = performance.now();
+        await page.setInputFiles('[data-testid="index-input"]', file);
+        await page.waitForFunction((n) => new RegExp(`Imported [^:]*: ${n} photos added`).test(document.querySelector('.notices')?.textContent ?? ''), N, { timeout: 3_600_000, polling: 1000 });
+        const importS = (performance.now() - t0) / 1000;
+        const afterImport = await memory(page, profile);
+        const report = await call<StorageReport>(page, 'storageReport');
+        const ids = await page.evaluate(() => (window as unknown as { cwApp: { state(): { photos: { id: string }[] } } }).cwApp.state().photos.map((p) => p.id));
+        const Q = Number(a.queries);
+        const picks = Array.from({ length: Q + 1 }, (_, i) => ids[Math.floor((i * (ids.length - 1)) / Q)]);
+        const [first, ...rest] = await ofa(page, picks);
+        let onaMs: number | null = null;
+        if (a.ona) {
+          const r = await call<SearchResponse>(page, 'search', { query: { kind: 'photo', id: picks[1] }, box: { x1: 0, y1: 0, x2: 1e6, y2: 1e6 }, controls: { aggregation: 'online', nc: 64, qe: 0, rerank: 0 } });
+          onaMs = r.timings.searchMs;
+        }
+        log(`${N}: reloading`);
+        const t1 = performance.now();
+        await page.reload();
+        await page.waitForSelector('[data-phase="ready"]', { timeout: 600_000 });
+        const pageReadyMs = performance.now() - t1;
+        const stats = await call<EngineStats>(page, 'stats');
+        await page.waitForSelector('[data-testid="model-state"][data-state="ready"]', { timeout: 300_000 });
+        const reloadOfa = await ofa(page, picks.slice(1));
+        const reloadMemory = await memory(page, profile);
+        if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+        rows.push({
+          photos: N,
+          fileMiB,
+          genS,
+          importS,
+          afterImport,
+          storage: { recordsPerPhoto: report.perPhoto.total, estimatePerPhoto: report.usage === null ? null : report.usage / N, parts: report.perPhoto },
+          ofaFirstMs: first,
+          ofaMs: median(rest),
+          onaMs,
+          reload: { pageReadyMs, workerReadyMs: stats.startup!.readyMs, loadMs: stats.startup!.loadMs, blocks: stats.startup!.blocks, unpacked: stats.startup!.unpacked, memory: reloadMemory, ofaMs: median(reloadOfa) },
+        });
+        log(`${N}: ${JSON.stringify(rows.at(-1))}`);
+      } finally {
+        await context.close().catch(() => undefined);
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const f = (v: number | null, d = 0) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
+  console.log(`\nmodel ${model} at ${longSide}, wasm, headless Chromium, production build; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log('| photos | import | start-up to ready after reload (page / worker, of which reading the collection) | blocks read + records | renderer RSS after import / after reload | page JS heap | tensors | storage per photo (records / estimate) | OfA first / median (after reload) | OnA |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} ms (${f(r.reload.loadMs)} ms) | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
+        `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.pageHeapMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
+        `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
+    );
+  }
+  if (a.json) await writeFile(a.json, JSON.stringify({ model, longSide, rows }, null, 2));
+}
+
+main().catch((e) => {
+  console.error(`bench-scale: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
