@@ -38,6 +38,8 @@ export interface StorageReport {
   perPhoto: { thumbnail: number; photo: number; maps: number; descriptor: number; probabilities: number; total: number };
   usage: number | null;
   quota: number | null;
+  /** The IndexedDB part of usage (Chromium's usageDetails; null elsewhere): the collection without the cached model files. */
+  indexedDb: number | null;
   budgetPerPhoto: number;
 }
 

@@ -229,6 +229,7 @@ export class Engine implements EngineApi {
       perPhoto: { thumbnail, photo, maps, descriptor, probabilities, total: thumbnail + photo + maps + descriptor + probabilities },
       usage: estimate?.usage ?? null,
       quota: estimate?.quota ?? null,
+      indexedDb: (estimate as { usageDetails?: { indexedDB?: number } } | null)?.usageDetails?.indexedDB ?? null,
       budgetPerPhoto: STORAGE_BUDGET_BYTES,
     };
   }
