@@ -231,8 +231,8 @@ export class CollectionIndex {
     const cache = this.recomputed.get(nc) ?? new Map<string, Float32Array>();
     this.recomputed.set(nc, cache);
     const ids = this.rows.idList;
-    const need: number[] = [];
-    for (let i = 0; i < ids.length; i++) if (this.rows.ncAt(i) !== nc && !cache.has(ids[i])) need.push(i);
+    const other = this.rows.positionsWithout(nc);
+    const need = other.filter((i) => !cache.has(ids[i]));
     const chunk = preferredBatchSize();
     for (let s = 0; s < need.length; s += chunk) {
       const part = need.slice(s, s + chunk);
@@ -250,7 +250,8 @@ export class CollectionIndex {
         tf.dispose(maps);
       }
     }
-    return this.residentBlocks(nc, (i) => (this.rows.ncAt(i) === nc ? this.rows.descriptorAt(i) : cache.get(ids[i])!));
+    const own = new Set(other);
+    return this.residentBlocks(nc, (i) => (own.has(i) ? cache.get(ids[i])! : this.rows.descriptorAt(i)));
   }
 
   /**
@@ -263,8 +264,10 @@ export class CollectionIndex {
     const nc = this.resident?.nc ?? defaultNc;
     const cache = this.recomputed.get(nc);
     const ids = this.rows.idList;
-    for (let i = 0; i < ids.length; i++) if (this.rows.ncAt(i) !== nc && !cache?.has(ids[i])) return;
-    const blocks = this.residentBlocks(nc, (i) => (this.rows.ncAt(i) === nc ? this.rows.descriptorAt(i) : cache!.get(ids[i])!));
+    const other = this.rows.positionsWithout(nc);
+    if (other.some((i) => !cache?.has(ids[i]))) return;
+    const own = new Set(other);
+    const blocks = this.residentBlocks(nc, (i) => (own.has(i) ? cache!.get(ids[i])! : this.rows.descriptorAt(i)));
     await blocks.warmUp();
   }
 

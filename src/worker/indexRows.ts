@@ -117,9 +117,13 @@ export class IndexRows {
     return readGrid(this.segments[s].rows.grids, r);
   }
 
-  ncAt(i: number): number {
-    const [s, r] = this.locate(i);
-    return this.segments[s].rows.nc[r];
+  /** Positions of the photos whose stored descriptor was made with an NC other than `nc` (one pass, no lookups). */
+  positionsWithout(nc: number): number[] {
+    const out: number[] = [];
+    this.segments.forEach((s, k) => {
+      for (let r = 0; r < s.n; r++) if (s.rows.nc[r] !== nc) out.push(this.starts[k] + r);
+    });
+    return out;
   }
 
   /** Sum of every photo's maps size, bytes. */
