@@ -157,9 +157,10 @@ async function main() {
           const r = await call<SearchResponse>(page, 'search', { query: { kind: 'photo', id: picks[1] }, box: { x1: 0, y1: 0, x2: 1e6, y2: 1e6 }, controls: { aggregation: 'online', nc: 64, qe: 0, rerank: 0 } });
           onaMs = r.timings.searchMs;
         }
-        log(`${N}: reloading`);
+        log(`${N}: imported in ${importS.toFixed(1)} s; OfA first ${first.toFixed(0)} ms, median ${median(rest).toFixed(0)} ms; memory ${JSON.stringify(afterImport)}; reloading`);
         const t1 = performance.now();
-        await page.reload();
+        // The page's main thread may be busy for long with a big grid: wait for the navigation itself only.
+        await page.reload({ waitUntil: 'commit', timeout: 600_000 });
         await page.waitForSelector('[data-phase="ready"]', { timeout: 600_000 });
         const pageReadyMs = performance.now() - t1;
         const stats = await call<EngineStats>(page, 'stats');

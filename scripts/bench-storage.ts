@@ -36,8 +36,8 @@ async function main() {
   const N = Number(a.photos);
   const files = manifest.images.slice(0, N).map((i) => join(manifest.dir, i.file));
   const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
-  await buildApp({ outDir: 'test-results/dist-scale' });
-  const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-scale' });
+  await buildApp({ outDir: 'test-results/dist-storage' });
+  const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-storage' });
   const kb = (b: number) => (b / 1000).toFixed(1);
   const lines: string[] = [];
   try {

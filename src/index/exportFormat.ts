@@ -22,8 +22,8 @@ import { npyHeader, parseNpyHeader, type NpyInfo } from './npy';
 import type { ImageRecord } from './schema';
 import { ZipFile } from './zipReader';
 
-export const EXPORT_FORMAT = 'cw-instance-search-index';
-export const EXPORT_VERSION = 2;
+const EXPORT_FORMAT = 'cw-instance-search-index';
+const EXPORT_VERSION = 2;
 
 export interface ExportModel {
   id: string;
@@ -32,7 +32,7 @@ export interface ExportModel {
   codec: MapCodec;
 }
 
-export type PhotoDetails = Pick<ImageRecord, 'addedAt' | 'originalBytes' | 'originalType' | 'originalWidth' | 'originalHeight' | 'stored' | 'thumbWidth' | 'thumbHeight' | 'source'>;
+type PhotoDetails = Pick<ImageRecord, 'addedAt' | 'originalBytes' | 'originalType' | 'originalWidth' | 'originalHeight' | 'stored' | 'thumbWidth' | 'thumbHeight' | 'source'>;
 
 /** A photo's own fields (everything but its arrays). */
 export interface PhotoMeta {

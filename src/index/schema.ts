@@ -106,7 +106,7 @@ export interface DescriptorBlockRecord {
 }
 
 /** (v3) Which block holds a photo's row. */
-export interface PackedRecord {
+interface PackedRecord {
   id: string;
   block: number;
 }

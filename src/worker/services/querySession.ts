@@ -39,7 +39,7 @@ const RESULT_LIMIT = 1000;
  * aggregation loses up to 0.011 (0.078 with QE), so it keeps the pass. A photo that is not at hand (thumbnail only,
  * or not readable from disk now) always uses its stored maps.
  */
-export const QUERY_FROM_STORED: Record<'offline' | 'online', boolean> = { offline: true, online: false };
+const QUERY_FROM_STORED: Record<'offline' | 'online', boolean> = { offline: true, online: false };
 
 interface QueryState {
   image: QueryImage;
