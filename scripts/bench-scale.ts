@@ -2,18 +2,19 @@
  * npm run bench-scale -- [--photos 1000,10000,50000] [--model mobilenet_v1_0.75] [--long-side 512] [--queries 7]
  *                        [--ona] [--json out.json]
  *
- * Collection scale, worker side, in headless Chromium on the production build (wasm): for each N, a synthetic
- * index (npm run gen-collection, reused from test-results/ when there) imported through the app's "Import index"
- * into a fresh persistent profile, then: import time; memory (the app's renderer process RSS, which holds the
- * worker; the page's JS heap; the worker's tfjs tensor bytes); storage per photo (measured records, and
- * navigator.storage.estimate()); OfA search latency (the query a photo of the collection, from its stored maps; the
- * worker's own timing, median over --queries photos, the first search after import apart); then a reload: start-up
- * to ready (page and worker side) and OfA latency again. --ona adds online aggregation (today over the whole
- * collection; over a shortlist once search.ts has one) — the hook for the shortlisted-OnA figures. Prints a
- * markdown table for BENCHMARKS.md ("Collection scale"). The grid's own figures (long tasks, scrolling) are the UI's.
+ * Collection scale, worker side, in headless Chromium on a production build (wasm): the app's worker driven from
+ * tests/browser/engine.html (the app's client and worker, without the page's grid, whose own figures are the UI's).
+ * For each N, a synthetic index (npm run gen-collection; reused from test-results/ when there) imported with
+ * importIndex into a fresh persistent profile, then: import time; memory (the renderer process RSS, which holds the
+ * worker; the worker's tfjs tensor bytes); storage per photo (measured records, and navigator.storage.estimate());
+ * OfA search latency (the query a photo of the collection, from its stored maps; the worker's own timing, median
+ * over --queries photos, the first search apart: it loads the model); then the page closed and the collection
+ * opened again in a new one: start-up to ready (the photo list in the page; of it, reading the collection in the
+ * worker) and OfA latency again. --ona adds online aggregation (today over the whole collection; over a shortlist
+ * once src/search has one): the hook for the shortlisted-OnA figures. Prints a markdown table for BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,10 +94,9 @@ function rendererRss(profile: string): number | null {
 }
 
 async function memory(page: Page, profile: string): Promise<Memory> {
-  const heap = await page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
   const stats = await call<EngineStats>(page, 'stats');
   const rss = rendererRss(profile);
-  return { rendererMiB: rss && mib(rss), pageHeapMiB: heap && mib(heap), tensorMiB: stats.tensorBytes === undefined ? null : mib(stats.tensorBytes) };
+  return { rendererMiB: rss && mib(rss), pageHeapMiB: null, tensorMiB: stats.tensorBytes === undefined ? null : mib(stats.tensorBytes) };
 }
 
 /** OfA searches with these photos as queries: the worker's total time per search (ms). */
@@ -110,15 +110,23 @@ async function ofa(page: Page, ids: string[]): Promise<number[]> {
   return out;
 }
 
+interface Engine {
+  start(o: object): Promise<{ ms: number; photos: number; ids: string[] }>;
+  importChosen(): Promise<{ s: number; report: { added: number; problems: number } }>;
+  events: { ids: string[]; errors: string[] };
+}
+const engine = <T>(page: Page, f: string, arg?: unknown) =>
+  page.evaluate(([name, x]) => ((window as unknown as { engine: Record<string, (a: unknown) => Promise<unknown>> }).engine[name as string](x)), [f, arg] as const) as Promise<T>;
+
 async function main() {
   const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
   const sizes = a.photos!.split(',').map(Number);
   const model = a.model!;
   const longSide = Number(a['long-side']);
-  const app = `/?backend=wasm&model=${model}&longSide=${longSide}&debug=1`;
+  const options = { backend: 'wasm', model, longSide };
   const log = (s: string) => process.stderr.write(`[bench-scale] ${s}\n`);
-  log('building the app (production)');
-  await buildApp({ outDir: 'test-results/dist-scale' });
+  log('building the app and the test pages (production)');
+  await buildApp({ outDir: 'test-results/dist-scale', testPages: true });
   const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-scale' });
   const rows: Row[] = [];
   try {
@@ -131,56 +139,55 @@ async function main() {
         await pipeline(Readable.fromWeb(writeIndex(syntheticCollection({ photos: N, model, longSide, seed: 1 })) as NodeReadableStream<Uint8Array>), createWriteStream(file));
         genS = (performance.now() - t) / 1000;
       }
-      const fileMiB = mib((await import('node:fs')).statSync(file).size);
+      const fileMiB = mib(statSync(file).size);
       const profile = mkdtempSync(join(tmpdir(), 'cw-scale-'));
       const context = await launchPersistentContext(profile);
       try {
-        const page = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(`${server.url}${app}`);
-        await page.waitForSelector('[data-phase="ready"]', { timeout: 300_000 });
-        await page.waitForSelector('[data-testid="model-state"][data-state="ready"]', { timeout: 300_000 });
+        const open = async () => {
+          const page = await context.newPage();
+          await page.goto(`${server.url}/tests/browser/engine.html`);
+          return page;
+        };
+        let page = await open();
+        await engine(page, 'start', options);
         log(`${N}: importing ${file}`);
-        const t0 = performance.now();
-        await page.setInputFiles('[data-testid="index-input"]', file);
-        await page.waitForFunction((n) => new RegExp(`Imported [^:]*: ${n} photos added`).test(document.querySelector('.notices')?.textContent ?? ''), N, { timeout: 3_600_000, polling: 1000 });
-        const importS = (performance.now() - t0) / 1000;
+        await page.setInputFiles('#index-file', file);
+        const imported = await engine<{ s: number; report: { added: number; problems: number } }>(page, 'importChosen');
+        if (imported.report.added !== N) throw new Error(`imported ${JSON.stringify(imported.report)}`);
         const afterImport = await memory(page, profile);
         const report = await call<StorageReport>(page, 'storageReport');
-        const ids = await page.evaluate(() => (window as unknown as { cwApp: { state(): { photos: { id: string }[] } } }).cwApp.state().photos.map((p) => p.id));
+        const all = await page.evaluate(() => (window as unknown as { engine: Engine }).engine.events.ids);
         const Q = Number(a.queries);
-        const picks = Array.from({ length: Q + 1 }, (_, i) => ids[Math.floor((i * (ids.length - 1)) / Q)]);
+        const picks = Array.from({ length: Q + 1 }, (_, i) => all[Math.floor((i * (all.length - 1)) / Q)]);
         const [first, ...rest] = await ofa(page, picks);
         let onaMs: number | null = null;
         if (a.ona) {
           const r = await call<SearchResponse>(page, 'search', { query: { kind: 'photo', id: picks[1] }, box: { x1: 0, y1: 0, x2: 1e6, y2: 1e6 }, controls: { aggregation: 'online', nc: 64, qe: 0, rerank: 0 } });
           onaMs = r.timings.searchMs;
         }
-        log(`${N}: imported in ${importS.toFixed(1)} s; OfA first ${first.toFixed(0)} ms, median ${median(rest).toFixed(0)} ms; memory ${JSON.stringify(afterImport)}; reloading`);
-        const t1 = performance.now();
-        // The page's main thread may be busy for long with a big grid: wait for the navigation itself only.
-        await page.reload({ waitUntil: 'commit', timeout: 600_000 });
-        await page.waitForSelector('[data-phase="ready"]', { timeout: 600_000 });
-        const pageReadyMs = performance.now() - t1;
+        log(`${N}: imported in ${imported.s.toFixed(1)} s; OfA first ${first.toFixed(0)} ms, median ${median(rest).toFixed(0)} ms; memory ${JSON.stringify(afterImport)}; opening it again`);
+        await page.close();
+        page = await open();
+        const started = await engine<{ ms: number; photos: number }>(page, 'start', options);
         const stats = await call<EngineStats>(page, 'stats');
-        await page.waitForSelector('[data-testid="model-state"][data-state="ready"]', { timeout: 300_000 });
-        const reloadOfa = await ofa(page, picks.slice(1));
+        const reloadOfa = await ofa(page, picks);
         const reloadMemory = await memory(page, profile);
-        if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+        const errors = await page.evaluate(() => (window as unknown as { engine: Engine }).engine.events.errors);
+        if (errors.length) throw new Error(`worker errors: ${errors.join('; ')}`);
         rows.push({
           photos: N,
           fileMiB,
           genS,
-          importS,
+          importS: imported.s,
           afterImport,
-          storage: { recordsPerPhoto: report.perPhoto.total, estimatePerPhoto: report.usage === null ? null : report.usage / N, parts: report.perPhoto },
+          storage: { recordsPerPhoto: report.perPhoto.total, estimatePerPhoto: report.indexedDb === null ? null : report.indexedDb / N, parts: report.perPhoto },
           ofaFirstMs: first,
           ofaMs: median(rest),
           onaMs,
-          reload: { pageReadyMs, workerReadyMs: stats.startup!.readyMs, loadMs: stats.startup!.loadMs, blocks: stats.startup!.blocks, unpacked: stats.startup!.unpacked, memory: reloadMemory, ofaMs: median(reloadOfa) },
+          reload: { pageReadyMs: started.ms, workerReadyMs: stats.startup!.readyMs, loadMs: stats.startup!.loadMs, blocks: stats.startup!.blocks, unpacked: stats.startup!.unpacked, memory: reloadMemory, ofaMs: median(reloadOfa.slice(1)) },
         });
         log(`${N}: ${JSON.stringify(rows.at(-1))}`);
+        await page.close();
       } finally {
         await context.close().catch(() => undefined);
         rmSync(profile, { recursive: true, force: true });
@@ -191,12 +198,12 @@ async function main() {
   }
   const f = (v: number | null, d = 0) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
   console.log(`\nmodel ${model} at ${longSide}, wasm, headless Chromium, production build; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log('| photos | import | start-up to ready after reload (page / worker, of which reading the collection) | blocks read + records | renderer RSS after import / after reload | page JS heap | tensors | storage per photo (records / estimate) | OfA first / median (after reload) | OnA |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| photos | import | start-up to ready, reopened (photo list in the page / worker ready / reading the collection) | blocks read + records | renderer RSS after import / reopened | tensors | storage per photo (records / IndexedDB usage) | OfA first / median (reopened) | OnA |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
       `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} ms (${f(r.reload.loadMs)} ms) | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
-        `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.pageHeapMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
+        `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
         `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
     );
   }
