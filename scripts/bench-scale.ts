@@ -42,8 +42,9 @@ const { values: a } = parseArgs({
 });
 
 type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
+/** A call to the worker's API through tests/browser/engine.html's `window.engine`. */
 const call = <T>(page: Page, method: string, ...args: unknown[]) =>
-  page.evaluate(([m, x]) => (window as unknown as { cwApp: { api: Api } }).cwApp.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
+  page.evaluate(([m, x]) => (window as unknown as { engine: { api: Api } }).engine.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
 
 interface Row {
   photos: number;
