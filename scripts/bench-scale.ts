@@ -56,7 +56,16 @@ interface Row {
   ofaFirstMs: number;
   ofaMs: number;
   onaMs: number | null;
-  reload: { pageReadyMs: number; workerReadyMs: number; loadMs: number; blocks: number; unpacked: number; memory: Memory; ofaMs: number };
+  reload: {
+    withThumbnails: { pageReadyMs: number; workerReadyMs: number; loadMs: number };
+    pageReadyMs: number;
+    workerReadyMs: number;
+    loadMs: number;
+    blocks: number;
+    unpacked: number;
+    memory: Memory;
+    ofaMs: number;
+  };
 }
 
 interface Memory {
@@ -168,8 +177,14 @@ async function main() {
         }
         log(`${N}: imported in ${imported.s.toFixed(1)} s; OfA first ${first.toFixed(0)} ms, median ${median(rest).toFixed(0)} ms; memory ${JSON.stringify(afterImport)}; opening it again`);
         await page.close();
+        // Opened again twice: with every thumbnail in the photo list (today's page), then with none (a page that
+        // asks for the thumbnails it shows: StartOptions.thumbnails 'on-demand').
         page = await open();
-        const started = await engine<{ ms: number; photos: number }>(page, 'start', options);
+        const eager = await engine<{ ms: number; photos: number }>(page, 'start', options);
+        const eagerStats = await call<EngineStats>(page, 'stats');
+        await page.close();
+        page = await open();
+        const started = await engine<{ ms: number; photos: number }>(page, 'start', { ...options, thumbnails: 'on-demand' });
         const stats = await call<EngineStats>(page, 'stats');
         const reloadOfa = await ofa(page, picks);
         const reloadMemory = await memory(page, profile);
@@ -185,7 +200,16 @@ async function main() {
           ofaFirstMs: first,
           ofaMs: median(rest),
           onaMs,
-          reload: { pageReadyMs: started.ms, workerReadyMs: stats.startup!.readyMs, loadMs: stats.startup!.loadMs, blocks: stats.startup!.blocks, unpacked: stats.startup!.unpacked, memory: reloadMemory, ofaMs: median(reloadOfa.slice(1)) },
+          reload: {
+            withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs },
+            pageReadyMs: started.ms,
+            workerReadyMs: stats.startup!.readyMs,
+            loadMs: stats.startup!.loadMs,
+            blocks: stats.startup!.blocks,
+            unpacked: stats.startup!.unpacked,
+            memory: reloadMemory,
+            ofaMs: median(reloadOfa.slice(1)),
+          },
         });
         log(`${N}: ${JSON.stringify(rows.at(-1))}`);
         await page.close();
@@ -199,11 +223,12 @@ async function main() {
   }
   const f = (v: number | null, d = 0) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
   console.log(`\nmodel ${model} at ${longSide}, wasm, headless Chromium, production build; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log('| photos | import | start-up to ready, reopened (photo list in the page / worker ready / reading the collection) | blocks read + records | renderer RSS after import / reopened | tensors | storage per photo (records / IndexedDB usage) | OfA first / median (reopened) | OnA |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('| photos | import | start-up to ready, reopened, thumbnails with the list: photo list in the page / worker ready / reading the collection | the same, thumbnails on demand | blocks read + records | renderer RSS after import / reopened | tensors | storage per photo (records / IndexedDB usage) | OfA first / median (reopened) | OnA |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} ms (${f(r.reload.loadMs)} ms) | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
+      `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.withThumbnails.pageReadyMs)} / ${f(r.reload.withThumbnails.workerReadyMs)} / ${f(r.reload.withThumbnails.loadMs)} ms | ` +
+        `${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} / ${f(r.reload.loadMs)} ms | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
         `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
         `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
     );

@@ -23,7 +23,8 @@ export type IndexedOutcome = 'added' | 'indexed' | 'duplicate' | 'no-photo';
 
 /** What start-up needs: photos in import order, the packed rows and the unpacked feature records of one model, the queue. */
 export interface CollectionSnapshot {
-  images: ImageRecord[];
+  /** With their thumbnails only when asked (older records keep theirs inside). */
+  images: (Omit<ImageRecord, 'thumb'> & { thumb?: Blob })[];
   /** Blocks of this model with their live rows only (see blocks.ts), in key order. */
   blocks: DescriptorBlockRecord[];
   /** Keys of blocks holding retired rows (worth rewriting) or of another model or layout (to delete). */
@@ -45,7 +46,7 @@ export async function addIndexedImages(db: CollectionDatabase, entries: readonly
     if (image.id !== features.id || features.id !== maps.id || features.modelKey !== maps.modelKey) throw new Error('addIndexedImages: records of different photos or models');
   }
   return writing(async () => {
-    const tx = db.transaction(['images', 'blobs', 'queue', 'features', 'maps', 'meta', 'descriptorBlocks', 'packed'], 'readwrite');
+    const tx = db.transaction(['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'meta', 'descriptorBlocks', 'packed'], 'readwrite');
     const [present, current, counter, blockKeys] = await Promise.all([
       Promise.all(entries.map((e) => tx.objectStore('images').getKey(e.image.id))),
       Promise.all(entries.map((e) => tx.objectStore('features').get(e.image.id))),
@@ -62,8 +63,12 @@ export async function addIndexedImages(db: CollectionDatabase, entries: readonly
         writes.push(() => tx.objectStore('queue').delete(image.id));
         return 'indexed';
       }
-      const record: ImageRecord = { ...image, seq: seq++ };
-      writes.push(() => tx.objectStore('images').put(record), () => tx.objectStore('blobs').put({ id: image.id, ...source! }));
+      const { thumb, ...record } = { ...image, seq: seq++ };
+      writes.push(
+        () => tx.objectStore('images').put(record),
+        () => tx.objectStore('thumbs').put({ id: image.id, thumb }),
+        () => tx.objectStore('blobs').put({ id: image.id, ...source! }),
+      );
       return 'added';
     });
     writes.push(() => tx.objectStore('meta').put({ key: 'seq', value: seq }));
@@ -85,11 +90,12 @@ export async function addIndexedImages(db: CollectionDatabase, entries: readonly
  * rows and the unpacked feature records of `modelKey` (descriptors of D dimensions), and the queue. Another tab
  * writing meanwhile is seen entirely or not at all. Reads one record per block and per unpacked photo, plus keys.
  */
-export async function snapshot(db: CollectionDatabase, modelKey: string, D: number): Promise<CollectionSnapshot> {
-  const tx = db.transaction(['images', 'features', 'queue', 'descriptorBlocks', 'packed'], 'readonly');
+export async function snapshot(db: CollectionDatabase, modelKey: string, D: number, thumbs = true): Promise<CollectionSnapshot> {
+  const tx = db.transaction(['images', 'thumbs', 'features', 'queue', 'descriptorBlocks', 'packed'], 'readonly');
   const packedIn = tx.objectStore('packed').index('block');
-  const [images, featureIds, queue, allBlocks] = await Promise.all([
+  const [images, thumbList, featureIds, queue, allBlocks] = await Promise.all([
     tx.objectStore('images').index('seq').getAll(),
+    thumbs ? tx.objectStore('thumbs').getAll() : Promise.resolve([]),
     tx.objectStore('features').getAllKeys(),
     tx.objectStore('queue').index('seq').getAll(),
     tx.objectStore('descriptorBlocks').getAll(),
@@ -113,6 +119,10 @@ export async function snapshot(db: CollectionDatabase, modelKey: string, D: numb
   const tailIds = images.filter((i) => unpacked.has(i.id)).map((i) => i.id);
   const tail = (await Promise.all(tailIds.map((id) => tx.objectStore('features').get(id)))).filter((f): f is FeatureRecord => f?.modelKey === modelKey);
   await tx.done;
+  if (thumbs) {
+    const byId = new Map(thumbList.map((t) => [t.id, t.thumb]));
+    for (const i of images) i.thumb ??= byId.get(i.id);
+  }
   return { images, blocks, stale, tail, queued: queue.map((q) => q.id) };
 }
 

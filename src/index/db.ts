@@ -114,7 +114,7 @@ export class CollectionStore {
    */
   async addImage(image: Omit<ImageRecord, 'seq'>, source: SourceWrite, pendingKey?: string): Promise<ImageRecord | null> {
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'blobs', 'queue', 'meta', 'pending'], 'readwrite');
+      const tx = this.db.transaction(['images', 'thumbs', 'blobs', 'queue', 'meta', 'pending'], 'readwrite');
       if ((await tx.objectStore('images').getKey(image.id)) !== undefined) {
         if (pendingKey) await tx.objectStore('pending').delete(pendingKey);
         await tx.done;
@@ -123,9 +123,11 @@ export class CollectionStore {
       const counter = await tx.objectStore('meta').get('seq');
       const seq = counter?.key === 'seq' ? counter.value : 0;
       const record: ImageRecord = { ...image, seq };
+      const { thumb, ...meta } = record;
       await commit(tx, [
         () => tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
-        () => tx.objectStore('images').put(record),
+        () => tx.objectStore('images').put(meta),
+        () => tx.objectStore('thumbs').put({ id: image.id, thumb }),
         () => tx.objectStore('blobs').put({ id: image.id, ...source }),
         () => tx.objectStore('queue').put({ id: image.id, seq }),
         // The dropped file is read in: no longer pending, in the same transaction.
@@ -135,13 +137,24 @@ export class CollectionStore {
     });
   }
 
-  /** Every photo, in import order. */
+  /** Every photo with its thumbnail, in import order. */
   async listImages(): Promise<ImageRecord[]> {
-    return this.db.getAllFromIndex('images', 'seq');
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const [images, thumbs] = await Promise.all([tx.objectStore('images').index('seq').getAll(), tx.objectStore('thumbs').getAll(), tx.done]);
+    const byId = new Map(thumbs.map((t) => [t.id, t.thumb]));
+    return images.map((i) => withThumb(i, byId.get(i.id)));
   }
 
   async getImage(id: string): Promise<ImageRecord | undefined> {
-    return this.db.get('images', id);
+    return (await this.getImages([id]))[0];
+  }
+
+  /** Thumbnails of these photos (null where missing), in one transaction: what a grid shows, a screen at a time. */
+  async getThumbs(ids: readonly string[]): Promise<(Blob | null)[]> {
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const out = await Promise.all(ids.map(async (id) => (await tx.objectStore('thumbs').get(id))?.thumb ?? (await tx.objectStore('images').get(id))?.thumb ?? null));
+    await tx.done;
+    return out;
   }
 
   /** Where a photo is: its stored copy, its link on disk, or nothing but its thumbnail (undefined: not in the collection). */
@@ -199,8 +212,8 @@ export class CollectionStore {
   }
 
   /** What start-up reads, in one transaction (blockStore.snapshot). */
-  snapshot(modelKey: string, D: number): Promise<CollectionSnapshot> {
-    return blockStore.snapshot(this.db, modelKey, D);
+  snapshot(modelKey: string, D: number, thumbs = true): Promise<CollectionSnapshot> {
+    return blockStore.snapshot(this.db, modelKey, D, thumbs);
   }
 
   /** Packs rows into a new block (blockStore.packBlock). */
@@ -244,15 +257,20 @@ export class CollectionStore {
 
   /** Removes photos entirely (all stores), in one transaction. */
   async removeImages(ids: readonly string[]): Promise<void> {
-    const stores = ['images', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
+    const stores = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
     const tx = this.db.transaction([...stores], 'readwrite');
     await commit(tx, ids.flatMap((id) => stores.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
-  /** Image records of these photos (undefined where missing), in one transaction. */
+  /** Image records of these photos with their thumbnails (undefined where missing), in one transaction. */
   async getImages(ids: readonly string[]): Promise<(ImageRecord | undefined)[]> {
-    const tx = this.db.transaction('images', 'readonly');
-    const out = await Promise.all(ids.map((id) => tx.store.get(id)));
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const out = await Promise.all(
+      ids.map(async (id) => {
+        const [image, thumb] = await Promise.all([tx.objectStore('images').get(id), tx.objectStore('thumbs').get(id)]);
+        return image && withThumb(image, thumb?.thumb);
+      }),
+    );
     await tx.done;
     return out;
   }
@@ -293,9 +311,9 @@ export class CollectionStore {
    */
   async repair(): Promise<RepairReport> {
     return writing(async () => {
-      const names = ['images', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
+      const names = ['images', 'blobs', 'queue', 'features', 'maps', 'packed', 'thumbs'] as const;
       const tx = this.db.transaction([...names], 'readwrite');
-      const [images, blobs, queue, features, maps, packed] = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
+      const [images, blobs, queue, features, maps, packed, thumbs] = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
       const has = (keys: string[]) => new Set(keys);
       const [imageSet, blobSet, queueSet, featureSet, mapSet] = [images, blobs, queue, features, maps].map(has);
       const lost = images.filter((id) => !blobSet.has(id));
@@ -307,7 +325,7 @@ export class CollectionStore {
       const writes: (() => Promise<unknown>)[] = [];
       let orphans = 0;
       for (const id of lost) for (const n of names) writes.push(() => tx.objectStore(n).delete(id));
-      for (const [n, keys] of [['blobs', blobs], ['queue', queue], ['features', features], ['maps', maps], ['packed', packed]] as const) {
+      for (const [n, keys] of [['blobs', blobs], ['queue', queue], ['features', features], ['maps', maps], ['packed', packed], ['thumbs', thumbs]] as const) {
         for (const id of keys) {
           if (!imageSet.has(id) || (n === 'packed' && !featureSet.has(id))) {
             orphans++;
@@ -399,7 +417,7 @@ export class CollectionStore {
 
   /** Empties the collection; the settings (and custom models) stay. */
   async clear(): Promise<void> {
-    const stores = ['images', 'blobs', 'queue', 'features', 'maps', 'descriptorBlocks', 'packed', 'roots'] as const;
+    const stores = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'descriptorBlocks', 'packed', 'roots'] as const;
     const tx = this.db.transaction([...stores, 'meta' as const], 'readwrite');
     await commit(tx, [...stores.map((s) => () => tx.objectStore(s).clear()), () => tx.objectStore('meta').delete('seq')]);
   }
@@ -415,4 +433,9 @@ export class CollectionStore {
     ]);
     return { images, queued, indexed };
   }
+}
+
+/** A record of the images store with its thumbnail: its own (v1/v2) or the one from the thumbs store (v3). */
+function withThumb(image: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }, thumb: Blob | undefined): ImageRecord {
+  return { ...image, thumb: image.thumb ?? thumb ?? new Blob([], { type: 'image/jpeg' }) };
 }

@@ -2,7 +2,9 @@
  * The IndexedDB schema of a photo collection, and its migrations.
  *
  * Stores (keyed by the photo id = SHA-256 of the imported file's bytes, hex, unless said otherwise):
- *   images    metadata + thumbnail of every photo in the collection (indexed or not); index `seq` = import order
+ *   images    metadata of every photo in the collection (indexed or not); index `seq` = import order; records of
+ *             v1/v2 hold the thumbnail too
+ *   thumbs    (v3) the thumbnail of every photo added since, apart, so that listing 50,000 photos reads no Blob
  *   blobs     where the photo itself is (PhotoSourceRecord): a stored copy (v1, v2: the original file when its long
  *             side was <= 2048, else a downscaled JPEG; v3: the same bounded by COPY_SIDE), or (v3) a link to the
  *             original on disk (a file-system handle, read when needed), or nothing (the thumbnail stands in)
@@ -64,6 +66,7 @@ export interface ImageRecord {
   stored: 'original' | 'downscaled';
   /** (v3) Where the photo is kept; absent in older records, which all hold a copy. */
   source?: PhotoSource;
+  /** JPEG, long side THUMB_SIDE. Written to the `thumbs` store since v3 and joined back by the reads that need it. */
   thumb: Blob;
   thumbWidth: number;
   thumbHeight: number;
@@ -103,6 +106,12 @@ export interface DescriptorBlockRecord {
   grids: Float64Array;
   nc: Uint16Array;
   mapsBytes: Uint32Array;
+}
+
+/** (v3) A photo's thumbnail. */
+export interface ThumbRecord {
+  id: string;
+  thumb: Blob;
 }
 
 /** (v3) Which block holds a photo's row. */
@@ -169,7 +178,8 @@ export interface PendingRecord {
 }
 
 export interface CollectionSchema extends DBSchema {
-  images: { key: string; value: ImageRecord; indexes: { seq: number } };
+  /** Records without their thumbnail since v3 (it is in `thumbs`); v1/v2 records keep theirs. */
+  images: { key: string; value: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }; indexes: { seq: number } };
   blobs: { key: string; value: PhotoSourceRecord };
   queue: { key: string; value: QueueRecord; indexes: { seq: number } };
   features: { key: string; value: FeatureRecord };
@@ -179,6 +189,7 @@ export interface CollectionSchema extends DBSchema {
   descriptorBlocks: { key: number; value: DescriptorBlockRecord };
   packed: { key: string; value: PackedRecord; indexes: { block: number } };
   roots: { key: string; value: RootRecord };
+  thumbs: { key: string; value: ThumbRecord };
 }
 
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
@@ -206,11 +217,12 @@ export const MIGRATIONS: readonly Migration[] = [
     db.createObjectStore('pending', { keyPath: 'key' }).createIndex('session', 'session');
   },
   // 3: descriptors packed in blocks (filled from `features` on the next start), photos linked on disk or kept as
-  // thumbnails only. Every v2 record is kept and read as it is: a `blobs` record is a copy, a `features` record
-  // without mapsBytes has dense uint8 maps.
+  // thumbnails only, thumbnails apart. Every v2 record is kept and read as it is: a `blobs` record is a copy, a
+  // `features` record without mapsBytes has dense uint8 maps, an `images` record keeps its thumbnail.
   (db) => {
     db.createObjectStore('descriptorBlocks', { keyPath: 'key' });
     db.createObjectStore('packed', { keyPath: 'id' }).createIndex('block', 'block');
     db.createObjectStore('roots', { keyPath: 'key' });
+    db.createObjectStore('thumbs', { keyPath: 'id' });
   },
 ];

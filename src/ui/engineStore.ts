@@ -169,7 +169,8 @@ export class EngineStore {
   }
 }
 
-const withUrl = (p: PhotoItem): Photo => ({ ...p, thumbUrl: URL.createObjectURL(p.thumb) });
+// This page starts the worker with thumbnails 'with-photos' (the default): every photo comes with its thumbnail.
+const withUrl = (p: PhotoItem): Photo => ({ ...p, thumbUrl: URL.createObjectURL(p.thumb ?? new Blob()) });
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 let singleton: EngineStore | null = null;

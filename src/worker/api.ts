@@ -72,6 +72,11 @@ export interface StartOptions {
   model?: string;
   /** Network input long side; default: the collection's, else 512. A different one re-indexes. */
   longSide?: number;
+  /**
+   * 'with-photos' (default): every PhotoItem carries its thumbnail. 'on-demand': none does, and the page asks
+   * `thumbnails(ids)` for the ones it shows: opening a 50,000-photo collection then reads no thumbnail at all.
+   */
+  thumbnails?: 'with-photos' | 'on-demand';
 }
 
 export interface ModelChoice {
@@ -109,7 +114,8 @@ export interface PhotoItem {
   /** Upright size of the stored copy (the pixel space of boxes). */
   width: number;
   height: number;
-  thumb: Blob;
+  /** Absent when the page asked for thumbnails on demand (StartOptions.thumbnails). */
+  thumb?: Blob;
   thumbWidth: number;
   thumbHeight: number;
   indexed: boolean;
@@ -381,6 +387,8 @@ export interface EngineApi {
   /** The photo to show (the original, a copy, or its thumbnail); photoFile says which, and why. */
   photoBlob(id: string): Promise<Blob>;
   photoFile(id: string): Promise<PhotoFile>;
+  /** Thumbnails of these photos (null where a photo is gone), read in one transaction: what the grid shows. */
+  thumbnails(ids: string[]): Promise<(Blob | null)[]>;
   /** What to keep of photos added from now on (persisted). */
   setStorageMode(mode: StorageMode): Promise<EngineInfo>;
   /** What the collection takes, per photo and in all (measured). */

@@ -89,6 +89,7 @@ export class Engine implements EngineApi {
       onTerminated: () => this.shutDown("The browser closed this collection's storage (site data cleared, or a disk error): reload this page."),
     });
     this.wire();
+    this.state.thumbsOnDemand = options.thumbnails === 'on-demand';
     this.tabs.start();
     await this.registry.load();
 
@@ -344,6 +345,10 @@ export class Engine implements EngineApi {
 
   photoFile(id: string) {
     return this.query.photoFile(id);
+  }
+
+  thumbnails(ids: string[]) {
+    return this.store.getThumbs(ids);
   }
 
   photoClasses(id: string) {

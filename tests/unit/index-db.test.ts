@@ -73,7 +73,7 @@ beforeEach(async () => {
 describe('openCollection', () => {
   it('creates every store at the current schema version, empty, with no settings', async () => {
     expect(store.db.version).toBe(SCHEMA_VERSION);
-    expect([...store.db.objectStoreNames].sort()).toEqual(['blobs', 'descriptorBlocks', 'features', 'images', 'maps', 'meta', 'packed', 'pending', 'queue', 'roots']);
+    expect([...store.db.objectStoreNames].sort()).toEqual(['blobs', 'descriptorBlocks', 'features', 'images', 'maps', 'meta', 'packed', 'pending', 'queue', 'roots', 'thumbs']);
     expect(await store.settings()).toBeUndefined();
     expect(await store.counts()).toEqual({ images: 0, queued: 0, indexed: 0 });
   });
@@ -97,7 +97,7 @@ describe('openCollection', () => {
     const upgraded = await openCollection({ migrations: [...MIGRATIONS.slice(0, 1), v2] });
     expect(ran).toEqual([2]);
     expect(upgraded.db.version).toBe(2);
-    expect((await upgraded.listImages()).map((i) => i.id)).toEqual(['a']);
+    expect((await upgraded.db.getAllFromIndex('images', 'seq')).map((i) => i.id)).toEqual(['a']);
     expect(await upgraded.settings()).toEqual(SETTINGS);
     expect(await upgraded.queued()).toEqual(['a']);
     upgraded.close();
@@ -317,6 +317,20 @@ describe('schema v3: descriptor blocks, photos linked or kept as thumbnails', ()
     await store.reindexAll({ ...SETTINGS, longSide: 256 });
     expect(await store.db.count('descriptorBlocks')).toBe(0);
     expect(await store.db.count('packed')).toBe(0);
+  });
+
+  it('thumbnails are kept apart: start-up can list 50,000 photos without reading one; v2 records keep theirs inside', async () => {
+    await store.addImage(image('a'), { blob: new Blob(['a']) });
+    await store.db.put('images', { ...image('old'), seq: 5 }); // a v2 record, thumbnail inside
+    expect((await store.db.get('images', 'a'))!.thumb).toBeUndefined();
+    const bare = await store.snapshot(KEY, 4, false);
+    expect(bare.images.map((i) => [i.id, i.thumb === undefined])).toEqual([['a', true], ['old', false]]);
+    const full = await store.snapshot(KEY, 4);
+    expect(await Promise.all(full.images.map((i) => i.thumb!.text()))).toEqual(['thumb a', 'thumb old']);
+    expect(await Promise.all((await store.getThumbs(['old', 'a', 'zz'])).map((t) => t?.text() ?? null))).toEqual(['thumb old', 'thumb a', null]);
+    expect(await (await store.getImage('a'))!.thumb.text()).toBe('thumb a');
+    await store.removeImages(['a']);
+    expect(await store.db.count('thumbs')).toBe(0);
   });
 
   it('a copy kept only for the network (storage "none") goes in the transaction that records the features; links are kept as they are', async () => {

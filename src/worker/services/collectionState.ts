@@ -21,6 +21,8 @@ export class CollectionState {
   /** Ids waiting for the network, in import order. */
   queue: string[] = [];
   readonly index: CollectionIndex;
+  /** The page fetches thumbnails as it shows them (StartOptions.thumbnails 'on-demand'): photo lists carry none. */
+  thumbsOnDemand = false;
   /** Blocks the last load found with retired rows, or unusable: rewritten or deleted by `pack`. */
   private staleBlocks: CollectionSnapshot['stale'] = { rewrite: [], drop: [] };
 
@@ -41,7 +43,7 @@ export class CollectionState {
   async load(): Promise<PhotoItem[]> {
     const settings = this.settings.current;
     const adapter = this.registry.adapter(settings.modelId);
-    const snapshot = await this.store.snapshot(modelKey(settings), adapter.channels);
+    const snapshot = await this.store.snapshot(modelKey(settings), adapter.channels, !this.thumbsOnDemand);
     const { images, blocks, tail } = snapshot;
     let { queued } = snapshot;
     const usable = tail.filter((f) => usableFeatures(f, adapter));
@@ -93,14 +95,14 @@ export class CollectionState {
     this.queue = this.queue.filter((id) => !done.has(id));
   }
 
-  photoItem(i: ImageRecord): PhotoItem {
+  photoItem(i: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }): PhotoItem {
     return {
       id: i.id,
       name: i.name,
       path: i.path,
       width: i.width,
       height: i.height,
-      thumb: i.thumb,
+      ...(i.thumb && !this.thumbsOnDemand ? { thumb: i.thumb } : {}),
       thumbWidth: i.thumbWidth,
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
