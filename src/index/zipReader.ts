@@ -44,7 +44,7 @@ export class ZipFile {
         break;
       }
     }
-    if (eocd < 0) throw new Error('not a zip/.npz file (no end of central directory)');
+    if (eocd < 0) throw new Error('not a zip/.npz file'); // no end-of-central-directory record
     let count = tail.getUint16(eocd + 10, true);
     let cdSize = tail.getUint32(eocd + 12, true);
     let cdOffset = tail.getUint32(eocd + 16, true);
