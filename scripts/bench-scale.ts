@@ -57,10 +57,11 @@ interface Row {
   ofaMs: number;
   onaMs: number | null;
   reload: {
-    withThumbnails: { pageReadyMs: number; workerReadyMs: number; loadMs: number };
+    withThumbnails: { pageReadyMs: number; workerReadyMs: number; loadMs: number; snapshotMs: number };
     pageReadyMs: number;
     workerReadyMs: number;
     loadMs: number;
+    snapshotMs: number;
     blocks: number;
     unpacked: number;
     memory: Memory;
@@ -201,10 +202,11 @@ async function main() {
           ofaMs: median(rest),
           onaMs,
           reload: {
-            withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs },
+            withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs, snapshotMs: eagerStats.startup!.snapshotMs },
             pageReadyMs: started.ms,
             workerReadyMs: stats.startup!.readyMs,
             loadMs: stats.startup!.loadMs,
+            snapshotMs: stats.startup!.snapshotMs,
             blocks: stats.startup!.blocks,
             unpacked: stats.startup!.unpacked,
             memory: reloadMemory,
@@ -223,12 +225,12 @@ async function main() {
   }
   const f = (v: number | null, d = 0) => (v === null || Number.isNaN(v) ? 'n/a' : v.toFixed(d));
   console.log(`\nmodel ${model} at ${longSide}, wasm, headless Chromium, production build; ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-  console.log('| photos | import | start-up to ready, reopened, thumbnails with the list: photo list in the page / worker ready / reading the collection | the same, thumbnails on demand | blocks read + records | renderer RSS after import / reopened | tensors | storage per photo (records / IndexedDB usage) | OfA first / median (reopened) | OnA |');
+  console.log('| photos | import | start-up to ready, reopened, thumbnails with the list: photo list in the page / worker ready / reading the collection (of it IndexedDB) | the same, thumbnails on demand | blocks read + records | renderer RSS after import / reopened | tensors | storage per photo (records / IndexedDB usage) | OfA first / median (reopened) | OnA |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.withThumbnails.pageReadyMs)} / ${f(r.reload.withThumbnails.workerReadyMs)} / ${f(r.reload.withThumbnails.loadMs)} ms | ` +
-        `${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} / ${f(r.reload.loadMs)} ms | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
+      `| ${r.photos.toLocaleString('en')} | ${f(r.importS, 1)} s | ${f(r.reload.withThumbnails.pageReadyMs)} / ${f(r.reload.withThumbnails.workerReadyMs)} / ${f(r.reload.withThumbnails.loadMs)} (${f(r.reload.withThumbnails.snapshotMs)}) ms | ` +
+        `${f(r.reload.pageReadyMs)} / ${f(r.reload.workerReadyMs)} / ${f(r.reload.loadMs)} (${f(r.reload.snapshotMs)}) ms | ${r.reload.blocks} + ${r.reload.unpacked} | ` +
         `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
         `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
     );

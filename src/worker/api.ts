@@ -341,7 +341,7 @@ export interface EngineStats {
   /** Bytes held by tfjs tensors in this worker (resident descriptors, the query, the network's weights). */
   tensorBytes?: number;
   /** Start-up of this worker: opening the collection until ready (ms), and the descriptor blocks read. */
-  startup: { readyMs: number; loadMs: number; blocks: number; unpacked: number } | null;
+  startup: { readyMs: number; loadMs: number; snapshotMs: number; blocks: number; unpacked: number } | null;
 }
 
 /** An exported index (a NumPy .npz file, src/index/exportFormat.ts) and what it holds. */

@@ -124,7 +124,7 @@ export class Engine implements EngineApi {
     if (this.state.queue.length && !this.settings.current.paused) this.indexer.kick();
     else this.indexer.warmUpSearch();
     this.pack(true);
-    this.startup = { readyMs: performance.now() - t0, loadMs, blocks: Math.ceil((this.state.index.size - unpacked) / BLOCK_ROWS), unpacked };
+    this.startup = { readyMs: performance.now() - t0, loadMs, snapshotMs: this.state.lastLoad.snapshotMs, blocks: Math.ceil((this.state.index.size - unpacked) / BLOCK_ROWS), unpacked };
     return { info: this.info(), photos, progress: this.indexer.progress() };
   }
 

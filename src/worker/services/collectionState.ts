@@ -23,6 +23,8 @@ export class CollectionState {
   readonly index: CollectionIndex;
   /** The page fetches thumbnails as it shows them (StartOptions.thumbnails 'on-demand'): photo lists carry none. */
   thumbsOnDemand = false;
+  /** Times of the last load: reading the snapshot from IndexedDB, and in all (ms). */
+  readonly lastLoad = { snapshotMs: 0, totalMs: 0 };
   /** Blocks the last load found with retired rows, or unusable: rewritten or deleted by `pack`. */
   private staleBlocks: CollectionSnapshot['stale'] = { rewrite: [], drop: [] };
 
@@ -43,7 +45,9 @@ export class CollectionState {
   async load(): Promise<PhotoItem[]> {
     const settings = this.settings.current;
     const adapter = this.registry.adapter(settings.modelId);
+    const t0 = performance.now();
     const snapshot = await this.store.snapshot(modelKey(settings), adapter.channels, !this.thumbsOnDemand);
+    this.lastLoad.snapshotMs = performance.now() - t0;
     const { images, blocks, tail } = snapshot;
     let { queued } = snapshot;
     const usable = tail.filter((f) => usableFeatures(f, adapter));
@@ -59,7 +63,9 @@ export class CollectionState {
     this.names = new Map(images.map((i) => [i.id, i.name]));
     this.queue = queued.filter((id) => this.names.has(id) && !this.index.has(id));
     this.staleBlocks = snapshot.stale;
-    return images.map((i) => this.photoItem(i));
+    const items = images.map((i) => this.photoItem(i));
+    this.lastLoad.totalMs = performance.now() - t0;
+    return items;
   }
 
   /**
