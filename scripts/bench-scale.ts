@@ -110,14 +110,18 @@ async function memory(page: Page, profile: string): Promise<Memory> {
   return { rendererMiB: rss && mib(rss), pageHeapMiB: null, tensorMiB: stats.tensorBytes === undefined ? null : mib(stats.tensorBytes) };
 }
 
-/** OfA searches with these photos as queries: the worker's total time per search (ms). */
+/** OfA searches with these photos as queries: the worker's total time per search (ms); its parts logged. */
 async function ofa(page: Page, ids: string[]): Promise<number[]> {
   const out: number[] = [];
+  const parts: string[] = [];
   for (const id of ids) {
     const r = await call<SearchResponse>(page, 'search', { query: { kind: 'photo', id }, box: { x1: 0, y1: 0, x2: 1e6, y2: 1e6 }, controls: { aggregation: 'offline', nc: 64, qe: 0, rerank: 0 } });
     if (r.queryFrom !== 'stored' || r.searched < 1) throw new Error(`unexpected search: from ${r.queryFrom}, ${r.searched} searched`);
     out.push(r.timings.totalMs);
+    const t = r.timings;
+    parts.push(`${t.totalMs.toFixed(0)} = open ${(t.totalMs - t.networkMs - t.searchMs).toFixed(0)} + query maps and classes ${t.networkMs.toFixed(0)} + ranking ${t.searchMs.toFixed(0)}`);
   }
+  process.stderr.write(`[bench-scale] OfA searches (ms): ${parts.join('; ')}\n`);
   return out;
 }
 
