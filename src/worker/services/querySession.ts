@@ -1,7 +1,7 @@
 /**
  * Query session: the query photo (one of the collection, or a dropped file that is never added), its maps — a
  * forward pass (run once, on the first search that needs it), or for an indexed photo of the collection its stored
- * maps (no network, no reading of the photo: QUERY_FROM_STORED, and always when the photo is not at hand) — the
+ * maps (no network, no reading of the photo: queryFromStored, and always when the photo is not at hand) — the
  * classes of its box (a pass on the crop, or the classifier on the box's stored maps), the search with its pages,
  * and class heatmaps.
  */
@@ -15,6 +15,7 @@ import { clampPixelBox, validateSearchControls } from '../../search/controls';
 import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/describe';
 import { search, topIndices } from '../../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
+import { INDEX_NC } from '../../index/settings';
 import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, SearchRequest, SearchResponse } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
@@ -32,14 +33,15 @@ const TOP_CLASSES = 5;
 const RESULT_LIMIT = 1000;
 
 /**
- * Per aggregation: whether an indexed photo of the collection used as the query takes its maps from storage and
- * its box classes from the classifier on the box's stored maps (no forward pass, no reading of the photo), which
- * is done where that ranks as well as the pass, within 0.005 mAP on paris6k-mini-dev for both models (`npm run eval
- * -- --query-from stored`, README "A collection photo as the query"): every offline (OfA) method is; online
- * aggregation loses up to 0.011 (0.078 with QE), so it keeps the pass. A photo that is not at hand (thumbnail only,
- * or not readable from disk now) always uses its stored maps.
+ * Whether an indexed photo of the collection used as the query takes its maps from storage and its box classes from
+ * the classifier on the box's stored maps (no forward pass, no reading of the photo) for these controls: where that
+ * ranks as well as the pass, within 0.005 mAP on paris6k-mini-dev for both models (`npm run eval -- --query-from
+ * stored`, README "A collection photo as the query"): offline aggregation at the collection's NC (64), with or
+ * without QE and re-ranking. Online aggregation loses up to 0.011 (0.078 with QE) and OfA at NC 8 with QE 0.0052
+ * (ResNet-50): those keep the pass. A photo that is not at hand (thumbnail only, or not readable from disk now)
+ * always uses its stored maps.
  */
-const QUERY_FROM_STORED: Record<'offline' | 'online', boolean> = { offline: true, online: false };
+const queryFromStored = (c: { aggregation: 'offline' | 'online'; nc: number }): boolean => c.aggregation === 'offline' && c.nc === INDEX_NC;
 
 interface QueryState {
   image: QueryImage;
@@ -105,7 +107,7 @@ export class QuerySession {
 
   /**
    * Opens the query image (no network yet): a dropped file is decoded; a photo of the collection is read and
-   * decoded only when a search needs its forward pass (see QUERY_FROM_STORED). The same image again keeps its maps.
+   * decoded only when a search needs its forward pass (see queryFromStored). The same image again keeps its maps.
    */
   async open(source: QuerySource): Promise<QueryImage> {
     let image: QueryImage;
@@ -181,7 +183,7 @@ export class QuerySession {
       let ranked = kept && (kept.ranking.length >= Math.min(want, kept.searched) || kept.ranking.length === kept.searched) ? kept : null;
       let networkMs = 0;
       if (!ranked) {
-        await this.queryMaps(net, q, controls.aggregation);
+        await this.queryMaps(net, q, queryFromStored(controls));
         const grid = q.grid!;
         const cellBox = pixelBoxToCells(box, grid);
         const cropProbabilities = q.from === 'forward' ? await this.cropProbabilities(net, q, box) : await this.storedCropProbabilities(net, q, cellBox);
@@ -224,16 +226,16 @@ export class QuerySession {
   }
 
   /**
-   * The query's whole-image maps for this aggregation: its stored maps (an indexed photo of the collection, where
-   * QUERY_FROM_STORED says so or the photo is not at hand), else its forward pass (once). Under the tfjs lock.
+   * The query's whole-image maps: its stored maps (an indexed photo of the collection, where queryFromStored says
+   * they are as good for these controls, or the photo is not at hand), else its forward pass (once). Under the lock.
    */
-  private async queryMaps(net: CwNetwork, q: QueryState, aggregation: 'offline' | 'online'): Promise<void> {
+  private async queryMaps(net: CwNetwork, q: QueryState, storedIsAsGood: boolean): Promise<void> {
     const indexed = q.photoId !== null && this.state.index.has(q.photoId);
-    if (!q.rgb && q.pixels && (!indexed || !QUERY_FROM_STORED[aggregation])) {
+    if (!q.rgb && q.pixels && (!indexed || !storedIsAsGood)) {
       q.rgb = await q.pixels();
       if (!q.rgb) q.pixels = null; // gone from disk meanwhile: its stored maps from now on
     }
-    const want = q.rgb && (!indexed || !QUERY_FROM_STORED[aggregation]) ? 'forward' : 'stored';
+    const want = q.rgb && (!indexed || !storedIsAsGood) ? 'forward' : 'stored';
     if (q.X && q.from === want) return;
     q.X?.dispose();
     q.X = null;
