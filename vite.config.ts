@@ -60,8 +60,9 @@ function appShellServiceWorker(): Plugin {
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
+  // blob: for the threaded wasm build only: tfjs starts its pthread workers from Blobs it makes of its own bundled code.
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
   "connect-src 'self'",
   "img-src 'self' blob: data:",
   "style-src 'self' 'unsafe-inline'",
@@ -89,15 +90,48 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * tfjs-backend-wasm's threaded build starts each pthread worker from `factory.toString()` (a Blob the worker
+ * imports). Emscripten's factory reads `_scriptDir` from the closure around it; the minifier renames that variable
+ * and turns `typeof _scriptDir !== "undefined"` into a plain reference, so in the worker the code throws
+ * "ReferenceError: e is not defined", the workers die, and `setBackend('wasm')` never returns. Declaring
+ * `_scriptDir` inside the factory makes its source self-contained. The build fails if the file no longer matches.
+ */
+function selfContainedWasmThreadFactory(): Plugin {
+  const head = 'function(WasmBackendModuleThreadedSimd) {';
+  return {
+    name: 'cw-self-contained-wasm-thread-factory',
+    apply: 'build',
+    transform(code, id) {
+      if (!id.replace(/\\/g, '/').endsWith('/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) return null;
+      if (code.split(head).length !== 2) this.error(`${id}: Emscripten factory header not found once; update selfContainedWasmThreadFactory`);
+      const scriptDir =
+        "var _scriptDir = typeof document !== 'undefined' && document.currentScript ? document.currentScript.src : typeof __filename !== 'undefined' ? __filename : undefined;";
+      return { code: code.replace(head, `${head}\n  ${scriptDir}`), map: null };
+    },
+  };
+}
+
+/**
+ * Cross-origin isolation (SharedArrayBuffer, hence tfjs' threaded wasm build: src/model/wasmThreads.ts) for the page
+ * and its worker. Every resource is same-origin, so require-corp blocks nothing. `CW_NO_ISOLATION_HEADERS=1 vite
+ * preview` leaves them out, as a static host that cannot set headers would (the service worker adds them then).
+ */
+export const CROSS_ORIGIN_ISOLATION_HEADERS: Record<string, string> = process.env.CW_NO_ISOLATION_HEADERS
+  ? {}
+  : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
-  plugins: [react(), appShellServiceWorker(), contentSecurityPolicy()],
+  plugins: [react(), appShellServiceWorker(), contentSecurityPolicy(), selfContainedWasmThreadFactory()],
   // src/worker/worker.ts is a module worker (`new Worker(new URL(...), { type: 'module' })`).
-  worker: { format: 'es' },
+  worker: { format: 'es', plugins: () => [selfContainedWasmThreadFactory()] },
   optimizeDeps: {
     // index.html plus the browser test pages (served by the dev server in the e2e tests).
     entries: ['index.html', 'tests/browser/*.html'],
     include: tfjsDeps,
   },
+  server: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
+  preview: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4096,

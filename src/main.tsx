@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { engineStore } from './ui/engineStore';
 import { readUrlOptions } from './ui/params';
-import './ui/styles.css';
+import './ui/styles/index.css';
 
 const options = readUrlOptions();
 const store = engineStore(options);

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { Float16Array } from '@petamoriken/float16';
@@ -16,40 +16,18 @@ import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfor
 import { preferredBatchSize } from '../../src/cw/tensorMath';
 import type { CellBox } from '../../src/cw/types';
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
-import { boxClassProbabilities } from '../../src/cw/classifier';
 import { decodeMaps, encodeMaps, encodedBytes, type MapCodec } from '../../src/index/mapCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import { queryCrop } from '../../src/model/preprocess';
+import { storedBoxProbabilities } from '../../src/search/describe';
 import { onlineDescriptors, search, topIndices } from '../../src/search/search';
 import type { Collection, SearchParams } from '../../src/search/types';
 import { median } from '../../src/util/median';
+import { readManifest, type Manifest } from './manifest';
 import { decodeImageFile, loadNodeNetwork } from './node';
 
-export interface Manifest {
-  name: string;
-  dir: string;
-  images: { name: string; file: string; width: number; height: number }[];
-  queries: { id: string; image: string; bbox_xyxy: [number, number, number, number]; positives: string[]; junk: string[] }[];
-}
-
-export async function readManifest(path: string): Promise<Manifest> {
-  let json: Partial<Manifest> & { image_dir?: string };
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`manifest ${path} could not be read: ${(e as Error).message}`, { cause: e });
-  }
-  if (!Array.isArray(json.images) || json.images.length === 0) throw new Error(`manifest ${path} lists no images`);
-  const queries = json.queries ?? [];
-  const names = new Set(json.images.map((i) => i.name));
-  for (const q of queries) {
-    if (!names.has(q.image)) throw new Error(`manifest ${path}: query ${q.id} image ${q.image} is not in the image list`);
-    if (!Array.isArray(q.bbox_xyxy) || q.bbox_xyxy.length !== 4) throw new Error(`manifest ${path}: query ${q.id} has no bbox_xyxy`);
-    if (!q.positives?.length) throw new Error(`manifest ${path}: query ${q.id} has no positives in the image list`);
-  }
-  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries };
-}
+export { readManifest, type Manifest };
 
 export interface EvalOptions {
   manifestPath: string;
@@ -163,7 +141,6 @@ export function decodeDescriptor(e: EncodedDescriptor): Float32Array {
 /** Bytes one stored descriptor of D values takes (int8: + its float32 scale). */
 export const descriptorBytes = (D: number, codec: DescriptorCodec): number => ({ float32: 4 * D, float16: 2 * D, int8: D + 4 })[codec];
 
-
 /** One way of storing the index: a map codec and an OfA descriptor codec; bytes are means over the collection. */
 export interface StorageVariant {
   name: string;
@@ -197,7 +174,7 @@ export interface EvalReport {
   seconds: number;
 }
 
-async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
+export async function extract(net: CwNetwork, manifest: Manifest, opts: EvalOptions, label: string): Promise<{ features: ImageFeatures[]; msPerImage: number[] }> {
   const features: ImageFeatures[] = [];
   const msPerImage: number[] = [];
   const cache = opts.cacheDir && join(opts.cacheDir, `${opts.model}-${opts.longSide}`);
@@ -373,13 +350,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
       manifest.queries.map(async (q) => {
         const qi = index.get(q.image)!;
         const X = queryMaps(qi);
-        const p = boxClassProbabilities(X, queryBox(q, qi), w, net.head.b);
-        X.dispose();
-        try {
-          return (await p.data()) as Float32Array;
-        } finally {
-          p.dispose();
-        }
+        return storedBoxProbabilities(X, queryBox(q, qi), w, net.head.b).finally(() => X.dispose());
       }),
     );
   }

@@ -6,10 +6,12 @@
  * Query keys: backend (default wasm), quick=1, and the overrides of applyOverrides (models or model, longSides,
  * ncs, repeats, warmup, cwRepeats, memoryImages, ofaSizes, ofaDims, ofaRepeats, k, onaModels, onaSizes, shortlist,
  * onaNc, onaRepeats, onaLongSide, sections). photos: comma-separated photo URLs (relative to this page); without it
- * the images are deterministic synthetic ones.
+ * the images are deterministic synthetic ones. threads: wasm threads (default: src/model/wasmThreads.ts's choice;
+ * more than 1 needs a cross-origin isolated page).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, webgpuAdapterInfo, type BackendPreference } from '../model/backend';
+import { crossOriginIsolatedHere, requestWasmThreads, wasmThreadCount } from '../model/wasmThreads';
 import { modelAdapter, type ModelId } from '../model/adapters';
 import { loadNetwork } from '../model/network';
 import { applyOverrides, defaultConfig, runBenchmarks, type BenchPhotos, type BenchReport } from './runAll';
@@ -19,6 +21,8 @@ export interface BenchPageState {
   status: 'running' | 'done' | 'error';
   requested: string;
   backend: string;
+  /** XNNPACK threads on the wasm backend (1: the single-threaded build); null on other backends. */
+  wasmThreads: number | null;
   log: string[];
   report?: BenchReport;
   markdown?: string;
@@ -88,8 +92,14 @@ async function main(state: BenchPageState): Promise<void> {
     if (pre) pre.textContent = state.log.slice(-30).join('\n');
   };
   if (!BACKENDS.includes(state.requested)) throw new Error(`unknown backend '${state.requested}' (${BACKENDS.join(', ')})`);
+  const threads = params.get('threads');
+  if (threads) requestWasmThreads(Number(threads));
   state.backend = await initBackend(state.requested as BackendPreference, { strict: true });
   let runtime = navigator.userAgent;
+  if (state.backend === 'wasm') {
+    state.wasmThreads = wasmThreadCount();
+    runtime += `; wasm: ${state.wasmThreads} thread(s), page ${crossOriginIsolatedHere() ? '' : 'not '}cross-origin isolated`;
+  }
   if (state.backend === 'webgpu') {
     const info = await webgpuAdapterInfo();
     if (info) runtime += `; WebGPU adapter: ${info.vendor} ${info.architecture}${info.isFallbackAdapter ? ' (fallback adapter)' : ''}`;
@@ -136,7 +146,7 @@ async function main(state: BenchPageState): Promise<void> {
   }
 }
 
-const state: BenchPageState = { status: 'running', requested: new URLSearchParams(location.search).get('backend') ?? 'wasm', backend: '', log: [] };
+const state: BenchPageState = { status: 'running', requested: new URLSearchParams(location.search).get('backend') ?? 'wasm', backend: '', wasmThreads: null, log: [] };
 window.__bench = state;
 const status = document.getElementById('status');
 if (status) status.textContent = 'running…';

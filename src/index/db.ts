@@ -17,6 +17,7 @@ export type { CollectionSnapshot, IndexedEntry, IndexedOutcome, SourceWrite };
 import {
   DB_NAME,
   MIGRATIONS,
+  PHOTO_STORES,
   SCHEMA_VERSION,
   type CollectionDatabase,
   type CustomModelRecord,
@@ -257,9 +258,8 @@ export class CollectionStore {
 
   /** Removes photos entirely (all stores), in one transaction. */
   async removeImages(ids: readonly string[]): Promise<void> {
-    const stores = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
-    const tx = this.db.transaction([...stores], 'readwrite');
-    await commit(tx, ids.flatMap((id) => stores.map((s) => () => tx.objectStore(s).delete(id))));
+    const tx = this.db.transaction([...PHOTO_STORES], 'readwrite');
+    await commit(tx, ids.flatMap((id) => PHOTO_STORES.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
   /** Image records of these photos with their thumbnails (undefined where missing), in one transaction. */

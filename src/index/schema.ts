@@ -192,6 +192,13 @@ export interface CollectionSchema extends DBSchema {
   thumbs: { key: string; value: ThumbRecord };
 }
 
+/**
+ * Every store that holds records keyed by a photo id: removing a photo (db.ts removeImages, trash.ts) removes its
+ * records from each of these in one transaction. A new per-photo store must be added here. Removing the `packed`
+ * record retires the photo's row in its descriptor block (the block itself is rewritten on a later start-up).
+ */
+export const PHOTO_STORES = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
+
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
 export type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;
 

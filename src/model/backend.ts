@@ -6,19 +6,20 @@
  * Notes (measured, see ../shared/docs/BROWSER-TESTING.md):
  * - The wasm binaries are imported with Vite's `?url`, so they are served (and hashed into dist/) as files;
  *   tfjs' default lookup asks the site root and gets index.html back.
- * - WASM_HAS_MULTITHREAD_SUPPORT is forced off: the threaded build's workers die in a minified Vite build
- *   and `setBackend('wasm')` then never returns; threads gave no speed-up on 2 cores anyway.
+ * - wasm threads: ./wasmThreads.ts (the threaded build where the context is cross-origin isolated).
  * - The webgpu backend's own factory requests the adapter without `forceFallbackAdapter` and never checks
  *   `isFallbackAdapter`, so software adapters (SwiftShader in headless Chromium) are accepted.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
-import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { configureWasmThreads } from './wasmThreads';
+import { patchWebgpuCastToFloat } from './webgpuCast';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
@@ -41,11 +42,10 @@ function configureOnce(): void {
   if (configured) return;
   configured = true;
   patchWebgpuCastToFloat();
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  configureWasmThreads();
   setWasmPaths({
     'tfjs-backend-wasm.wasm': absolute(wasmUrl),
     'tfjs-backend-wasm-simd.wasm': absolute(wasmSimdUrl),
-    // Never loaded (multithreading is off), but setWasmPaths insists on an entry for every binary.
     'tfjs-backend-wasm-threaded-simd.wasm': absolute(wasmThreadedSimdUrl),
   });
 }
@@ -138,56 +138,6 @@ export function destroyGpuDevice(): boolean {
   const device = activeGpuDevice();
   device?.destroy();
   return !!device;
-}
-
-/**
- * Works around a tfjs-backend-webgpu 4.22 bug. Its Cast kernel treats int32/bool -> float32 as lossless and
- * returns the SAME GPU buffer relabelled float32, but that buffer still holds i32 values. Programs that read
- * their input buffer raw instead of through the converting getters (Transpose, hence every reduction over
- * leading axes, e.g. `tf.mean(tf.cast(tf.greater(X, 0), 'float32'), [0, 1])`) then fail WGSL validation
- * ("type mismatch ... expected 'f32', got 'i32'") and return whatever the recycled output buffer held.
- * Here such casts produce a real float32 tensor: on the CPU when the values are still there, else with a
- * one-line shader that converts through the getter.
- */
-class ToFloat32Program implements WebGPUProgram {
-  variableNames = ['A'];
-  outputShape: number[];
-  shaderKey = 'cw_toFloat32';
-  size = true;
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(shape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
-  }
-  getUserCode(): string {
-    return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          setOutputAtIndex(index, getAByOutputIndex(index));
-        }
-      }`;
-  }
-}
-
-function patchWebgpuCastToFloat(): void {
-  const original = tf.getKernel('Cast', 'webgpu');
-  if (!original) return; // webgpu not registered in this context
-  tf.unregisterKernel('Cast', 'webgpu');
-  tf.registerKernel({
-    ...original,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      const { dtype } = args.attrs as unknown as { dtype: tf.DataType };
-      if (dtype !== 'float32' || (x.dtype !== 'int32' && x.dtype !== 'bool')) return original.kernelFunc(args);
-      const backend = args.backend as WebGPUBackend;
-      const values = backend.tensorMap.get(x.dataId).values;
-      if (values != null) return backend.makeTensorInfo(x.shape, 'float32', Float32Array.from(values as ArrayLike<number>));
-      return backend.runWebGPUProgram(new ToFloat32Program(x.shape), [x], 'float32');
-    },
-  });
 }
 
 /** What the browser says about its WebGPU adapter (SwiftShader here: vendor google, isFallbackAdapter true). */

@@ -20,6 +20,7 @@ export function validateParams(p: SearchParams): void {
   int(p.qe, 0, 'query expansion n');
   int(p.rerank, 0, 're-ranking R');
   int(p.ncRerank, 1, 're-ranking classes NC_re');
+  if (p.within !== undefined && !(p.within instanceof Uint8Array)) throw new Error('the search scope must be a Uint8Array mask');
   if (p.limit !== undefined) int(p.limit, 1, 'result limit');
 }
 
@@ -34,11 +35,15 @@ export async function search(query: Query, collection: Collection, params: Searc
   const empty: SearchResult = { ranking: new Int32Array(0), scores: new Float32Array(0), queryClasses, rerank: new Map() };
   if (collection.size === 0) return empty;
 
+  if (params.within && params.within.length !== collection.size) throw new Error(`the search scope covers ${params.within.length} images, the collection has ${collection.size}`);
+  const inScope = params.within ? params.within.reduce((n, v) => n + (v ? 1 : 0), 0) : collection.size;
+  if (inScope === 0) return empty;
+
   const classes = tf.tensor1d(queryClasses, 'int32');
   const q = cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
-  const limit = Math.min(params.limit ?? collection.size, collection.size);
+  const limit = Math.min(params.limit ?? inScope, inScope);
   // Ranked positions the steps need: the results, the R to re-rank, the n of QE.
-  const needed = Math.min(collection.size, Math.max(limit, params.rerank, params.qe));
+  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe));
   let db: tf.Tensor2D | DescriptorBlocks | null = null;
   const ownsDb = params.aggregation === 'online' || !collection.offlineDescriptors;
   try {
@@ -52,7 +57,7 @@ export async function search(query: Query, collection: Collection, params: Searc
     const count = isBlocks(db) ? db.blocks.reduce((n, b) => n + b.shape[1], 0) : db.shape[0];
     if (count !== collection.size) throw new Error(`collection has ${collection.size} images but ${count} descriptors`);
 
-    let { ranking, scores: ranked } = await rankTop(db, q, needed);
+    let { ranking, scores: ranked } = await rankTop(db, q, needed, params.within);
     let rerank = new Map<number, RerankInfo>();
 
     if (params.rerank > 0) {
@@ -61,7 +66,7 @@ export async function search(query: Query, collection: Collection, params: Searc
     if (params.qe > 0) {
       const expanded = expandQuery(db, ranking, params.qe, q);
       try {
-        ({ ranking, scores: ranked } = await rankTop(db, expanded, limit));
+        ({ ranking, scores: ranked } = await rankTop(db, expanded, limit, params.within));
       } finally {
         expanded.dispose();
       }
@@ -80,8 +85,10 @@ const isBlocks = (db: tf.Tensor2D | DescriptorBlocks): db is DescriptorBlocks =>
  * scores: all N scores on the backend, one read, one JavaScript pass for the top k (exact ties, unlike a
  * backend top-k, and as fast as tf.topk on wasm: BENCHMARKS.md).
  */
-export async function rankTop(db: tf.Tensor2D | DescriptorBlocks, q: tf.Tensor1D, k: number): Promise<{ ranking: Int32Array; scores: Float32Array }> {
+export async function rankTop(db: tf.Tensor2D | DescriptorBlocks, q: tf.Tensor1D, k: number, within?: Uint8Array): Promise<{ ranking: Int32Array; scores: Float32Array }> {
   const scores = await readAndDispose(isBlocks(db) ? cosineScoresTransposed(db.blocks, q) : cosineScores(db, q));
+  // Images outside the scope rank after every image in it (k never reaches them: the caller caps k at the scope).
+  if (within) for (let i = 0; i < scores.length; i++) if (!within[i]) scores[i] = -Infinity;
   const ranking = topRanking(scores, k);
   return { ranking, scores: Float32Array.from(ranking, (i) => scores[i]) };
 }

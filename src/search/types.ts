@@ -20,6 +20,11 @@ export interface SearchParams {
    * (same order, same ties), and only those are ordered (R and QE still see what they need). Default: all N.
    */
   limit?: number;
+  /**
+   * Rank only these images (within[i] = 1: image i may be returned); the others are never results, and re-ranking
+   * and query expansion see only these. Default: all.
+   */
+  within?: Uint8Array;
 }
 
 export const DEFAULT_SEARCH: SearchParams = { aggregation: 'offline', nc: 64, qe: 0, rerank: 0, ncRerank: 6 };

@@ -1,14 +1,20 @@
 /**
  * The page's view of the worker: collection, indexing progress, model status, problems. An external store
- * (useSyncExternalStore) fed by the worker's events; thumbnails become object URLs here, revoked when removed.
+ * (useSyncExternalStore) fed by the worker's events. Photo events are applied in batches (one new list per batch,
+ * not per photo: an import of 50,000 photos is not quadratic), and thumbnails get object URLs only while shown
+ * (objectUrls.ts).
  */
 import { useSyncExternalStore } from 'react';
 import type { EngineApi, EngineEvent, EngineInfo, FileProblem, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions } from '../worker/api';
 import { createEngineClient, type EngineClient } from '../worker/client';
+import { errorMessage } from './format';
 
-export interface Photo extends PhotoItem {
-  thumbUrl: string;
-}
+export type Photo = PhotoItem;
+
+/** Photo events arriving within this many ms are applied together. */
+const PHOTO_BATCH_MS = 50;
+
+type PhotoEvent = Extract<EngineEvent, { type: 'photos-added' | 'photos-indexed' | 'photos-removed' | 'photos-reset' }>;
 
 export interface Notice {
   id: number;
@@ -20,7 +26,12 @@ export interface Notice {
 export interface EngineState {
   phase: 'starting' | 'ready' | 'failed';
   info: EngineInfo | null;
+  /** Every photo, in import order. */
   photos: Photo[];
+  /** The same photos by id. */
+  photoIndex: ReadonlyMap<string, Photo>;
+  /** How many of them are indexed. */
+  indexedCount: number;
   progress: IndexProgress;
   model: ModelStatus;
   problems: FileProblem[];
@@ -33,7 +44,21 @@ export interface EngineState {
 const IDLE: IndexProgress = { state: 'idle', done: 0, total: 0, current: null, imagesPerSecond: null, medianMs: null, etaSeconds: null, reading: 0 };
 
 export class EngineStore {
-  private state: EngineState = { phase: 'starting', info: null, photos: [], progress: IDLE, model: { state: 'idle' }, problems: [], notices: [], fatal: null, storageFull: null };
+  private state: EngineState = {
+    phase: 'starting',
+    info: null,
+    photos: [],
+    photoIndex: new Map(),
+    indexedCount: 0,
+    progress: IDLE,
+    model: { state: 'idle' },
+    problems: [],
+    notices: [],
+    fatal: null,
+    storageFull: null,
+  };
+  private photoEvents: PhotoEvent[] = [];
+  private photoTimer: ReturnType<typeof setTimeout> | null = null;
   private listeners = new Set<() => void>();
   private client: EngineClient;
   private noticeId = 0;
@@ -46,9 +71,9 @@ export class EngineStore {
     this.api
       .start(options, this.client.listen((e) => this.onEvent(e)))
       .then(({ info, photos, progress }) => {
-        this.set({ phase: 'ready', info, photos: photos.map(withUrl), progress });
+        this.set({ phase: 'ready', info, progress, ...photoState(new Map(photos.map((p) => [p.id, p]))) });
       })
-      .catch((e: unknown) => this.set({ phase: 'failed', fatal: `The app could not start: ${e instanceof Error ? e.message : String(e)}` }));
+      .catch((e: unknown) => this.set({ phase: 'failed', fatal: `The app could not start: ${errorMessage(e)}` }));
   }
 
   subscribe = (listener: () => void) => {
@@ -87,27 +112,13 @@ export class EngineStore {
   }
 
   private onEvent(e: EngineEvent): void {
-    const photos = this.state.photos;
     switch (e.type) {
-      case 'photos-added': {
-        const known = new Set(photos.map((p) => p.id));
-        this.set({ photos: [...photos, ...e.photos.filter((p) => !known.has(p.id)).map(withUrl)], storageFull: null });
-        break;
-      }
-      case 'photos-indexed': {
-        const ids = new Set(e.ids);
-        this.set({ photos: photos.map((p) => (ids.has(p.id) ? { ...p, indexed: true } : p)) });
-        break;
-      }
-      case 'photos-removed': {
-        const ids = new Set(e.ids);
-        photos.filter((p) => ids.has(p.id)).forEach((p) => URL.revokeObjectURL(p.thumbUrl));
-        this.set({ photos: photos.filter((p) => !ids.has(p.id)) });
-        break;
-      }
+      case 'photos-added':
+      case 'photos-indexed':
+      case 'photos-removed':
       case 'photos-reset':
-        photos.forEach((p) => URL.revokeObjectURL(p.thumbUrl));
-        this.set({ photos: e.photos.map(withUrl), problems: [] });
+        this.photoEvents.push(e);
+        this.photoTimer ??= setTimeout(() => this.applyPhotoEvents(), PHOTO_BATCH_MS);
         break;
       case 'progress':
         this.set({ progress: e.progress });
@@ -143,16 +154,41 @@ export class EngineStore {
     }
   }
 
+  /** Applies the photo events of the last few ms, in order, as one new photo list. */
+  private applyPhotoEvents(): void {
+    this.photoTimer = null;
+    const events = this.photoEvents.splice(0);
+    let byId = new Map(this.state.photoIndex);
+    const patch: Partial<EngineState> = {};
+    for (const e of events) {
+      if (e.type === 'photos-reset') {
+        byId = new Map(e.photos.map((p) => [p.id, p]));
+        patch.problems = [];
+      } else if (e.type === 'photos-added') {
+        for (const p of e.photos) if (!byId.has(p.id)) byId.set(p.id, p);
+        patch.storageFull = null;
+      } else if (e.type === 'photos-indexed') {
+        for (const id of e.ids) {
+          const p = byId.get(id);
+          if (p && !p.indexed) byId.set(id, { ...p, indexed: true });
+        }
+      } else {
+        for (const id of e.ids) byId.delete(id);
+      }
+    }
+    this.set({ ...patch, ...photoState(byId) });
+  }
+
   importFiles(files: ImportFile[]): void {
     if (!files.length) return;
-    this.api.importFiles(files).catch((e: unknown) => this.notify('error', `Import failed: ${message(e)}`));
+    this.api.importFiles(files).catch((e: unknown) => this.notify('error', `Import failed: ${errorMessage(e)}`));
   }
 
   async run<T>(what: string, action: (api: EngineClient['api']) => Promise<T>): Promise<T | undefined> {
     try {
       return await action(this.api);
     } catch (e) {
-      this.notify('error', `${what} failed: ${message(e)}`);
+      this.notify('error', `${what} failed: ${errorMessage(e)}`);
       return undefined;
     }
   }
@@ -169,9 +205,11 @@ export class EngineStore {
   }
 }
 
-// This page starts the worker with thumbnails 'with-photos' (the default): every photo comes with its thumbnail.
-const withUrl = (p: PhotoItem): Photo => ({ ...p, thumbUrl: URL.createObjectURL(p.thumb ?? new Blob()) });
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** The photo fields of the state, from the photos by id (in import order). */
+function photoState(byId: Map<string, Photo>): Pick<EngineState, 'photos' | 'photoIndex' | 'indexedCount'> {
+  const photos = [...byId.values()];
+  return { photos, photoIndex: byId, indexedCount: photos.reduce((n, p) => n + (p.indexed ? 1 : 0), 0) };
+}
 
 let singleton: EngineStore | null = null;
 

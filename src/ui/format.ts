@@ -22,3 +22,6 @@ export function formatBytes(bytes: number): string {
 export const formatMs = (ms: number): string => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 export const percent = (p: number): string => `${(p * 100).toFixed(p >= 0.1 ? 0 : 1)}%`;
+
+/** The text of a thrown value (an Error's message, else the value as a string). */
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

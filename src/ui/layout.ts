@@ -23,21 +23,6 @@ export function useElementWidth(ref: RefObject<HTMLElement | null>, present: unk
   return width;
 }
 
-/** An object URL for a blob, revoked when the blob changes or the component goes. */
-export function useObjectUrl(blob: Blob | null | undefined): string | null {
-  const [url, setUrl] = useState<string | null>(null);
-  useEffect(() => {
-    if (!blob) {
-      setUrl(null);
-      return;
-    }
-    const u = URL.createObjectURL(blob);
-    setUrl(u);
-    return () => URL.revokeObjectURL(u);
-  }, [blob]);
-  return url;
-}
-
 /**
  * Columns and cell size (px) that fill a grid `width` wide with cells of at least `minCell` (plus `pad` around the
  * image inside a cell) separated by `gap`.

@@ -1,4 +1,7 @@
-/** URL parameters: ?backend=wasm&model=mobilenet_v1_0.75&longSide=512 force the backend, the model and the scale. */
+/**
+ * URL parameters: ?backend=wasm&model=mobilenet_v1_0.75&longSide=512 force the backend, the model and the scale;
+ * &threads=2 the wasm threads.
+ */
 import type { BackendChoice, StartOptions } from '../worker/api';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
@@ -12,10 +15,12 @@ export function readUrlOptions(search: string = location.search): UrlOptions {
   const p = new URLSearchParams(search);
   const backend = p.get('backend') as BackendChoice | null;
   const longSide = p.get('longSide');
+  const threads = p.get('threads');
   return {
     backend: backend && BACKENDS.includes(backend) ? backend : 'auto',
     model: p.get('model') ?? undefined,
     longSide: longSide && /^\d+$/.test(longSide) ? Number(longSide) : undefined,
+    threads: threads && /^\d+$/.test(threads) && Number(threads) >= 1 && Number(threads) <= 64 ? Number(threads) : undefined,
     debug: p.get('debug') === '1',
   };
 }

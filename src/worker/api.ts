@@ -5,6 +5,9 @@
  */
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
+import type { CollectionToolsApi, GroupingProgress } from './collectionToolsApi';
+
+export type * from './collectionToolsApi';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -77,6 +80,8 @@ export interface StartOptions {
    * `thumbnails(ids)` for the ones it shows: opening a 50,000-photo collection then reads no thumbnail at all.
    */
   thumbnails?: 'with-photos' | 'on-demand';
+  /** wasm threads; default: src/model/wasmThreads.ts's choice (more than 1 needs a cross-origin isolated page). */
+  threads?: number;
 }
 
 export interface ModelChoice {
@@ -94,6 +99,8 @@ export interface EngineInfo {
   backendNote: string | null;
   /** WebGPU adapter, e.g. "google swiftshader (fallback adapter)"; null when not on webgpu. */
   adapter: string | null;
+  /** On wasm: the threads it runs on (1 = single-threaded: not cross-origin isolated, or few cores); else null. */
+  wasmThreads: number | null;
   model: ModelChoice;
   models: ModelChoice[];
   longSide: number;
@@ -121,6 +128,8 @@ export interface PhotoItem {
   indexed: boolean;
   /** Where the photo itself is kept. */
   source: PhotoSource;
+  /** Import order: the collection is shown in this order (a photo restored by undoDelete comes back to its place). */
+  seq: number;
 }
 
 export interface IndexProgress {
@@ -166,7 +175,10 @@ export interface FileProblem {
 export type EngineEvent =
   | { type: 'photos-added'; photos: PhotoItem[] }
   | { type: 'photos-indexed'; ids: string[] }
-  | { type: 'photos-removed'; ids: string[] }
+  /** Photos left the collection (deleted here or in another tab); queryRemoved: the query photo was one of them. */
+  | { type: 'photos-removed'; ids: string[]; queryRemoved?: boolean }
+  /** Near-duplicates and groups: building or updating the neighbour graph (see EngineApi.duplicates). */
+  | { type: 'grouping'; progress: GroupingProgress }
   /** The whole list changed (cleared, model switched): replace it. */
   | { type: 'photos-reset'; photos: PhotoItem[] }
   | { type: 'progress'; progress: IndexProgress }
@@ -232,14 +244,22 @@ export interface SearchRequest {
   box: PixelRect;
   controls: SearchControls;
   /**
+   * Search only these photos: a group (GroupsReport), the photos with a class among their top `topK` (default 1),
+   * or a list of ids. Applied in the ranking: the results are the best photos of the scope, re-ranking and query
+   * expansion work within it. Default: the whole collection.
+   */
+  within?: SearchScope;
+  /**
    * A page of the ranking: results offset .. offset + limit - 1 (default 0 and 1000). The same request with another
    * offset pages through the whole ranking without searching again (the last ranking is kept).
    */
   offset?: number;
   limit?: number;
-  /** Only results scoring at least this (the ranking is cut there; re-ranked photos by their region score). */
+  /** Leave out results scoring below this (cosine, or the region score of re-ranked photos). */
   minScore?: number;
 }
+
+export type SearchScope = { group: string } | { class: number; topK?: number } | { ids: string[] };
 
 export interface ClassScore {
   index: number;
@@ -274,13 +294,15 @@ export interface SearchResponse {
   };
   controls: SearchControls;
   results: ResultItem[];
-  /** Indexed photos searched. */
+  /** Indexed photos searched (those in `within`, when given). */
   searched: number;
-  /** Where this page starts in the ranking, and the ranking's length (after minScore; searched when none). */
+  /** Where this page starts in the ranking, and the ranking's length (after minScore and `within`). */
   offset: number;
   total: number;
   /** Where the query's maps and box classes came from: a forward pass, or the photo's stored maps (no network). */
   queryFrom: 'forward' | 'stored';
+  /** Results left out by minScore (0 when none was given). */
+  belowMinScore: number;
   timings: { networkMs: number; searchMs: number; totalMs: number };
 }
 
@@ -365,7 +387,7 @@ export interface IndexImportReport {
 }
 
 /** What the worker exposes (through comlink). */
-export interface EngineApi {
+export interface EngineApi extends CollectionToolsApi {
   /** Opens the collection, starts the backend; returns the collection and resumes an interrupted import. */
   start(options: StartOptions, onEvent: (event: EngineEvent) => void): Promise<{ info: EngineInfo; photos: PhotoItem[]; progress: IndexProgress }>;
   /** Reads files in (dedupe, thumbnails, stored copy) and queues them; resolves when all are read in. */

@@ -96,6 +96,11 @@ export class CollectionIndex {
     return i < 0 ? undefined : this.rows.at(i);
   }
 
+  /** Class probabilities of photos, from their stored feature records (not held in memory). */
+  async probabilities(ids: readonly string[]): Promise<(Float32Array | undefined)[]> {
+    return (await this.store.getFeatures(ids)).map((f) => f?.probabilities);
+  }
+
   /** Sum of the indexed photos' stored maps sizes, bytes. */
   get mapsBytes(): number {
     return this.rows.totalMapsBytes();
@@ -135,6 +140,41 @@ export class CollectionIndex {
     this.version++;
     this.staleFrom = Math.min(this.staleFrom, this.rows.size);
     this.rows.appendBlock(block);
+  }
+
+  /**
+   * Photos put back (undo of a deletion), each where it was: `order` lists photo ids in import order (the restored
+   * ones and the indexed ones among them; others are ignored). The restored rows are unpacked: their stored block
+   * rows were retired when they were deleted, so they are packed again like newly indexed photos.
+   */
+  restore(records: readonly FeatureRecord[], order: readonly string[], maps?: ReadonlyMap<string, EncodedMaps>): void {
+    const restored = new Map(records.map((r) => [r.id, r]));
+    const old = this.rows;
+    const next = new IndexRows();
+    let first = -1;
+    const place = (id: string) => {
+      if (next.has(id)) return;
+      const r = restored.get(id);
+      if (r) {
+        if (first < 0) first = next.size;
+        next.push(r.id, r.descriptor, r.grid, r.nc, mapsBytesOf(r));
+        this.unpacked.add(r.id);
+        return;
+      }
+      const i = old.indexOf(id);
+      if (i < 0) return;
+      const row = old.at(i);
+      next.push(row.id, row.descriptor, row.grid, row.nc, row.mapsBytes);
+    };
+    for (const id of order) place(id);
+    // Rows missing from `order` (not expected) stay, at the end.
+    for (const id of old.idList) place(id);
+    for (const r of records) place(r.id);
+    if (first < 0) return;
+    this.version++;
+    this.staleFrom = Math.min(this.staleFrom, first);
+    this.rows = next;
+    for (const [id, m] of maps ?? []) this.mapsCache.set(id, m);
   }
 
   private push(r: FeatureRecord): void {

@@ -21,7 +21,10 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineStats,
+  GroupingProgress,
   HeatmapTarget,
+  PhotoFacts,
+  SearchScope,
   ImportFile,
   IntegrityReport,
   PhotoDebug,
@@ -36,6 +39,9 @@ import { Lock } from './lock';
 import { CollectionState } from './services/collectionState';
 import { Session, Settings, isStorageFull, type Emit } from './services/context';
 import { GpuRuntime } from './services/gpuRuntime';
+import { ClassStats } from './services/classStats';
+import { CollectionGraph } from './services/collectionGraph';
+import { Deletion } from './services/deletion';
 import { Indexer } from './services/indexer';
 import { IndexTransfer } from './services/indexTransfer';
 import { Intake } from './services/intake';
@@ -71,6 +77,9 @@ export class Engine implements EngineApi {
   private transfer!: IndexTransfer;
   private follower!: TabFollower;
   private photos!: Photos;
+  private deletion!: Deletion;
+  private graph!: CollectionGraph;
+  private classes!: ClassStats;
   private startup: EngineStats['startup'] = null;
   private packing: Promise<void> | null = null;
 
@@ -81,7 +90,7 @@ export class Engine implements EngineApi {
       // Photos indexed here pile up as records until a block's worth can be packed (idle, off the tfjs lock).
       if (event.type === 'photos-indexed' && this.indexer?.running && this.state.index.unpackedCount >= BLOCK_ROWS) this.pack();
     };
-    await this.runtime.start(options.backend);
+    await this.runtime.start(options.backend, options.threads ?? null);
     this.store = await openCollection({
       onVersionChange: () => this.shutDown('This collection was upgraded by a newer version of the app in another tab: reload this page to go on.'),
       onBlocked: () =>
@@ -139,7 +148,14 @@ export class Engine implements EngineApi {
   /** Creates the services, each with only what it needs. */
   private wire(): void {
     const { store, session, lock, runtime } = this;
-    const emit: Emit = (e) => this.emit(e);
+    const emit: Emit = (e) => {
+      this.emit(e);
+      // The collection tools follow every change of the collection, whichever service (or tab) made it.
+      if (e.type === 'photos-indexed' || e.type === 'photos-removed' || e.type === 'photos-reset') {
+        this.graph.onCollectionChanged(e.type === 'photos-reset', e.type === 'photos-indexed');
+        this.classes.onCollectionChanged(e.type === 'photos-reset');
+      }
+    };
     const settings = (this.settings = new Settings(() => store));
     const registry = (this.registry = new ModelRegistry(() => store));
     const state = (this.state = new CollectionState(store, settings, registry, emit));
@@ -150,7 +166,10 @@ export class Engine implements EngineApi {
     const network = (this.network = new NetworkManager({ settings, registry, lock, emit, info: () => this.info(), intakeIdle: () => intake.idle() }));
     const syncFromStore = () => this.follower.syncFromStore();
     const indexer = (this.indexer = new Indexer({ store, session, settings, state, network, runtime, intake, photos, tabs, lock, emit, syncFromStore }));
-    const query = (this.query = new QuerySession(store, state, network, photos, lock));
+    const query = (this.query = new QuerySession(store, state, network, photos, lock, (scope) => this.scopeIds(scope)));
+    this.deletion = new Deletion({ store, session, settings, state, tabs, lock, emit, queryPhoto: () => query.photoId, onRestored: () => this.indexer.kickIfQueued() });
+    this.graph = new CollectionGraph({ state, settings, network, lock, emit, facts: (ids) => this.photoFacts(ids) });
+    this.classes = new ClassStats(state, network);
     this.transfer = new IndexTransfer({ store, session, settings, registry, state, tabs, lock, emit, onProgress });
     this.follower = new TabFollower({ store, settings, registry, state, network, indexer, query, lock, emit, info: () => this.info() });
     runtime.onRelease(() => network.release());
@@ -188,6 +207,7 @@ export class Engine implements EngineApi {
       requestedBackend: requested,
       backendNote: note,
       adapter: adapterText,
+      wasmThreads: this.runtime.wasmThreads(),
       model: { id: adapter.id, name: adapter.name, ...(this.registry.isCustom(adapter.id) ? { custom: true } : {}) },
       models: this.registry.choices(),
       longSide: this.settings.current.longSide,
@@ -365,6 +385,61 @@ export class Engine implements EngineApi {
 
   heatmaps(targets: HeatmapTarget[], classIndex: number) {
     return this.query.heatmaps(targets, classIndex);
+  }
+
+  // ---- collection tools: delete and undo, near-duplicates, groups, classes
+
+  deletePhotos(ids: string[]) {
+    return this.deletion.delete(ids);
+  }
+
+  undoDelete(undoToken: string) {
+    return this.deletion.undo(undoToken);
+  }
+
+  duplicates(options?: { threshold?: number; wait?: boolean }) {
+    this.session.assertOpen();
+    return this.graph.duplicates(options);
+  }
+
+  groups(options?: { k?: number; minSim?: number; wait?: boolean }) {
+    this.session.assertOpen();
+    return this.graph.groups(options);
+  }
+
+  rebuildGroups(): Promise<GroupingProgress> {
+    this.session.assertOpen();
+    return this.graph.rebuild();
+  }
+
+  cancelGrouping(): Promise<void> {
+    return this.graph.cancel();
+  }
+
+  classCounts(options?: { topK?: number; limit?: number }) {
+    return this.classes.counts(options);
+  }
+
+  async photosWithClass(classIndex: number, options?: { topK?: number }) {
+    return this.classes.photosWithClass(classIndex, options);
+  }
+
+  async photoFacts(ids: string[]): Promise<(PhotoFacts | undefined)[]> {
+    const records = await this.store.getImages(ids);
+    return records.map((r) =>
+      r ? { id: r.id, name: r.name, path: r.path, bytes: r.originalBytes, type: r.originalType, width: r.originalWidth, height: r.originalHeight, addedAt: r.addedAt } : undefined,
+    );
+  }
+
+  /** The photo ids a search scope stands for. */
+  private async scopeIds(scope: SearchScope): Promise<string[]> {
+    if ('ids' in scope) return scope.ids;
+    if ('group' in scope) {
+      const members = this.graph.groupMembers(scope.group);
+      if (!members) throw new Error(`there is no group ${scope.group} (groups change as the collection does: ask for the groups again)`);
+      return members;
+    }
+    return this.classes.photosWithClass(scope.class, { topK: scope.topK ?? 1 });
   }
 
   // ---- introspection (status line, tests)

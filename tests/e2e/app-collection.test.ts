@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Request } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { appPhotos, canvasPixels, devSet, dropFiles, median, waitIndexed, type FileSpec } from './appHelpers';
+import { appPhotos, canvasPixels, devSet, dropFiles, median, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 
 const data = devSet();
@@ -65,7 +65,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     const t0 = Date.now();
     await dropFiles(page, '[data-testid="app"]', dropped);
     await page.setInputFiles('[data-testid="file-input"]', [...picked, ...extras].map((f) => ({ name: f.name, mimeType: f.type, buffer: f.bytes })));
-    await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id]').length >= n, names.length, { timeout: 60_000 });
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.photoCount) >= n, names.length, { timeout: 60_000 });
     const thumbsMs = Date.now() - t0;
     await page.waitForSelector('[data-testid="progress"][data-state="running"]', { timeout: 60_000 });
     const problems = await page.textContent('[data-testid="file-problems"]', { timeout: 30_000 });
@@ -75,7 +75,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
 
     // ---- interrupt: reload while the network is half-way; the queue (kept in IndexedDB) resumes after it
     await waitIndexed(page, 6, 300_000);
-    const beforeReload = await page.locator('[data-photo-id][data-indexed="true"]').count();
+    const beforeReload = (await photoCounts(page)).indexed;
     // From here on, main-thread tasks over 50 ms are recorded (the page must stay responsive while indexing).
     await page.addInitScript(() => {
       const w = window as unknown as { __longTasks: number[] };
@@ -85,18 +85,18 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     });
     await page.reload();
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
-    expect(await page.locator('[data-photo-id]').count(), 'every imported photo is still there').toBe(names.length);
+    expect((await photoCounts(page)).photos, 'every imported photo is still there').toBe(names.length);
 
     // ---- cancel: indexing stops and stays paused across a reload; Resume finishes it
     await waitIndexed(page, beforeReload + 2, 300_000);
     await page.click('[data-testid="progress"] button:has-text("Cancel")');
     await page.waitForSelector('[data-testid="progress"][data-state="paused"]', { timeout: 30_000 });
-    const paused = await page.locator('[data-photo-id][data-indexed="true"]').count();
+    const paused = (await photoCounts(page)).indexed;
     expect(paused).toBeLessThan(names.length);
     await page.reload();
     await page.waitForSelector('[data-testid="progress"][data-state="paused"]', { timeout: 60_000 });
     await page.waitForTimeout(3000);
-    expect(await page.locator('[data-photo-id][data-indexed="true"]').count(), 'a paused import does not start by itself').toBe(paused);
+    expect((await photoCounts(page)).indexed, 'a paused import does not start by itself').toBe(paused);
     await page.evaluate(() => ((window as unknown as { __recordLongTasks: boolean }).__recordLongTasks = true));
     await page.click('[data-testid="progress"] button:has-text("Resume")');
     await waitIndexed(page, names.length, 300_000);
@@ -107,7 +107,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     const stats = await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats());
     expect(stats.forwardPasses, 'photos indexed before the reloads are not indexed again').toBeLessThanOrEqual(names.length - paused);
     expect(stats.forwardPasses).toBeGreaterThan(0);
-    expect(await page.locator('[data-photo-id]').count()).toBe(names.length); // duplicate and text file left out, nothing twice
+    expect((await photoCounts(page)).photos).toBe(names.length); // duplicate and text file left out, nothing twice
     expect(await page.textContent('[data-testid="collection-count"]')).toContain(`${names.length} photos · ${names.length} indexed`);
     expect(await page.locator(`[data-photo-name='<img src=x onerror="window.__xss=1">.jpg']`).textContent()).toContain('<img src=x');
     expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
@@ -123,14 +123,14 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     await page.reload();
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await waitIndexed(page, names.length, 30_000);
-    expect(await page.locator('[data-photo-id]').count()).toBe(names.length);
+    expect((await photoCounts(page)).photos).toBe(names.length);
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0);
     expect(await page.locator('[data-testid="progress"][data-state="running"]').count()).toBe(0);
 
     // ---- query: click the photo, set its ground-truth box in the box fields, search
     const byName = new Map((await appPhotos(page)).map((p) => [p.name, p]));
     const queryPhoto = byName.get(`${q.image}.jpg`)!;
-    await page.click(`[data-photo-id="${queryPhoto.id}"]`);
+    await page.click(await revealPhoto(page, queryPhoto.id));
     await page.waitForSelector('[data-testid="results-grid"]', { timeout: 120_000 });
     const [x1, y1, x2, y2] = q.bbox_xyxy;
     for (const [k, v] of Object.entries({ x1, y1, x2, y2 })) await page.fill(`[data-testid="box-${k}"]`, String(v));

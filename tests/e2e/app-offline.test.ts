@@ -11,7 +11,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { appPhotos, devSet, dropFiles, dropFolder, waitIndexed, withExifOrientation } from './appHelpers';
+import { appPhotos, devSet, dropFiles, dropFolder, photoCounts, revealPhoto, waitIndexed, withExifOrientation } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 
 const data = devSet();
@@ -95,7 +95,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const upright = photos.find((p) => p.path.endsWith('b-rotated.jpg'))!;
     expect(raw.width).toBeGreaterThan(raw.height);
     expect([upright.width, upright.height], 'EXIF orientation 6 makes the landscape photo portrait').toEqual([raw.height, raw.width]);
-    const thumb = await page.$eval(`[data-photo-id="${upright.id}"] img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
+    const thumb = await page.$eval(`${await revealPhoto(page, upright.id)} img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
     expect(thumb[0]).toBeLessThan(thumb[1]);
     expect(await page.textContent('.notices')).toContain('1 not an image');
 
@@ -107,7 +107,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(focused).toBe(photos[1].id);
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid="results-grid"] [data-rank="1"]', { timeout: 60_000 });
-    expect(await page.getAttribute(`[data-photo-id="${photos[1].id}"]`, 'aria-pressed')).toBe('true');
+    expect(await page.getAttribute(await revealPhoto(page, photos[1].id), 'aria-pressed')).toBe('true');
     await saveScreenshot(page, 'app-build-folder');
 
     step('keyboard query searched');
@@ -135,13 +135,18 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       const r = (window as unknown as { cwApp: { response(): { query: { key: string } } | null } }).cwApp.response();
       return !!r && r.query.key.startsWith('file:');
     }, null, { timeout: 60_000 });
-    expect(await page.locator('[data-photo-id]').count()).toBe(4);
+    expect((await photoCounts(page)).photos).toBe(4);
+    // The drop ended the drag: the page's "drop to add" overlay is gone too (the panel keeps the drop to itself).
+    expect(await page.locator('.drop-overlay').count()).toBe(0);
     step('box drawn, dropped query searched');
 
     // ---- a model switch re-indexes everything with the new model (never mixes descriptors)
     page.once('dialog', (dialog) => void dialog.accept());
     await page.selectOption('[data-testid="model-select"]', 'resnet50');
-    await page.waitForFunction(() => document.querySelectorAll('[data-photo-id][data-indexed="false"]').length > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => {
+      const app = document.querySelector<HTMLElement>('[data-testid="app"]')!.dataset;
+      return Number(app.indexedCount) < Number(app.photoCount);
+    }, null, { timeout: 30_000 });
     await waitIndexed(page, 4, 240_000);
     const keys = await page.evaluate(
       async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.api.debugPhoto(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
@@ -161,7 +166,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await waitIndexed(page, 4, 30_000);
     expect(await page.inputValue('[data-testid="model-select"]')).toBe('resnet50');
-    await page.click(`[data-photo-id="${photos[0].id}"]`);
+    await page.click(await revealPhoto(page, photos[0].id));
     await page.waitForSelector('[data-testid="results-grid"] [data-rank="4"]', { timeout: 120_000 });
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!.results[0].id).toBe(photos[0].id);
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(1); // the query only
@@ -176,7 +181,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.reload();
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     expect(await page.locator('[data-testid="collection-empty"]').count()).toBe(1);
-    expect(await page.locator('[data-photo-id]').count()).toBe(0);
+    expect((await photoCounts(page)).photos).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 600_000);
 });

@@ -19,7 +19,7 @@ import type { Page } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { browserAvailable, saveScreenshot, testResultsDir, useE2E } from './harness';
-import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
+import { appPhotos, devSet, dropFiles, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { encodeBlockJpeg, encodePng, gradient, truncated } from './imageFiles';
 import { callApi, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
@@ -35,7 +35,7 @@ interface DebugPhoto {
 
 /** The average colour of a photo's thumbnail as the page shows it. */
 async function thumbColour(page: Page, id: string): Promise<number[]> {
-  return page.$eval(`[data-photo-id="${id}"] img`, async (img) => {
+  return page.$eval(`${await revealPhoto(page, id)} img`, async (img) => {
     const el = img as HTMLImageElement;
     await el.decode();
     const c = document.createElement('canvas');
@@ -137,7 +137,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
 
     // ---- 6: hostile names are text, in the grid and in the problem list; nothing was injected
     for (const name of Object.values(hostile)) {
-      const tile = page.locator(`[data-photo-id="${byName.get(name)!.id}"]`);
+      const tile = page.locator(await revealPhoto(page, byName.get(name)!.id));
       expect(await tile.getAttribute('data-photo-name')).toBe(name);
       expect(await tile.locator('.tile-name').textContent()).toBe(name);
     }
@@ -149,6 +149,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     }));
     expect(injected).toEqual({ xss: undefined, handlers: 0, inlineScripts: 0, bold: 0 });
     // A very long name is cut with an ellipsis inside its tile; the page never scrolls sideways.
+    await revealPhoto(page, byName.get(hostile.long)!.id);
     const layout = await page.evaluate((id) => {
       const tile = document.querySelector(`[data-photo-id="${id}"]`)!.getBoundingClientRect();
       const cell = document.querySelector(`[data-photo-id="${id}"]`)!.closest('.grid-cell')!.getBoundingClientRect();
@@ -195,7 +196,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       bytes: encodeBlockJpeg({ width: 4000, height: 3000, components: 3, colour: (bx, by, bw, bh) => gradient((bx + i * 37) % bw, by, bw, bh) }),
     }));
     await dropFiles(page, '[data-testid="app"]', big);
-    await page.waitForFunction(() => document.querySelectorAll('[data-photo-id]').length >= 2, null, { timeout: 60_000, polling: 50 });
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.photoCount) >= 2, null, { timeout: 60_000, polling: 50 });
     await page.reload();
     await waitReady(page);
     await page.waitForSelector('[data-testid="file-problems"] li[data-kind="interrupted"]', { timeout: 15_000 });
@@ -221,8 +222,8 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const photos = set.images.slice(1, 13).map((i) => set.photo(i.name));
     await dropFiles(page, '[data-testid="app"]', photos.map((p) => ({ name: p.fileName, type: 'image/jpeg', bytes: p.bytes })));
     const total = big.length + photos.length;
-    await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id][data-indexed="true"]').length >= n, big.length + 3, { timeout: 120_000, polling: 50 });
-    const indexedAtClose = await page.locator('[data-photo-id][data-indexed="true"]').count();
+    await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.indexedCount) >= n, big.length + 3, { timeout: 120_000, polling: 50 });
+    const indexedAtClose = (await photoCounts(page)).indexed;
     expect(indexedAtClose, 'closed before the end').toBeLessThan(total);
     const context = page.context();
     await page.close();
@@ -231,7 +232,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const next = await context.newPage();
     await next.goto(`${e2e.server.url}${app512}`);
     await waitReady(next);
-    expect(await next.locator('[data-photo-id]').count()).toBe(total);
+    expect((await photoCounts(next)).photos).toBe(total);
     await waitIndexed(next, total, 180_000);
     const redone = await forwardPasses(next);
     console.log(`[reliability 2] closed with ${indexedAtClose}/${total} indexed; the next visit indexed ${redone}`);

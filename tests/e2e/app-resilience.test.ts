@@ -249,7 +249,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(indexing, 'one tab indexes while the other waits').not.toBeNull();
     const other = indexing === a ? b : a;
     expect(await other.textContent('[data-testid="waiting"]')).toMatch(/Another tab of this app is indexing this collection/);
-    await indexing!.waitForFunction(() => document.querySelectorAll('[data-photo-id][data-indexed="true"]').length >= 12, null, { timeout: 120_000, polling: 50 });
+    await indexing!.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.indexedCount) >= 12, null, { timeout: 120_000, polling: 50 });
     const passesBefore = await forwardPasses(other);
     await indexing!.close();
     await waitIndexed(other, 22, 180_000);

@@ -167,9 +167,37 @@ export async function appPhotos(page: Page): Promise<AppPhotoState[]> {
   });
 }
 
-/** Waits until `count` photos are indexed (polls the grid's data-indexed attributes). */
+/**
+ * Photos in the collection and how many are indexed, as the page counts them (data-photo-count and
+ * data-indexed-count of the app's root: the grids render only the tiles near the viewport, so tiles are not counted).
+ */
+export async function photoCounts(page: Page): Promise<{ photos: number; indexed: number }> {
+  return page.$eval('[data-testid="app"]', (el) => ({ photos: Number((el as HTMLElement).dataset.photoCount), indexed: Number((el as HTMLElement).dataset.indexedCount) }));
+}
+
+/** Waits until `count` photos are indexed. */
 export async function waitIndexed(page: Page, count: number, timeoutMs: number): Promise<void> {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id][data-indexed="true"]').length >= n, count, { timeout: timeoutMs, polling: 250 });
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.indexedCount) >= n, count, { timeout: timeoutMs, polling: 250 });
+}
+
+/**
+ * Scrolls the collection grid until the photo's tile is rendered (the grid renders only the rows near the viewport),
+ * and returns its selector. Needs ?debug=1 (the photo's position comes from the page's state).
+ */
+export async function revealPhoto(page: Page, id: string): Promise<string> {
+  await page.evaluate((photoId) => {
+    const photos = (window as unknown as { cwApp: { state(): { photos: { id: string }[] } } }).cwApp.state().photos;
+    const index = photos.findIndex((p) => p.id === photoId);
+    const grid = document.querySelector<HTMLElement>('[data-testid="collection-grid"]');
+    const row = grid?.querySelector<HTMLElement>('.grid-row');
+    if (index < 0 || !grid || !row) return;
+    const columns = Number(/repeat\((\d+)/.exec(row.style.gridTemplateColumns)?.[1] ?? 1);
+    const top = grid.getBoundingClientRect().top + scrollY + Math.floor(index / columns) * row.getBoundingClientRect().height;
+    scrollTo(0, Math.max(0, top - 80));
+  }, id);
+  const selector = `[data-photo-id="${id}"]`;
+  await page.waitForSelector(selector, { timeout: 10_000 });
+  return selector;
 }
 
 export interface CanvasPixels {

@@ -1,11 +1,14 @@
 /**
  * src/model/backend.ts in headless Chromium: initBackend gives the backend asked for, on a page and inside a
  * module Web Worker (wasm binaries found through their `?url` imports, SwiftShader's fallback WebGPU adapter
- * accepted); 'auto' picks webgpu first, and falls back when the browser has no WebGPU.
+ * accepted); 'auto' picks webgpu first, and falls back when the browser has no WebGPU. Both servers send COOP/COEP:
+ * wasm runs on the automatic thread count for this machine's cores (the threaded build where that is 2 or more;
+ * tests/e2e/app-threads.test.ts forces 2 threads in the app's worker).
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { BackendProbe } from '../browser/backendProbe';
+import { autoWasmThreads } from '../../src/model/wasmThreads';
 import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E, type E2E } from './harness';
 
 const CASES: { where: 'page' | 'worker'; requested: string; expected: string }[] = [];
@@ -33,6 +36,8 @@ function probeTests(e2e: E2E, cases: typeof CASES): void {
     expect(result.active).toBe(expected);
     expect(result.dot).toBe(32);
     if (expected === 'webgpu') expect(result.adapterInfo).toBeTruthy();
+    expect(result.crossOriginIsolated).toBe(true);
+    if (expected === 'wasm') expect(result.wasmThreads).toBe(autoWasmThreads(result.hardwareConcurrency));
     expect(consoleErrors).toEqual([]);
   });
 }

@@ -48,9 +48,9 @@ export async function waitReady(page: Page, timeout = 60_000): Promise<void> {
   await page.waitForSelector('[data-phase="ready"]', { timeout });
 }
 
-/** Waits until the photo grid shows `count` photos. */
+/** Waits until the collection holds `count` photos (as the page counts them). */
 export async function waitPhotos(page: Page, count: number, timeout = 60_000): Promise<void> {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id]').length === n, count, { timeout, polling: 100 });
+  await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.photoCount) === n, count, { timeout, polling: 100 });
 }
 
 /** The model is loaded (the header says ready). */

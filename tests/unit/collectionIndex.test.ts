@@ -137,6 +137,24 @@ describe('CollectionIndex', () => {
     }
   }
 
+  it('restore puts removed records back in their place and rebuilds the resident blocks from there (undo of a delete)', async () => {
+    const w = tf.tensor2d(seededValues(K * C, 5, 0), [K, C]);
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    const recs = ids.map((id, i) => record(id, Array.from({ length: K }, (_, k) => (k === i % K ? 1 : 0))));
+    index.reset(recs);
+    const full = columns(await index.offlineDescriptors(INDEX_NC, w));
+    index.remove(['b', 'd']);
+    expect(index.ids).toEqual(['a', 'c', 'e']);
+    expect(columns(await index.offlineDescriptors(INDEX_NC, w))).toEqual([full[0], full[2], full[4]]);
+    index.restore([recs[3], recs[1]], ['x', 'a', 'b', 'c', 'd', 'e']); // 'x': a photo not indexed, ignored
+    expect(index.ids).toEqual(ids);
+    const d = index.record('d')!;
+    expect([d.id, [...d.descriptor], d.grid, d.nc]).toEqual(['d', [...recs[3].descriptor], recs[3].grid, recs[3].nc]);
+    expect(index.unpackedCount).toBe(5); // restored rows are packed again like newly indexed ones
+    expect(columns(await index.offlineDescriptors(INDEX_NC, w))).toEqual(full);
+    w.dispose();
+  });
+
   it('keeps records in order: add appends, re-adding moves to the end, remove closes the gap, reset replaces', () => {
     const d = [1, 0, 0, 0, 0, 0];
     for (const id of ['a', 'b', 'c', 'd']) index.add(record(id, d));

@@ -1,12 +1,12 @@
-import { memo, useRef } from 'react';
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
-import { useGridNavigation } from '../gridNavigation';
-import { gridCells, useElementWidth } from '../layout';
+import { useObjectUrl } from '../objectUrls';
 import { PhotoFrame } from './PhotoFrame';
+import { VirtualGrid, type TileProps } from './VirtualGrid';
 
 const MIN_CELL = 120;
-const GAP = 12;
+/** A tile below its image: padding, the gap and the name line. */
+const TILE_EXTRA = 40;
 
 export function CollectionSection(props: {
   photos: Photo[];
@@ -25,9 +25,6 @@ export function CollectionSection(props: {
   ready: boolean;
 }) {
   const { photos } = props;
-  const nav = useGridNavigation(photos.length);
-  const gridRef = useRef<HTMLUListElement>(null);
-  const { columns, cell } = gridCells(useElementWidth(gridRef, photos.length > 0), MIN_CELL, GAP);
   return (
     <section className="panel collection" aria-labelledby="collection-title">
       <div className="panel-head">
@@ -69,64 +66,49 @@ export function CollectionSection(props: {
           <p className="privacy">Your photos never leave this device: they are analysed in this browser and kept in its local storage.</p>
         </div>
       ) : (
-        <ul
-          ref={gridRef}
+        <VirtualGrid
+          items={photos}
+          itemKey={(p) => p.id}
+          minCell={MIN_CELL}
+          extraHeight={TILE_EXTRA}
           className="photo-grid"
-          style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
-          role="list"
-          aria-label="Photos in the collection"
-          onKeyDown={nav.onKeyDown}
-          data-testid="collection-grid"
-        >
-          {photos.map((p, i) => (
-            <PhotoTile key={p.id} photo={p} cell={cell} index={i} tabbable={i === nav.current} isQuery={p.id === props.queryId} onPick={props.onPick} onFocusIndex={nav.setActive} />
-          ))}
-        </ul>
+          label="Photos in the collection"
+          testId="collection-grid"
+          renderTile={(p, i, tile) => <PhotoTile photo={p} index={i} tile={tile} isQuery={p.id === props.queryId} onPick={props.onPick} />}
+        />
       )}
     </section>
   );
 }
 
-/**
- * One tile; memoised, so an event about one photo (indexed, added) re-renders that tile only, not the grid.
- */
-const PhotoTile = memo(function PhotoTile(props: {
-  photo: Photo;
-  cell: number;
-  index: number;
-  tabbable: boolean;
-  isQuery: boolean;
-  onPick: (photo: Photo) => void;
-  onFocusIndex: (index: number) => void;
-}) {
-  const { photo: p, index, isQuery, cell: CELL } = props;
+/** One tile of the collection; its thumbnail's object URL lives as long as the tile is rendered. */
+function PhotoTile(props: { photo: Photo; index: number; tile: TileProps; isQuery: boolean; onPick: (photo: Photo) => void }) {
+  const { photo: p, isQuery } = props;
+  const { cell, itemProps } = props.tile;
+  const thumbUrl = useObjectUrl(p.thumb);
   return (
-    <li className="grid-cell" role="listitem">
-      <button
-        type="button"
-        className={`photo-tile ${isQuery ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
-        onClick={() => props.onPick(p)}
-        aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
-        aria-pressed={isQuery}
-        data-photo-id={p.id}
-        data-photo-name={p.name}
-        data-indexed={p.indexed ? 'true' : 'false'}
-        data-grid-index={index}
-        tabIndex={props.tabbable ? 0 : -1}
-        onFocus={() => props.onFocusIndex(index)}
-      >
-        <span className="tile-image" style={{ width: CELL, height: CELL }}>
-          <PhotoFrame src={p.thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={CELL} maxHeight={CELL} alt="" />
-          {!p.indexed && <span className="badge pending">Queued</span>}
-          {isQuery && <span className="badge query">Query</span>}
-        </span>
-        <span className="tile-name" title={p.path || p.name}>
-          {p.name}
-        </span>
-      </button>
-    </li>
+    <button
+      type="button"
+      className={`photo-tile ${isQuery ? 'is-query' : ''} ${p.indexed ? '' : 'is-pending'}`}
+      onClick={() => props.onPick(p)}
+      aria-label={`${p.name}${p.indexed ? '' : ' (not indexed yet)'}: search with this photo`}
+      aria-pressed={isQuery}
+      data-photo-id={p.id}
+      data-photo-name={p.name}
+      data-indexed={p.indexed ? 'true' : 'false'}
+      {...itemProps}
+    >
+      <span className="tile-image" style={{ width: cell, height: cell }}>
+        <PhotoFrame src={thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={cell} maxHeight={cell} alt="" />
+        {!p.indexed && <span className="badge pending">Queued</span>}
+        {isQuery && <span className="badge query">Query</span>}
+      </span>
+      <span className="tile-name" title={p.path || p.name}>
+        {p.name}
+      </span>
+    </button>
   );
-});
+}
 
 function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss: () => void }) {
   return (

@@ -3,6 +3,7 @@ import type { ClassScore, Heatmap, ResultItem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { percent } from '../format';
 import { fitSize } from '../layout';
+import { useObjectUrl } from '../objectUrls';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 import { overlayFor } from './ResultsSection';
@@ -34,6 +35,7 @@ export function ResultViewer(props: {
   }, []);
 
   const { result: r, photo } = props;
+  const thumbUrl = useObjectUrl(photo.thumb);
   const fit = fitSize(photo.width, photo.height, Math.min(900, viewport.w - 420), viewport.h - 160);
   const overlay = overlayFor(photo, r, props.heat, props.heatSettings);
 
@@ -56,7 +58,7 @@ export function ResultViewer(props: {
       <div className="viewer-body">
         <div className="viewer-image">
           <PhotoFrame
-            src={props.fullUrl ?? photo.thumbUrl}
+            src={props.fullUrl ?? thumbUrl}
             imageWidth={photo.width}
             imageHeight={photo.height}
             maxWidth={fit.width}

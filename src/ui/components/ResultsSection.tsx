@@ -1,16 +1,15 @@
-import { useRef } from 'react';
 import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
-import { useGridNavigation } from '../gridNavigation';
-import { gridCells, useElementWidth } from '../layout';
+import { useObjectUrl } from '../objectUrls';
 import type { OverlayContent } from '../overlay';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
+import { VirtualGrid, type TileProps } from './VirtualGrid';
 
 const MIN_CELL = 140;
-const GAP = 12;
-export const PAGE = 48;
+/** A result card below its image: padding, gaps, the score line and the name line. */
+const CARD_EXTRA = 64;
 
 export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: ResultItem | undefined, heat: Heatmap | undefined, s: HeatSettings): OverlayContent {
   return {
@@ -24,20 +23,16 @@ export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: Resul
 
 export function ResultsSection(props: {
   response: SearchResponse;
-  photos: Map<string, Photo>;
+  photos: ReadonlyMap<string, Photo>;
   heatmaps: Map<string, Heatmap>;
   heat: HeatSettings;
-  shown: number;
-  onShowMore: () => void;
+  /** Told which results are on screen (their heatmaps are fetched). */
+  onRange: (first: number, last: number) => void;
   onOpen: (result: ResultItem) => void;
   searching: boolean;
 }) {
   const { response } = props;
   const results = response.results.filter((r) => props.photos.has(r.id));
-  const visible = results.slice(0, props.shown);
-  const nav = useGridNavigation(visible.length);
-  const gridRef = useRef<HTMLOListElement>(null);
-  const { columns, cell: CELL } = gridCells(useElementWidth(gridRef), MIN_CELL, GAP);
   const c = response.controls;
   const settings = [
     c.aggregation === 'offline' ? 'OfA' : 'OnA',
@@ -60,57 +55,56 @@ export function ResultsSection(props: {
           <p className="muted">Results appear here once photos of the collection are indexed.</p>
         </div>
       ) : (
-        <>
-          <ol
-            ref={gridRef}
-            className="result-grid"
-            style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}
-            aria-label="Results, best match first"
-            onKeyDown={nav.onKeyDown}
-            data-testid="results-grid"
-          >
-            {visible.map((r, i) => {
-              const photo = props.photos.get(r.id)!;
-              const overlay = overlayFor(photo, r, props.heatmaps.get(r.id), props.heat);
-              return (
-                <li key={r.id} className="grid-cell">
-                  <button
-                    type="button"
-                    className="result-card"
-                    onClick={() => props.onOpen(r)}
-                    aria-label={`Rank ${r.rank}: ${photo.name}, score ${r.score.toFixed(3)}. Open`}
-                    data-result-id={r.id}
-                    data-result-name={photo.name}
-                    data-rank={r.rank}
-                    {...nav.itemProps(i)}
-                  >
-                    <span className="tile-image" style={{ width: CELL, height: CELL }}>
-                      <PhotoFrame src={photo.thumbUrl} imageWidth={photo.width} imageHeight={photo.height} maxWidth={CELL} maxHeight={CELL} alt="" overlay={overlay} />
-                      <span className="rank">{r.rank}</span>
-                    </span>
-                    <span className="result-meta">
-                      <span className="score" title="Cosine similarity">
-                        {r.score.toFixed(3)}
-                      </span>
-                      <span className="score-bar" aria-hidden="true">
-                        <span style={{ width: `${Math.max(0, Math.min(1, r.score)) * 100}%` }} />
-                      </span>
-                    </span>
-                    <span className="tile-name" title={photo.path || photo.name}>
-                      {photo.name}
-                    </span>
-                  </button>
-                </li>
-              );
-            })}
-          </ol>
-          {results.length > visible.length && (
-            <button type="button" className="btn show-more" onClick={props.onShowMore}>
-              Show more ({results.length - visible.length} left)
-            </button>
+        <VirtualGrid
+          items={results}
+          itemKey={(r) => r.id}
+          minCell={MIN_CELL}
+          extraHeight={CARD_EXTRA}
+          className="result-grid"
+          label="Results, best match first"
+          testId="results-grid"
+          onRange={props.onRange}
+          renderTile={(r, _i, tile) => (
+            <ResultCard result={r} photo={props.photos.get(r.id)!} heatmap={props.heatmaps.get(r.id)} heat={props.heat} tile={tile} onOpen={props.onOpen} />
           )}
-        </>
+        />
       )}
     </section>
+  );
+}
+
+/** One result: rank, thumbnail with its heatmap and re-ranking boxes, score and name. */
+function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap | undefined; heat: HeatSettings; tile: TileProps; onOpen: (r: ResultItem) => void }) {
+  const { result: r, photo } = props;
+  const { cell, itemProps } = props.tile;
+  const thumbUrl = useObjectUrl(photo.thumb);
+  const overlay = overlayFor(photo, r, props.heatmap, props.heat);
+  return (
+    <button
+      type="button"
+      className="result-card"
+      onClick={() => props.onOpen(r)}
+      aria-label={`Rank ${r.rank}: ${photo.name}, score ${r.score.toFixed(3)}. Open`}
+      data-result-id={r.id}
+      data-result-name={photo.name}
+      data-rank={r.rank}
+      {...itemProps}
+    >
+      <span className="tile-image" style={{ width: cell, height: cell }}>
+        <PhotoFrame src={thumbUrl} imageWidth={photo.width} imageHeight={photo.height} maxWidth={cell} maxHeight={cell} alt="" overlay={overlay} />
+        <span className="rank">{r.rank}</span>
+      </span>
+      <span className="result-meta">
+        <span className="score" title="Cosine similarity">
+          {r.score.toFixed(3)}
+        </span>
+        <span className="score-bar" aria-hidden="true">
+          <span style={{ width: `${Math.max(0, Math.min(1, r.score)) * 100}%` }} />
+        </span>
+      </span>
+      <span className="tile-name" title={photo.path || photo.name}>
+        {photo.name}
+      </span>
+    </button>
   );
 }

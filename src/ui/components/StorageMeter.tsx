@@ -1,10 +1,20 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { formatBytes } from '../format';
 
 interface Estimate {
   usage: number;
   quota: number;
   persisted: boolean;
+}
+
+/** This site's usage and quota, and whether its storage is persistent (null when the browser will not say). */
+async function readEstimate(): Promise<Estimate | null> {
+  try {
+    const [e, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.() ?? Promise.resolve(false)]);
+    return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -16,26 +26,19 @@ export function StorageMeter(props: { refreshKey: unknown; onResult: (level: 'in
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const supported = typeof navigator !== 'undefined' && !!navigator.storage?.estimate;
 
-  const refresh = useCallback(async () => {
-    if (!supported) return;
-    try {
-      const [e, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.() ?? Promise.resolve(false)]);
-      setEstimate({ usage: e.usage ?? 0, quota: e.quota ?? 0, persisted });
-    } catch {
-      setEstimate(null);
-    }
-  }, [supported]);
-
+  // Read now, when the collection changes (refreshKey), and every 15 s.
   useEffect(() => {
-    void refresh();
-    const timer = setInterval(() => void refresh(), 15_000);
+    if (!supported) return;
+    const refresh = () => void readEstimate().then(setEstimate);
+    refresh();
+    const timer = setInterval(refresh, 15_000);
     return () => clearInterval(timer);
-  }, [refresh, props.refreshKey]);
+  }, [supported, props.refreshKey]);
 
   const { onResult } = props;
   const persist = async () => {
     const granted = await Promise.resolve(navigator.storage.persist?.() ?? false).catch(() => false);
-    await refresh();
+    setEstimate(await readEstimate());
     onResult(
       granted ? 'info' : 'warning',
       granted

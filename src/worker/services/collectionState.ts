@@ -113,6 +113,7 @@ export class CollectionState {
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
       source: i.source ?? 'copy',
+      seq: i.seq,
     };
   }
 

@@ -3,6 +3,7 @@
  * results back without hanging when a WebGPU device is lost, and starting a fresh backend after such a loss.
  */
 import { destroyGpuDevice, initBackend, restartBackend, watchGpuDevice, webgpuAdapterInfo, type BackendName, type InitBackendOptions } from '../../model/backend';
+import { requestWasmThreads, wasmThreadCount } from '../../model/wasmThreads';
 import type { BackendChoice } from '../api';
 import { noop, type Emit } from './context';
 
@@ -33,9 +34,16 @@ export class GpuRuntime {
 
   constructor(private readonly emit: Emit) {}
 
-  async start(choice: BackendChoice): Promise<void> {
+  /** Starts the backend; `threads`: wasm threads asked for by the page (?threads=N), null for the default. */
+  async start(choice: BackendChoice, threads: number | null): Promise<void> {
     this.requested = choice;
+    requestWasmThreads(threads);
     await this.setUp((o) => initBackend(choice, o));
+  }
+
+  /** Threads of the wasm backend (1: single-threaded build); null when not on wasm. */
+  wasmThreads(): number | null {
+    return this.backend === 'wasm' ? wasmThreadCount() : null;
   }
 
   /** Registers something that holds backend tensors, to be released before a fresh backend starts. */

@@ -16,7 +16,7 @@ import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities,
 import { search, topIndices } from '../../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
 import { INDEX_NC } from '../../index/settings';
-import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, SearchRequest, SearchResponse } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, SearchRequest, SearchResponse, SearchScope } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
@@ -64,12 +64,12 @@ interface QueryState {
 /** The last ranking, kept so that its pages need no new search. */
 interface Ranked {
   key: string;
-  /** Positions ranked (the first `ranking.length` of the full ranking; all when it equals `searched`). */
+  /** Positions ranked, best first: the top of the ranking, or all of the scope (`complete`), after minScore. */
   ranking: Int32Array;
   scores: Float32Array;
   rerank: Map<number, { boxes: PixelRect[]; best: number; regionScores: number[] }>;
   ids: readonly string[];
-  searched: number;
+  complete: boolean;
   response: Omit<SearchResponse, 'results' | 'offset' | 'total' | 'timings'>;
 }
 
@@ -92,11 +92,18 @@ export class QuerySession {
     private readonly network: NetworkManager,
     private readonly photos: Photos,
     private readonly lock: Lock,
+    /** The photo ids a search scope stands for (groups and classes live in other services). */
+    private readonly resolveScope: (scope: SearchScope) => string[] | Promise<string[]> = (scope) => ('ids' in scope ? scope.ids : []),
   ) {}
 
   /** A photo to show: the original or its copy, else its thumbnail with the reason. */
   photoFile(id: string): Promise<PhotoFile> {
     return this.photos.file(id);
+  }
+
+  /** The query photo's id when the query is a photo of the collection. */
+  get photoId(): string | null {
+    return this.query?.photoId ?? null;
   }
 
   async photoClasses(id: string): Promise<ClassScore[]> {
@@ -169,6 +176,7 @@ export class QuerySession {
     const t0 = performance.now();
     const controls = validateSearchControls(request.controls);
     const page = validatePage(request);
+    const scope = request.within ? await this.scopeIds(request.within) : null;
     const image = await this.open(request.query);
     const net = await this.network.get();
     const { index } = this.state;
@@ -177,10 +185,13 @@ export class QuerySession {
       if (!q || q.image.key !== image.key) throw new Error('the query changed during the search');
       const tn = performance.now();
       const box = clampPixelBox(request.box, image.width, image.height);
-      const key = JSON.stringify([image.key, box, controls, page.minScore, index.version]);
+      const ids = index.ids;
+      const inScope = scope ? scope.size : ids.length;
+      const key = JSON.stringify([image.key, box, controls, page.minScore, scope ? [scope.size, idsHash(scope)] : null, index.version]);
       const kept = this.ranked?.key === key ? this.ranked : null;
+      // With a minimum score the whole scope is ranked (the cut may be anywhere); else what the page asks for.
       const want = page.minScore === undefined ? Math.max(RESULT_LIMIT, page.offset + page.limit) : Infinity;
-      let ranked = kept && (kept.ranking.length >= Math.min(want, kept.searched) || kept.ranking.length === kept.searched) ? kept : null;
+      let ranked = kept && (kept.complete || kept.ranking.length >= want) ? kept : null;
       let networkMs = 0;
       if (!ranked) {
         await this.queryMaps(net, q, queryFromStored(controls));
@@ -188,12 +199,13 @@ export class QuerySession {
         const cellBox = pixelBoxToCells(box, grid);
         const cropProbabilities = q.from === 'forward' ? await this.cropProbabilities(net, q, box) : await this.storedCropProbabilities(net, q, cellBox);
         networkMs = performance.now() - tn;
-        const limit = Math.max(1, Math.min(index.size, want));
-        const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit };
+        const limit = Math.max(1, Math.min(inScope, want));
+        const within = scope ? Uint8Array.from(ids, (id) => (scope.has(id) ? 1 : 0)) : undefined;
+        const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit, ...(within ? { within } : {}) };
         const offline = controls.aggregation === 'offline' && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
-        const ids = index.ids;
         const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
         let { ranking, scores } = result;
+        const complete = ranking.length >= inScope;
         if (page.minScore !== undefined) {
           const keep = Array.from(ranking, (_, r) => r).filter((r) => scores[r] >= page.minScore!);
           ranking = Int32Array.from(keep, (r) => ranking[r]);
@@ -204,14 +216,14 @@ export class QuerySession {
           const g = index.record(ids[i])!.grid;
           rerank.set(i, { boxes: re.boxes.map((b) => rect(cellsToPixelBox(b, g))), best: re.best, regionScores: re.regionScores });
         }
-        const searched = page.minScore === undefined ? ids.length : ranking.length;
         const response = {
           query: { key: image.key, width: image.width, height: image.height, box, cellBox: rect(cellsToPixelBox(cellBox, grid)), classes: topClasses(cropProbabilities, net), grid },
           controls,
-          searched: ids.length,
+          searched: inScope,
+          belowMinScore: result.ranking.length - ranking.length,
           queryFrom: q.from!,
         };
-        ranked = this.ranked = { key, ranking, scores, rerank, ids, searched, response };
+        ranked = this.ranked = { key, ranking, scores, rerank, ids, complete, response };
       }
       const end = Math.min(ranked.ranking.length, page.offset + page.limit);
       const results: ResultItem[] = [];
@@ -220,7 +232,8 @@ export class QuerySession {
         const re = ranked.rerank.get(i);
         results.push({ id: ranked.ids[i], rank: r + 1, score: ranked.scores[r], ...(re ? { rerank: re } : {}) });
       }
-      const total = page.minScore === undefined ? ranked.response.searched : ranked.ranking.length;
+      // Without a cut the ranking's length is the scope's even where only its top was ordered.
+      const total = ranked.complete ? ranked.ranking.length : ranked.response.searched;
       return { ...ranked.response, results, offset: page.offset, total, timings: { networkMs, searchMs: performance.now() - tn - networkMs, totalMs: performance.now() - t0 } };
     });
   }
@@ -264,6 +277,15 @@ export class QuerySession {
     const p = await storedBoxProbabilities(q.X!, cellBox, net.head.w, net.head.b);
     q.crops.set(key, p);
     return p;
+  }
+
+  /** The indexed photos a scope stands for; a clear error for a scope that names nothing known. */
+  private async scopeIds(scope: SearchScope): Promise<Set<string>> {
+    if (!scope || typeof scope !== 'object' || !('group' in scope || 'class' in scope || 'ids' in scope)) {
+      throw new Error('the search scope must be { group: id }, { class: index, topK? } or { ids: [...] }');
+    }
+    if ('ids' in scope && !(Array.isArray(scope.ids) && scope.ids.every((id) => typeof id === 'string'))) throw new Error('the search scope { ids } must be an array of photo ids');
+    return new Set((await this.resolveScope(scope)).filter((id) => this.state.index.has(id)));
   }
 
   /** Class probabilities of the query box: a forward pass on its crop (see queryCrop); the whole image reuses its own. */
@@ -331,4 +353,11 @@ function validatePage(r: SearchRequest): { offset: number; limit: number; minSco
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit must be an integer >= 1, got ${limit}`);
   if (r.minScore !== undefined && !Number.isFinite(r.minScore)) throw new Error(`minScore must be a finite number, got ${r.minScore}`);
   return { offset, limit, ...(r.minScore !== undefined ? { minScore: r.minScore } : {}) };
+}
+
+/** A short fingerprint of a scope's ids (FNV-1a), so a kept ranking is reused only for the same scope. */
+function idsHash(ids: ReadonlySet<string>): number {
+  let h = 0x811c9dc5;
+  for (const id of ids) for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -1,0 +1,142 @@
+// The query and its search: which photo or file, the box, the controls, the response, and the calls that change them.
+import { useCallback, useRef, useState } from 'react';
+import type { PixelRect, QuerySource, SearchControls, SearchResponse } from '../../worker/api';
+import type { QueryView } from '../components/QueryPanel';
+import type { EngineStore } from '../engineStore';
+import { errorMessage } from '../format';
+
+const sameBox = (a: PixelRect | null, b: PixelRect | null) => !!a && !!b && a.x1 === b.x1 && a.y1 === b.y1 && a.x2 === b.x2 && a.y2 === b.y2;
+
+/** A range of result positions (0-based, inclusive). */
+export interface ResultRange {
+  first: number;
+  last: number;
+}
+/** Until the results grid says what it shows: about a screenful. */
+const FIRST_SCREEN: ResultRange = { first: 0, last: 47 };
+
+export interface SearchSession {
+  query: QueryView | null;
+  source: QuerySource | null;
+  queryLoading: boolean;
+  box: PixelRect | null;
+  setBox: (box: PixelRect) => void;
+  /** The box differs from the one the shown results were searched with. */
+  boxDirty: boolean;
+  /** The user's controls, else the engine's defaults (null until the engine has started). */
+  controls: SearchControls | null;
+  /** New controls: kept, and the current query searched again with them. */
+  changeControls: (c: SearchControls) => void;
+  response: SearchResponse | null;
+  searching: boolean;
+  queryError: string | null;
+  /** The results on screen now (first and last rank - 1), as the results grid renders them. */
+  inView: ResultRange;
+  setInView: (first: number, last: number) => void;
+  /** Searches again with the current query, box and controls. */
+  search: () => void;
+  /** Opens a query (a collection photo or a file) with the whole photo as its box, and searches. */
+  selectQuery: (src: QuerySource) => Promise<void>;
+  /** No query, no results; a search still running is ignored when it ends. */
+  clearQuery: () => void;
+  /** Drops the results only (the query stays). */
+  clearResults: () => void;
+}
+
+export function useSearchSession(store: EngineStore, defaultControls: SearchControls | null): SearchSession {
+  const [query, setQuery] = useState<QueryView | null>(null);
+  const [source, setSource] = useState<QuerySource | null>(null);
+  const [queryLoading, setQueryLoading] = useState(false);
+  const [box, setBox] = useState<PixelRect | null>(null);
+  const [searchedBox, setSearchedBox] = useState<PixelRect | null>(null);
+  const [chosenControls, setControls] = useState<SearchControls | null>(null);
+  const controls = chosenControls ?? defaultControls;
+  const [response, setResponse] = useState<SearchResponse | null>(null);
+  const [searching, setSearching] = useState(false);
+  const [queryError, setQueryError] = useState<string | null>(null);
+  const [inView, setRange] = useState<ResultRange>(FIRST_SCREEN);
+  const setInView = useCallback((first: number, last: number) => setRange((r) => (r.first === first && r.last === last ? r : { first, last })), []);
+  /** Numbers the searches: only the latest one's answer (or error) is shown. */
+  const searchSeq = useRef(0);
+
+  const runSearch = useCallback(
+    async (src: QuerySource, b: PixelRect, c: SearchControls) => {
+      const seq = ++searchSeq.current;
+      setSearching(true);
+      setQueryError(null);
+      try {
+        const res = await store.api.search({ query: src, box: b, controls: c });
+        if (seq !== searchSeq.current) return;
+        setResponse(res);
+        setSearchedBox(b);
+      } catch (e) {
+        if (seq === searchSeq.current) setQueryError(`Search failed: ${errorMessage(e)}`);
+      } finally {
+        if (seq === searchSeq.current) setSearching(false);
+      }
+    },
+    [store],
+  );
+
+  const selectQuery = useCallback(
+    async (src: QuerySource) => {
+      if (!controls) return;
+      setQueryLoading(true);
+      setQueryError(null);
+      try {
+        const image = await store.api.openQuery(src);
+        const url = URL.createObjectURL(image.blob);
+        setQuery((old) => {
+          if (old) URL.revokeObjectURL(old.url);
+          return { image, url };
+        });
+        setSource(src);
+        const whole = { x1: 0, y1: 0, x2: image.width, y2: image.height };
+        setBox(whole);
+        setSearchedBox(null);
+        await runSearch(src, whole, controls);
+      } catch (e) {
+        setQueryError(`This photo cannot be used as a query: ${errorMessage(e)}`);
+      } finally {
+        setQueryLoading(false);
+      }
+    },
+    [controls, runSearch, store],
+  );
+
+  const clearQuery = () => {
+    searchSeq.current++;
+    if (query) URL.revokeObjectURL(query.url);
+    setQuery(null);
+    setSource(null);
+    setBox(null);
+    setResponse(null);
+    setSearching(false);
+    setQueryError(null);
+  };
+
+  return {
+    query,
+    source,
+    queryLoading,
+    box,
+    setBox,
+    boxDirty: !sameBox(box, searchedBox),
+    controls,
+    changeControls: (c) => {
+      setControls(c);
+      if (source && box) void runSearch(source, box, c);
+    },
+    response,
+    searching,
+    queryError,
+    inView,
+    setInView,
+    search: () => {
+      if (source && box && controls) void runSearch(source, box, controls);
+    },
+    selectQuery,
+    clearQuery,
+    clearResults: () => setResponse(null),
+  };
+}
