@@ -16,6 +16,7 @@ import { ResultsSection } from './components/ResultsSection';
 import { ResultViewer } from './components/ResultViewer';
 import { SearchControlsForm } from './components/SearchControlsForm';
 import { StorageMeter } from './components/StorageMeter';
+import { StorageOptions } from './components/StorageOptions';
 import { useEngineState, type EngineStore, type Photo } from './engineStore';
 import { useDebugHandle } from './hooks/useDebugHandle';
 import { useFileDrop } from './hooks/useFileDrop';
@@ -63,6 +64,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
       </a>
       <Header info={state.info} model={state.model} photoCount={state.photos.length} indexedCount={indexedCount} onModelChange={models.changeModel}>
         <StorageMeter refreshKey={`${state.photos.length}:${indexedCount}:${state.storageFull}`} onResult={(level, text) => store.notify(level, text)} />
+        <StorageOptions store={store} info={state.info} refreshKey={`${state.photos.length}:${indexedCount}`} />
       </Header>
       <Banners fatal={state.fatal} model={state.model} storageFull={state.storageFull} onRetryModel={() => store.retryModel()} onDismissStorageFull={() => store.dismissStorageFull()} />
       <ProgressPanel
@@ -135,6 +137,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
           result={opened}
           photo={openedPhoto}
           fullUrl={viewer.fullUrl}
+          fileNote={viewer.fileNote}
           heat={heatmaps.resultHeatmaps.get(opened.id)}
           heatSettings={heat}
           heatClassName={[...queryClasses, ...(viewer.classes ?? [])].find((c) => c.index === heatClass)?.name ?? null}

@@ -1,6 +1,7 @@
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import { PhotoFrame } from './PhotoFrame';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
 
@@ -85,7 +86,7 @@ export function CollectionSection(props: {
 function PhotoTile(props: { photo: Photo; index: number; tile: TileProps; isQuery: boolean; onPick: (photo: Photo) => void }) {
   const { photo: p, isQuery } = props;
   const { cell, itemProps } = props.tile;
-  const thumbUrl = useObjectUrl(p.thumb);
+  const thumbUrl = useObjectUrl(useThumbnail(p));
   return (
     <button
       type="button"

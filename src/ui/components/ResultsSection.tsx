@@ -2,6 +2,7 @@ import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import type { OverlayContent } from '../overlay';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
@@ -47,6 +48,7 @@ export function ResultsSection(props: {
         <h2 id="results-title">Results</h2>
         <span className="muted" data-testid="results-summary">
           {response.searched} {response.searched === 1 ? "photo" : "photos"} searched · {settings.join(' · ')} · {formatMs(response.timings.totalMs)}
+          {response.total > response.results.length && <span data-testid="results-loaded"> · {response.results.length} of {response.total} shown (more as you scroll)</span>}
         </span>
       </div>
       {results.length === 0 ? (
@@ -77,7 +79,7 @@ export function ResultsSection(props: {
 function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap | undefined; heat: HeatSettings; tile: TileProps; onOpen: (r: ResultItem) => void }) {
   const { result: r, photo } = props;
   const { cell, itemProps } = props.tile;
-  const thumbUrl = useObjectUrl(photo.thumb);
+  const thumbUrl = useObjectUrl(useThumbnail(photo));
   const overlay = overlayFor(photo, r, props.heatmap, props.heat);
   return (
     <button
