@@ -27,6 +27,7 @@ import { writeIndex } from '../src/index/exportFormat';
 import { median } from '../src/util/median';
 import type { EngineStats, SearchResponse, StorageReport } from '../src/worker/api';
 import { projectRoot } from './lib/node';
+import { pageFigures, type PageFigures } from './lib/scalePage';
 import { syntheticCollection } from './lib/synthetic';
 
 const { values: a } = parseArgs({
@@ -56,6 +57,8 @@ interface Row {
   ofaFirstMs: number;
   ofaMs: number;
   onaMs: number | null;
+  /** The app's page (its grid) opened on the collection: see scripts/lib/scalePage.ts. */
+  page: PageFigures & { rendererMiB: number | null };
   reload: {
     withThumbnails: { pageReadyMs: number; workerReadyMs: number; loadMs: number; snapshotMs: number };
     pageReadyMs: number;
@@ -205,6 +208,7 @@ async function main() {
           ofaFirstMs: first,
           ofaMs: median(rest),
           onaMs,
+          page: { gridMs: NaN, startupTasks: { count: 0, maxMs: NaN }, scrollTasks: { count: 0, maxMs: NaN, over200: 0 }, heapMiB: null, rendererMiB: null },
           reload: {
             withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs, snapshotMs: eagerStats.startup!.snapshotMs },
             pageReadyMs: started.ms,
@@ -217,8 +221,11 @@ async function main() {
             ofaMs: median(reloadOfa.slice(1)),
           },
         });
-        log(`${N}: ${JSON.stringify(rows.at(-1))}`);
         await page.close();
+        // The app itself on the same collection: start-up to its grid, scrolling it, memory with it.
+        const figures = await pageFigures(context, `${server.url}/?backend=wasm&model=${model}&longSide=${longSide}`);
+        rows.at(-1)!.page = { ...figures, rendererMiB: mib(rendererRss(profile) ?? NaN) };
+        log(`${N}: ${JSON.stringify(rows.at(-1))}`);
       } finally {
         await context.close().catch(() => undefined);
         rmSync(profile, { recursive: true, force: true });
@@ -238,6 +245,12 @@ async function main() {
         `${f(r.afterImport.rendererMiB)} / ${f(r.reload.memory.rendererMiB)} MiB | ${f(r.reload.memory.tensorMiB)} MiB | ` +
         `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
     );
+  }
+  console.log('\n| photos | the app reopened: navigation to the grid | long tasks to the grid: count, longest | scrolling the whole grid: long tasks, longest, over 200 ms | page JS heap / renderer RSS after scrolling |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    const p = r.page;
+    console.log(`| ${r.photos.toLocaleString('en')} | ${f(p.gridMs)} ms | ${p.startupTasks.count}, ${f(p.startupTasks.maxMs)} ms | ${p.scrollTasks.count}, ${f(p.scrollTasks.maxMs)} ms, ${p.scrollTasks.over200} | ${f(p.heapMiB)} / ${f(p.rendererMiB)} MiB |`);
   }
   if (a.json) await writeFile(a.json, JSON.stringify({ model, longSide, rows }, null, 2));
 }

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
@@ -80,7 +81,9 @@ function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap 
   const { result: r, photo } = props;
   const { cell, itemProps } = props.tile;
   const thumbUrl = useObjectUrl(useThumbnail(photo));
-  const overlay = overlayFor(photo, r, props.heatmap, props.heat);
+  // Kept while its inputs stay: a new object would redraw the card's canvas on every render of the results.
+  const { heatmap, heat } = props;
+  const overlay = useMemo(() => overlayFor(photo, r, heatmap, heat), [photo, r, heatmap, heat]);
   return (
     <button
       type="button"
