@@ -43,7 +43,7 @@ export const BLOCK_ROWS = 1024;
  * Where a photo itself is kept: 'copy' (a bounded copy in `blobs`), 'disk' (the original on disk, through a
  * file-system handle), 'none' (only the thumbnail; a query of it uses its stored maps).
  */
-export type PhotoSource = 'copy' | 'disk' | 'none';
+type PhotoSource = 'copy' | 'disk' | 'none';
 
 export interface ImageRecord {
   id: string;
@@ -109,7 +109,7 @@ export interface DescriptorBlockRecord {
 }
 
 /** (v3) A photo's thumbnail. */
-export interface ThumbRecord {
+interface ThumbRecord {
   id: string;
   thumb: Blob;
 }
