@@ -2,9 +2,9 @@
  * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75] [--long-side N]
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
  *                 [--pca-dims d] [--shrinkage s] [--pca-mode whiten|project] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
- *                 [--codec float32|float16|uint8] [--query-scale same|long-side] [--input-resize network|rounded]
- *                 [--backend wasm|cpu] [--cache dir]
- *                 [--only <regex of method names>] [--codecs float32,float16,uint8] [--ofa-codecs float16,int8]
+ *                 [--codec float32|float16|uint8|uint8-sparse] [--query-scale same|long-side] [--query-from forward|stored]
+ *                 [--input-resize network|rounded] [--backend wasm|cpu] [--cache dir]
+ *                 [--only <regex of method names>] [--codecs float32,float16,uint8,uint8-sparse] [--ofa-codecs float16,int8]
  *                 [--scales 0.7071,0.5] [--no-beyond] [--baseline cw-ofa+r100[,other]]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
@@ -19,7 +19,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelAdapter } from '../src/model/adapters';
-import type { MapCodec } from '../src/index/mapCodec';
+import { MAP_CODECS, type MapCodec } from '../src/index/mapCodec';
 import { DEFAULT_EVAL, evaluate, type DescriptorCodec, type EvalReport } from './lib/evaluate';
 import { useNodeBackend } from './lib/node';
 
@@ -54,6 +54,7 @@ const { values: a } = parseArgs({
     codec: { type: 'string', default: DEFAULT_EVAL.codec },
     'query-scale': { type: 'string', default: DEFAULT_EVAL.queryScale },
     'input-resize': { type: 'string', default: 'network' },
+    'query-from': { type: 'string', default: DEFAULT_EVAL.queryFrom },
     backend: { type: 'string', default: 'wasm' },
     cache: { type: 'string' },
     only: { type: 'string' },
@@ -82,7 +83,8 @@ function int(name: string, v: string | undefined, min: number): number {
 async function main() {
   if (!a.manifest) throw new Error('--manifest <MANIFEST.json> is required (e.g. ../shared/data/paris6k-mini-dev/MANIFEST.json)');
   const model = modelAdapter(a.model!).id;
-  if (!['float32', 'float16', 'uint8'].includes(a.codec!)) throw new Error(`--codec must be float32, float16 or uint8`);
+  if (!MAP_CODECS.includes(a.codec as MapCodec)) throw new Error(`--codec must be one of ${MAP_CODECS.join(', ')}`);
+  if (a['query-from'] !== 'forward' && a['query-from'] !== 'stored') throw new Error('--query-from must be forward or stored');
   if (!['same', 'long-side'].includes(a['query-scale']!)) throw new Error(`--query-scale must be same or long-side`);
   if (!['network', 'rounded'].includes(a['input-resize']!)) throw new Error(`--input-resize must be network or rounded`);
   if (a.backend !== 'wasm' && a.backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
@@ -103,10 +105,11 @@ async function main() {
     qe: int('qe', a.qe, 1),
     qeAfterRerank: int('qe-after-rerank', a['qe-after-rerank'], 1),
     codec: a.codec as MapCodec,
-    codecs: a.codecs === undefined ? undefined : list('codecs', a.codecs, ['float32', 'float16', 'uint8'] as MapCodec[]),
+    codecs: a.codecs === undefined ? undefined : list('codecs', a.codecs, MAP_CODECS),
     ofaCodecs: list('ofa-codecs', a['ofa-codecs']!, ['float32', 'float16', 'int8'] as DescriptorCodec[]),
     queryScale: a['query-scale'] as 'same' | 'long-side',
     inputResize: a['input-resize'] as 'network' | 'rounded',
+    queryFrom: a['query-from'] as 'forward' | 'stored',
     cacheDir: a.cache,
     only: a.only ? new RegExp(a.only) : undefined,
     scales: a.scales === undefined ? undefined : a.scales.split(',').map((x) => {
@@ -135,7 +138,7 @@ function print(r: EvalReport) {
     `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
   );
   const p = r.params;
-  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} pca-mode=${p.pcaMode} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale} input-resize=${p.inputResize ?? 'network'}`);
+  console.log(`params: NC=${p.nc} N_pca=${p.npca} pca-dims=${p.pcaDims ?? 'all'} pca-mode=${p.pcaMode} shrinkage=${p.shrinkage} NC_re=${p.ncRerank} R=${p.rerank} QE=${p.qe} QE-after-R=${p.qeAfterRerank} codec=${p.codec} query-scale=${p.queryScale} query-from=${p.queryFrom} input-resize=${p.inputResize ?? 'network'}`);
   if (r.whitening) console.log(`whitening: fitted on ${r.whitening.on}; vectors ${JSON.stringify(r.whitening.trainedOn)}; dims ${JSON.stringify(r.whitening.dims)}`);
   else console.log('whitening: none');
   const names = Object.keys(r.methods);

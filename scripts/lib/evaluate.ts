@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeAtomically } from './node';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { crowChannelPooling, crowPooling, sumPooling } from '../../src/cw/baselines';
@@ -16,48 +16,21 @@ import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfor
 import { preferredBatchSize } from '../../src/cw/tensorMath';
 import { l2Normalize } from '../../src/cw/tensorMath';
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
-import { decodeMaps, encodeMaps, type EncodedMaps, type MapCodec } from '../../src/index/mapCodec';
+import { decodeMaps, encodeMaps, encodedBytes, type MapCodec } from '../../src/index/mapCodec';
 import { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec } from './descriptorCodec';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
 import { inputSize } from '../../src/model/preprocess';
+import { storedBoxProbabilities } from '../../src/search/describe';
 import { imageClasses, onlineDescriptors, search, topIndices } from '../../src/search/search';
 import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
 import { median } from '../../src/util/median';
 import { beyondMethods, dbaOf, runBeyond, type BeyondSetup } from './evalBeyond';
-import { loadQueries, type ManifestQuery } from './evalQueries';
+import { loadQueries } from './evalQueries';
+import { readManifest, type Manifest } from './manifest';
 import { decodeImageFile, loadNodeNetwork, roundedInput } from './node';
 
-export interface Manifest {
-  name: string;
-  dir: string;
-  images: { name: string; file: string; width: number; height: number }[];
-  queries: ManifestQuery[];
-  /** The manifest this one was built from (scripts/make-outside-queries.ts). */
-  derivedFrom?: string;
-}
-
-export async function readManifest(path: string): Promise<Manifest> {
-  let json: Partial<Manifest> & { image_dir?: string };
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`manifest ${path} could not be read: ${(e as Error).message}`, { cause: e });
-  }
-  if (!Array.isArray(json.images) || json.images.length === 0) throw new Error(`manifest ${path} lists no images`);
-  const queries = json.queries ?? [];
-  const names = new Set(json.images.map((i) => i.name));
-  for (const q of queries) {
-    if ((q.image === undefined) === (q.query_file === undefined)) throw new Error(`manifest ${path}: query ${q.id} needs exactly one of image and query_file`);
-    if (q.image !== undefined && !names.has(q.image)) throw new Error(`manifest ${path}: query ${q.id} image ${q.image} is not in the image list`);
-    if (q.query_file !== undefined && !existsSync(join(dirname(path), q.query_file))) {
-      throw new Error(`manifest ${path}: query ${q.id} query_file ${q.query_file} does not exist (paths are relative to the manifest)`);
-    }
-    if (!Array.isArray(q.bbox_xyxy) || q.bbox_xyxy.length !== 4) throw new Error(`manifest ${path}: query ${q.id} has no bbox_xyxy`);
-    if (!q.positives?.length) throw new Error(`manifest ${path}: query ${q.id} has no positives in the image list`);
-  }
-  return { name: json.name ?? path, dir: dirname(path), images: json.images, queries, derivedFrom: (json as { derived_from?: string }).derived_from };
-}
+export { readManifest, type Manifest };
 
 export interface EvalOptions {
   manifestPath: string;
@@ -95,6 +68,13 @@ export interface EvalOptions {
   inputResize?: 'network' | 'rounded';
   /** Query crop fed to the network at the scale of the whole image ('same') or resized to the long side. */
   queryScale: 'same' | 'long-side';
+  /**
+   * Where a query that is a photo of the collection gets its maps and box classes: 'forward' = a forward pass (exact
+   * maps of the whole photo, classes from a pass on the cropped box), as for a dropped photo; 'stored' = the photo's
+   * stored maps (decoded from `codec`) and the classifier on the box's pooled stored maps, with no network, as the
+   * app does for a photo of the collection when this is as good. Queries from outside the collection always 'forward'.
+   */
+  queryFrom: 'forward' | 'stored';
   /** Only run the methods whose name matches (default: all). */
   only?: RegExp;
   /** Extra network input sizes, as fractions of longSide, for the multi-scale methods (e.g. [0.7071, 0.5]). */
@@ -118,6 +98,7 @@ export const DEFAULT_EVAL: Omit<EvalOptions, 'manifestPath' | 'log'> = {
   qeAfterRerank: 5,
   codec: 'float32',
   queryScale: 'same',
+  queryFrom: 'forward',
 };
 
 interface ImageFeatures {
@@ -134,8 +115,6 @@ export interface MethodResult {
   perQuery: Record<string, number>;
 }
 
-/** Bytes one image's stored maps take (uint8: + its float32 scale). */
-const mapBytes = (e: EncodedMaps): number => e.data.byteLength + (e.codec === 'uint8' ? 4 : 0);
 
 /** One way of storing the index: a map codec and an OfA descriptor codec; bytes are means over the collection. */
 export interface StorageVariant {
@@ -332,13 +311,24 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     let bytes = 0;
     decoded.set(c, features.map((f) => {
       const e = encodeMaps(f.X, f.grid.H, f.grid.W, K, c);
-      bytes += mapBytes(e);
+      bytes += encodedBytes(e);
       return decodeMaps(e);
     }));
     mapBytesPerImage.set(c, bytes / features.length);
   }
   for (const s of storage) s.bytesPerImage = { maps: mapBytesPerImage.get(s.maps)!, ofa: descriptorBytes(K, s.ofa) };
   const grids = features.map((f) => f.grid);
+  if (opts.queryFrom === 'stored') {
+    // Queries that are photos of the collection: their stored maps, and their box classes from them (no network).
+    for (const [qn, q] of queries.entries()) {
+      if (q.collectionIndex === null) continue;
+      const view = viewOf(qn);
+      const stored = { ...view, X: decoded.get(opts.codec)![q.collectionIndex] };
+      q.views.set(opts.longSide, stored);
+      const X = mapsTensor(stored, K);
+      cropProbs[qn] = await storedBoxProbabilities(X, stored.box, w, net.head.b).finally(() => X.dispose());
+    }
+  }
   const mapsOfCodec = (c: MapCodec) => async (indices: readonly number[]) =>
     indices.map((i) => tf.tensor3d(decoded.get(c)![i], [grids[i].H, grids[i].W, K]));
   const variantMethods = new Map<StorageVariant, Record<string, MethodResult>>(storage.slice(1).map((s) => [s, {}]));

@@ -18,3 +18,11 @@ export function topClasses(probabilities: tf.Tensor1D, nc: number): tf.Tensor1D 
   values.dispose();
   return indices;
 }
+
+/**
+ * Class probabilities of a box of an image from its maps alone, with no forward pass on the crop: the network's
+ * head on the box's cells (GAP over the box, then w, b, softmax). [C]
+ */
+export function boxClassProbabilities(X: tf.Tensor3D, box: { x: number; y: number; w: number; h: number }, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => classProbabilities(tf.slice(X, [box.y, box.x, 0], [box.h, box.w, X.shape[2]]) as tf.Tensor3D, w, b));
+}

@@ -1,11 +1,19 @@
 /**
  * The photo collection in IndexedDB (through idb): what is stored is described in ./schema.ts.
  *
- * Every write that must be all-or-nothing is ONE transaction: adding a photo (metadata, thumbnail, stored copy,
- * queue entry), recording its features (features, maps, leaving the queue), a model change, a clear. A write that
- * fails because the disk quota is full throws StorageFullError with a message for the user.
+ * Every write that must be all-or-nothing is ONE transaction: adding a photo (metadata, thumbnail, where the photo
+ * is, queue entry), recording its features (features, maps, leaving the queue), a batch of imported photos with
+ * their descriptor block, a model change, a clear. A write that fails because the disk quota is full throws
+ * StorageFullError with a message for the user.
  */
 import { openDB } from 'idb';
+import type { BlockRows } from './blocks';
+import * as blockStore from './blockStore';
+import type { CollectionSnapshot, IndexedEntry, IndexedOutcome, SourceWrite } from './blockStore';
+import { commit, StorageFullError, writing } from './tx';
+
+export { StorageFullError };
+export type { CollectionSnapshot, IndexedEntry, IndexedOutcome, SourceWrite };
 import {
   DB_NAME,
   MIGRATIONS,
@@ -18,54 +26,10 @@ import {
   type MapsRecord,
   type Migration,
   type PendingRecord,
+  type PhotoSourceRecord,
+  type RootRecord,
 } from './schema';
 import type { IndexSettings } from './settings';
-
-export class StorageFullError extends Error {
-  constructor(cause: unknown) {
-    super('The browser storage for this site is full: free some disk space or clear the collection, then try again.');
-    this.name = 'StorageFullError';
-    this.cause = cause;
-  }
-}
-
-const isQuotaError = (e: unknown) => {
-  const { name, message } = (e ?? {}) as { name?: unknown; message?: unknown };
-  return name === 'QuotaExceededError' || (typeof message === 'string' && /quota/i.test(message));
-};
-
-/**
- * Issues the requests of one readwrite transaction and waits for it to commit. On ANY failure (a request that
- * throws or fails, a commit refused for quota) the transaction is aborted, so nothing of it is written.
- */
-export async function commit(tx: { done: Promise<void>; abort(): void }, requests: (() => Promise<unknown>)[]): Promise<void> {
-  const pending: Promise<unknown>[] = [];
-  try {
-    for (const request of requests) {
-      const p = request();
-      p.catch(() => undefined); // reported through Promise.all below, never as an unhandled rejection
-      pending.push(p);
-    }
-    await Promise.all(pending);
-    await tx.done;
-  } catch (e) {
-    try {
-      tx.abort();
-    } catch {
-      /* already aborted or committed */
-    }
-    await tx.done.catch(() => undefined);
-    throw e;
-  }
-}
-
-export async function writing<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (e) {
-    throw isQuotaError(e) ? new StorageFullError(e) : e;
-  }
-}
 
 export interface OpenOptions {
   name?: string;
@@ -149,9 +113,9 @@ export class CollectionStore {
    * Adds a photo and queues it for indexing, in one transaction. Returns the stored record (with its import
    * order `seq`), or null when a photo with this id is already in the collection.
    */
-  async addImage(image: Omit<ImageRecord, 'seq'>, blob: Blob, pendingKey?: string): Promise<ImageRecord | null> {
+  async addImage(image: Omit<ImageRecord, 'seq'>, source: SourceWrite, pendingKey?: string): Promise<ImageRecord | null> {
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'blobs', 'queue', 'meta', 'pending'], 'readwrite');
+      const tx = this.db.transaction(['images', 'thumbs', 'blobs', 'queue', 'meta', 'pending'], 'readwrite');
       if ((await tx.objectStore('images').getKey(image.id)) !== undefined) {
         if (pendingKey) await tx.objectStore('pending').delete(pendingKey);
         await tx.done;
@@ -160,10 +124,12 @@ export class CollectionStore {
       const counter = await tx.objectStore('meta').get('seq');
       const seq = counter?.key === 'seq' ? counter.value : 0;
       const record: ImageRecord = { ...image, seq };
+      const { thumb, ...meta } = record;
       await commit(tx, [
         () => tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
-        () => tx.objectStore('images').put(record),
-        () => tx.objectStore('blobs').put({ id: image.id, blob }),
+        () => tx.objectStore('images').put(meta),
+        () => tx.objectStore('thumbs').put({ id: image.id, thumb }),
+        () => tx.objectStore('blobs').put({ id: image.id, ...source }),
         () => tx.objectStore('queue').put({ id: image.id, seq }),
         // The dropped file is read in: no longer pending, in the same transaction.
         ...(pendingKey ? [() => tx.objectStore('pending').delete(pendingKey)] : []),
@@ -172,17 +138,42 @@ export class CollectionStore {
     });
   }
 
-  /** Every photo, in import order. */
+  /** Every photo with its thumbnail, in import order. */
   async listImages(): Promise<ImageRecord[]> {
-    return this.db.getAllFromIndex('images', 'seq');
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const [images, thumbs] = await Promise.all([tx.objectStore('images').index('seq').getAll(), tx.objectStore('thumbs').getAll(), tx.done]);
+    const byId = new Map(thumbs.map((t) => [t.id, t.thumb]));
+    return images.map((i) => withThumb(i, byId.get(i.id)));
   }
 
   async getImage(id: string): Promise<ImageRecord | undefined> {
-    return this.db.get('images', id);
+    return (await this.getImages([id]))[0];
   }
 
-  async getBlob(id: string): Promise<Blob | undefined> {
-    return (await this.db.get('blobs', id))?.blob;
+  /** Thumbnails of these photos (null where missing), in one transaction: what a grid shows, a screen at a time. */
+  async getThumbs(ids: readonly string[]): Promise<(Blob | null)[]> {
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const out = await Promise.all(ids.map(async (id) => (await tx.objectStore('thumbs').get(id))?.thumb ?? (await tx.objectStore('images').get(id))?.thumb ?? null));
+    await tx.done;
+    return out;
+  }
+
+  /** Where a photo is: its stored copy, its link on disk, or nothing but its thumbnail (undefined: not in the collection). */
+  async getSource(id: string): Promise<PhotoSourceRecord | undefined> {
+    return this.db.get('blobs', id);
+  }
+
+  /** Source records of these photos (undefined where missing), in one transaction. */
+  async getSources(ids: readonly string[]): Promise<(PhotoSourceRecord | undefined)[]> {
+    const tx = this.db.transaction('blobs', 'readonly');
+    const out = await Promise.all(ids.map((id) => tx.store.get(id)));
+    await tx.done;
+    return out;
+  }
+
+  /** Every photo's source record (Blob handles and links only: the bytes stay on disk until read). */
+  async listSources(): Promise<PhotoSourceRecord[]> {
+    return this.db.getAll('blobs');
   }
 
   /** Ids waiting for the network, in import order. */
@@ -196,9 +187,11 @@ export class CollectionStore {
    */
   async putIndexed(features: FeatureRecord, maps: MapsRecord): Promise<boolean> {
     if (features.id !== maps.id || features.modelKey !== maps.modelKey) throw new Error('putIndexed: features and maps of different photos or models');
+    features.mapsBytes ??= maps.maps.data.byteLength; // the export needs every photo's maps size before the maps
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'queue', 'features', 'maps'], 'readwrite');
-      if ((await tx.objectStore('images').getKey(features.id)) === undefined) {
+      const tx = this.db.transaction(['images', 'blobs', 'queue', 'features', 'maps'], 'readwrite');
+      const [present, source] = await Promise.all([tx.objectStore('images').getKey(features.id), tx.objectStore('blobs').get(features.id)]);
+      if (present === undefined) {
         tx.abort();
         await tx.done.catch(() => undefined);
         return false;
@@ -207,53 +200,31 @@ export class CollectionStore {
         () => tx.objectStore('features').put(features),
         () => tx.objectStore('maps').put(maps),
         () => tx.objectStore('queue').delete(features.id),
+        // A copy kept only for the network (storage 'none') goes once the photo is indexed.
+        ...(source && 'temporary' in source ? [() => tx.objectStore('blobs').put({ id: features.id, none: true as const })] : []),
       ]);
       return true;
     });
   }
 
-  /**
-   * An already indexed photo (from an exported index): the photo, its features and maps in ONE transaction, never
-   * queued for the network. A photo already in the collection keeps its record and only gains the features and maps
-   * (and leaves the queue) when it has none for this model. Returns what happened.
-   */
-  async addIndexedImage(image: Omit<ImageRecord, 'seq'>, blob: Blob | null, features: FeatureRecord, maps: MapsRecord): Promise<'added' | 'indexed' | 'duplicate'> {
-    if (image.id !== features.id || features.id !== maps.id || features.modelKey !== maps.modelKey) throw new Error('addIndexedImage: records of different photos or models');
-    return writing(async () => {
-      const tx = this.db.transaction(['images', 'blobs', 'queue', 'features', 'maps', 'meta'], 'readwrite');
-      const indexedRecords = [() => tx.objectStore('features').put(features), () => tx.objectStore('maps').put(maps)];
-      if ((await tx.objectStore('images').getKey(image.id)) !== undefined) {
-        const current = await tx.objectStore('features').get(image.id);
-        if (current?.modelKey === features.modelKey) {
-          await tx.done;
-          return 'duplicate';
-        }
-        await commit(tx, [...indexedRecords, () => tx.objectStore('queue').delete(image.id)]);
-        return 'indexed';
-      }
-      if (!blob) {
-        tx.abort();
-        await tx.done.catch(() => undefined);
-        throw new Error('the export holds no copy of this photo (exported without photos)');
-      }
-      const counter = await tx.objectStore('meta').get('seq');
-      const seq = counter?.key === 'seq' ? counter.value : 0;
-      await commit(tx, [
-        () => tx.objectStore('meta').put({ key: 'seq', value: seq + 1 }),
-        () => tx.objectStore('images').put({ ...image, seq }),
-        () => tx.objectStore('blobs').put({ id: image.id, blob }),
-        ...indexedRecords,
-      ]);
-      return 'added';
-    });
+  /** Already indexed photos with their descriptor block, in one transaction (blockStore.addIndexedImages). */
+  addIndexedImages(entries: readonly IndexedEntry[], block: BlockRows | null): Promise<IndexedOutcome[]> {
+    return blockStore.addIndexedImages(this.db, entries, block);
   }
 
-  /** Feature records (without maps) computed with `modelKey`, in import order. */
-  async listFeatures(modelKey: string): Promise<FeatureRecord[]> {
-    const tx = this.db.transaction(['images', 'features'], 'readonly');
-    const [images, features] = await Promise.all([tx.objectStore('images').index('seq').getAllKeys(), tx.objectStore('features').getAll(), tx.done]);
-    const byId = new Map(features.filter((f) => f.modelKey === modelKey).map((f) => [f.id, f]));
-    return images.flatMap((id) => byId.get(id) ?? []);
+  /** What start-up reads, in one transaction (blockStore.snapshot). */
+  snapshot(modelKey: string, D: number, thumbs = true): Promise<CollectionSnapshot> {
+    return blockStore.snapshot(this.db, modelKey, D, thumbs);
+  }
+
+  /** Packs rows into a new block (blockStore.packBlock). */
+  packBlock(rows: BlockRows): Promise<number | null> {
+    return blockStore.packBlock(this.db, rows);
+  }
+
+  /** Rewrites or deletes stale blocks (blockStore.compactBlocks). */
+  compactBlocks(stale: CollectionSnapshot['stale']): Promise<void> {
+    return blockStore.compactBlocks(this.db, stale);
   }
 
   /** Maps records of the given photos (undefined where missing), read in one transaction. */
@@ -270,11 +241,13 @@ export class CollectionStore {
    */
   async reindexAll(settings: IndexSettings): Promise<number> {
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'queue', 'features', 'maps', 'meta'], 'readwrite');
+      const tx = this.db.transaction(['images', 'queue', 'features', 'maps', 'meta', 'descriptorBlocks', 'packed'], 'readwrite');
       const images = await tx.objectStore('images').getAll();
       await commit(tx, [
         () => tx.objectStore('features').clear(),
         () => tx.objectStore('maps').clear(),
+        () => tx.objectStore('descriptorBlocks').clear(),
+        () => tx.objectStore('packed').clear(),
         () => tx.objectStore('queue').clear(),
         ...images.map((i) => () => tx.objectStore('queue').put({ id: i.id, seq: i.seq })),
         () => tx.objectStore('meta').put({ key: 'settings', value: settings }),
@@ -289,10 +262,15 @@ export class CollectionStore {
     await commit(tx, ids.flatMap((id) => PHOTO_STORES.map((s) => () => tx.objectStore(s).delete(id))));
   }
 
-  /** Image records of these photos (undefined where missing), in one transaction. */
+  /** Image records of these photos with their thumbnails (undefined where missing), in one transaction. */
   async getImages(ids: readonly string[]): Promise<(ImageRecord | undefined)[]> {
-    const tx = this.db.transaction('images', 'readonly');
-    const out = await Promise.all(ids.map((id) => tx.store.get(id)));
+    const tx = this.db.transaction(['images', 'thumbs'], 'readonly');
+    const out = await Promise.all(
+      ids.map(async (id) => {
+        const [image, thumb] = await Promise.all([tx.objectStore('images').get(id), tx.objectStore('thumbs').get(id)]);
+        return image && withThumb(image, thumb?.thumb);
+      }),
+    );
     await tx.done;
     return out;
   }
@@ -312,13 +290,13 @@ export class CollectionStore {
   async requeue(ids: readonly string[]): Promise<number> {
     if (!ids.length) return 0;
     return writing(async () => {
-      const tx = this.db.transaction(['images', 'queue', 'features', 'maps'], 'readwrite');
+      const tx = this.db.transaction(['images', 'queue', 'features', 'maps', 'packed'], 'readwrite');
       const images = (await Promise.all(ids.map((id) => tx.objectStore('images').get(id)))).filter((i) => i !== undefined);
       // Already queued (another tab did it meanwhile): its features are being computed, leave them.
       const queuedNow = new Set(await tx.objectStore('queue').getAllKeys());
       ids = ids.filter((id) => !queuedNow.has(id));
       await commit(tx, [
-        ...ids.flatMap((id) => [() => tx.objectStore('features').delete(id), () => tx.objectStore('maps').delete(id)]),
+        ...ids.flatMap((id) => [() => tx.objectStore('features').delete(id), () => tx.objectStore('maps').delete(id), () => tx.objectStore('packed').delete(id)]),
         ...images.filter((i) => !queuedNow.has(i.id)).map((i) => () => tx.objectStore('queue').put({ id: i.id, seq: i.seq })),
       ]);
       return images.filter((i) => !queuedNow.has(i.id)).length;
@@ -326,16 +304,16 @@ export class CollectionStore {
   }
 
   /**
-   * Makes the stores agree, in one transaction, reading keys only: a photo without its stored copy is removed;
+   * Makes the stores agree, in one transaction, reading keys only: a photo without its source record is removed;
    * records of photos that are not in the collection are deleted; a photo whose features have no maps, or that is
    * neither indexed nor queued, is queued again. Every write here is one transaction already, so this finds nothing
    * after normal use; it guards against data written by older versions, other tools or a damaged disk.
    */
   async repair(): Promise<RepairReport> {
     return writing(async () => {
-      const names = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
+      const names = ['images', 'blobs', 'queue', 'features', 'maps', 'packed', 'thumbs'] as const;
       const tx = this.db.transaction([...names], 'readwrite');
-      const [images, blobs, queue, features, maps] = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
+      const [images, blobs, queue, features, maps, packed, thumbs] = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
       const has = (keys: string[]) => new Set(keys);
       const [imageSet, blobSet, queueSet, featureSet, mapSet] = [images, blobs, queue, features, maps].map(has);
       const lost = images.filter((id) => !blobSet.has(id));
@@ -347,58 +325,48 @@ export class CollectionStore {
       const writes: (() => Promise<unknown>)[] = [];
       let orphans = 0;
       for (const id of lost) for (const n of names) writes.push(() => tx.objectStore(n).delete(id));
-      for (const [n, keys] of [['blobs', blobs], ['queue', queue], ['features', features], ['maps', maps]] as const) {
+      for (const [n, keys] of [['blobs', blobs], ['queue', queue], ['features', features], ['maps', maps], ['packed', packed], ['thumbs', thumbs]] as const) {
         for (const id of keys) {
-          if (!imageSet.has(id)) {
+          if (!imageSet.has(id) || (n === 'packed' && !featureSet.has(id))) {
             orphans++;
             writes.push(() => tx.objectStore(n).delete(id));
           }
         }
       }
       for (const { id, seq } of requeueSeq) {
-        writes.push(() => tx.objectStore('features').delete(id), () => tx.objectStore('maps').delete(id), () => tx.objectStore('queue').put({ id, seq }));
+        writes.push(
+          () => tx.objectStore('features').delete(id),
+          () => tx.objectStore('maps').delete(id),
+          () => tx.objectStore('packed').delete(id),
+          () => tx.objectStore('queue').put({ id, seq }),
+        );
       }
       await commit(tx, writes);
       return { removed, requeued: requeue, orphans };
     });
   }
 
-  /**
-   * The collection as one consistent snapshot (one readonly transaction): every photo in import order, the feature
-   * records computed with `modelKey`, and the queue. Another tab writing meanwhile is seen entirely or not at all.
-   */
-  async snapshot(modelKey: string): Promise<{ images: ImageRecord[]; features: FeatureRecord[]; queued: string[] }> {
-    const tx = this.db.transaction(['images', 'features', 'queue'], 'readonly');
-    const [images, features, queue] = await Promise.all([
-      tx.objectStore('images').index('seq').getAll(),
-      tx.objectStore('features').getAll(),
-      tx.objectStore('queue').index('seq').getAll(),
-      tx.done,
-    ]);
-    const byId = new Map(features.filter((f) => f.modelKey === modelKey).map((f) => [f.id, f]));
-    return { images, features: images.flatMap((i) => byId.get(i.id) ?? []), queued: queue.map((q) => q.id) };
-  }
-
   /** Record counts per store and what does not add up (read-only; see `repair`). */
   async integrity(): Promise<{ counts: Record<string, number>; problems: string[] }> {
-    const names = ['images', 'blobs', 'queue', 'features', 'maps', 'pending'] as const;
-    const tx = this.db.transaction([...names], 'readonly');
-    const keys = await Promise.all(names.map((n) => tx.objectStore(n).getAllKeys()));
+    const names = ['images', 'blobs', 'queue', 'features', 'maps', 'pending', 'packed'] as const;
+    const tx = this.db.transaction([...names, 'descriptorBlocks'], 'readonly');
+    const [keys, blocks] = await Promise.all([Promise.all(names.map((n) => tx.objectStore(n).getAllKeys())), tx.objectStore('descriptorBlocks').count()]);
     await tx.done;
-    const [images, blobs, queue, features, maps] = keys.map((k) => new Set(k));
+    const [images, blobs, queue, features, maps, , packed] = keys.map((k) => new Set<string>(k));
     const problems: string[] = [];
     const check = (what: string, ids: Iterable<string>, ok: (id: string) => boolean) => {
       const bad = [...ids].filter((id) => !ok(id));
       if (bad.length) problems.push(`${bad.length} ${what}: ${bad.slice(0, 3).map((id) => id.slice(0, 12)).join(', ')}`);
     };
-    check('photos without their stored copy', images, (id) => blobs.has(id));
-    check('stored copies without a photo', blobs, (id) => images.has(id));
+    check('photos without their source record', images, (id) => blobs.has(id));
+    check('source records without a photo', blobs, (id) => images.has(id));
+    check('packed rows without features', packed, (id) => features.has(id));
     check('queue entries without a photo', queue, (id) => images.has(id));
     check('feature records without a photo', features, (id) => images.has(id));
     check('feature records without maps', features, (id) => maps.has(id));
     check('maps without feature records', maps, (id) => features.has(id));
     check('photos neither indexed nor queued', images, (id) => queue.has(id) || features.has(id));
-    return { counts: Object.fromEntries(names.map((n, i) => [n, keys[i].length])), problems };
+    return { counts: { ...Object.fromEntries(names.map((n, i) => [n, keys[i].length])), descriptorBlocks: blocks }, problems };
   }
 
   // ---- files dropped but not read in yet (v2)
@@ -433,9 +401,23 @@ export class CollectionStore {
     await writing(() => this.db.put('meta', { key: 'customModels', value: models }));
   }
 
+  // ---- folders and files linked on disk (v3)
+
+  async putRoot(root: RootRecord): Promise<void> {
+    await writing(() => this.db.put('roots', root));
+  }
+
+  async listRoots(): Promise<RootRecord[]> {
+    return this.db.getAll('roots');
+  }
+
+  async getRoot(key: string): Promise<RootRecord | undefined> {
+    return this.db.get('roots', key);
+  }
+
   /** Empties the collection; the settings (and custom models) stay. */
   async clear(): Promise<void> {
-    const stores = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
+    const stores = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'descriptorBlocks', 'packed', 'roots'] as const;
     const tx = this.db.transaction([...stores, 'meta' as const], 'readwrite');
     await commit(tx, [...stores.map((s) => () => tx.objectStore(s).clear()), () => tx.objectStore('meta').delete('seq')]);
   }
@@ -451,4 +433,9 @@ export class CollectionStore {
     ]);
     return { images, queued, indexed };
   }
+}
+
+/** A record of the images store with its thumbnail: its own (v1/v2) or the one from the thumbs store (v3). */
+function withThumb(image: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }, thumb: Blob | undefined): ImageRecord {
+  return { ...image, thumb: image.thumb ?? thumb ?? new Blob([], { type: 'image/jpeg' }) };
 }

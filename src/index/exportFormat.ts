@@ -4,25 +4,38 @@
  *
  *   descriptors.npy     float32 [N, D]  OfA descriptors, l2-normalised, one row per photo (cosine = dot product)
  *   probabilities.npy   float32 [N, C]  all class probabilities of each photo (NC can change without the network)
- *   maps.npy            uint8 | float16 | float32 [total]  the encoded feature maps of all photos, concatenated
- *                       (online aggregation and re-ranking need them; optional)
- *   whitening_*.npy     mean [D], components [d, D], variance [d] (only when the index is whitened)
+ *   maps.npy            uint8 [bytes]   the encoded feature maps of all photos, concatenated (online aggregation and
+ *                                       re-ranking need them); each photo's codec, shape, scale and byte range are in
+ *                                       index.json ('uint8-sparse': a bit mask of the non-zero values, then those)
+ *   thumbs/<id>.jpg     each photo's thumbnail; photos/<id> its stored copy, where the collection keeps one
  *   index.json          what the rows are: format, version, model id and parameters, and per photo its id
  *                       (SHA-256 of the file), name, path, size, feature grid and where its maps are in maps.npy
- *   photos/<id>         the stored copy of each photo, thumbs/<id>.jpg its thumbnail (optional)
  *
- * `np.load('x.npz')['descriptors']` gives the vectors; `json.loads(np.load('x.npz')['index.json'])` the rest.
+ * Written as a stream (writeIndex: members stored, not compressed, Zip64 past 4 GB or 65,535 members) and read
+ * without loading the file (readIndex: the zip's directory, then rows a batch at a time), so 50,000 photos never
+ * sit in memory at once. Version 1 files (maps.npy in elements of the codec's dtype) are still read.
  */
-import { unzipSync, zipSync, type Zippable } from 'fflate';
+import { makeZip } from 'client-zip';
 import type { Grid } from '../cw/boxes';
-import type { Whitening } from '../cw/types';
-import type { EncodedMaps, MapCodec } from './mapCodec';
+import { sparsify, type EncodedMaps, type MapCodec } from './mapCodec';
+import { npyHeader, parseNpyHeader, type NpyInfo } from './npy';
 import type { ImageRecord } from './schema';
+import { ZipFile } from './zipReader';
 
-export const EXPORT_FORMAT = 'cw-instance-search-index';
-export const EXPORT_VERSION = 1;
+const EXPORT_FORMAT = 'cw-instance-search-index';
+const EXPORT_VERSION = 2;
 
-export interface ExportedPhoto {
+export interface ExportModel {
+  id: string;
+  longSide: number;
+  nc: number;
+  codec: MapCodec;
+}
+
+type PhotoDetails = Pick<ImageRecord, 'addedAt' | 'originalBytes' | 'originalType' | 'originalWidth' | 'originalHeight' | 'stored' | 'thumbWidth' | 'thumbHeight' | 'source'>;
+
+/** A photo's own fields (everything but its arrays). */
+export interface PhotoMeta {
   id: string;
   name: string;
   path: string;
@@ -31,224 +44,224 @@ export interface ExportedPhoto {
   grid: Grid;
   /** NC of its OfA descriptor. */
   nc: number;
+  details?: PhotoDetails | null;
+}
+
+/** One photo of an exported index, as read back. */
+export interface ExportedPhoto extends PhotoMeta {
   descriptor: Float32Array;
   probabilities: Float32Array;
   maps?: EncodedMaps;
-  /** The stored copy and the thumbnail, when exported with photos. */
-  photo?: { bytes: Uint8Array; type: string };
-  thumb?: { bytes: Uint8Array; type: string };
-  /** What the app knows about the original file, so an import shows the same collection (optional). */
-  details?: PhotoDetails;
+  thumb?: Blob;
+  photo?: Blob;
 }
 
-export type PhotoDetails = Pick<ImageRecord, 'addedAt' | 'originalBytes' | 'originalType' | 'originalWidth' | 'originalHeight' | 'stored' | 'thumbWidth' | 'thumbHeight'>;
-
-export interface ExportedIndex {
-  model: { id: string; longSide: number; nc: number; codec: MapCodec };
-  whitening: Whitening | null;
-  photos: ExportedPhoto[];
-}
+type MapsInfo = { codec: MapCodec; H: number; W: number; K: number; scale: number; offset: number; length: number };
 
 interface IndexJson {
   format: typeof EXPORT_FORMAT;
   version: number;
   createdAt: string;
-  model: ExportedIndex['model'];
+  model: ExportModel;
   descriptorDim: number;
   classes: number;
-  whitening: { inputDim: number; outputDim: number; shrinkage: number; trainedOn: number } | null;
-  photos: {
-    id: string;
-    name: string;
-    path: string;
-    width: number;
-    height: number;
-    grid: Grid;
-    nc: number;
-    maps: { codec: MapCodec; H: number; W: number; K: number; scale: number; offset: number; length: number } | null;
-    photo: { file: string; type: string } | null;
-    thumb: { file: string; type: string } | null;
-    details?: PhotoDetails | null;
-  }[];
+  whitening: unknown;
+  photos: (PhotoMeta & { maps: MapsInfo | null; photo: { file: string; type: string } | null; thumb: { file: string; type: string } | null })[];
 }
 
-type NpyArray = Float32Array | Uint8Array | Uint16Array;
-const DESCR: Record<string, string> = { Float32Array: '<f4', Uint8Array: '|u1', Uint16Array: '<f2' };
-
-/** A `.npy` file (format 1.0): magic, header dict padded to 64 bytes, little-endian C-order data. */
-export function encodeNpy(data: NpyArray, shape: number[], descr = DESCR[data.constructor.name]): Uint8Array {
-  if (shape.reduce((a, b) => a * b, 1) !== data.length) throw new Error(`npy: shape [${shape}] does not match ${data.length} values`);
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const out = new Uint8Array(10 + header.length + data.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]); // \x93NUMPY v1.0
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
-  return out;
+/** What writeIndex reads, in row order; each iterable gives consecutive rows (any chunking). */
+export interface IndexSource {
+  model: ExportModel;
+  count: number;
+  D: number;
+  C: number;
+  /** Byte length of each photo's encoded maps (for the maps.npy header, written before the maps). */
+  mapsBytes(row: number): number;
+  descriptors(): AsyncIterable<Float32Array>;
+  probabilities(): AsyncIterable<Float32Array>;
+  maps(): AsyncIterable<EncodedMaps[]>;
+  /** Names and files of the photos; thumb and photo are written as members when present. */
+  photos(): AsyncIterable<(PhotoMeta & { thumb?: Blob; photo?: Blob })[]>;
 }
 
-/** Reads a `.npy` written by encodeNpy or NumPy (v1/v2/v3, little-endian, C order; f4, f2, u1). */
-export function decodeNpy(bytes: Uint8Array): { descr: string; shape: number[]; data: NpyArray } {
-  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw new Error('not a .npy file');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error('npy: Fortran order is not supported');
-  const n = shape.reduce((a, b) => a * b, 1);
-  const raw = bytes.slice(start + headerLen).buffer; // copy: aligned for the typed array
-  const data = descr === '<f4' ? new Float32Array(raw, 0, n) : descr === '|u1' ? new Uint8Array(raw, 0, n) : descr === '<f2' ? new Uint16Array(raw, 0, n) : null;
-  if (!data) throw new Error(`npy: unsupported dtype ${descr}`);
-  return { descr: descr!, shape, data };
-}
+const bytesOf = (a: Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-const MAP_ARRAY: Record<MapCodec, (b: ArrayBuffer) => NpyArray> = {
-  uint8: (b) => new Uint8Array(b),
-  float16: (b) => new Uint16Array(b),
-  float32: (b) => new Float32Array(b),
-};
-const MAP_DESCR: Record<MapCodec, string> = { uint8: '|u1', float16: '<f2', float32: '<f4' };
+/** The index as a stream of .npz bytes (pipe it to a file, or `new Response(stream).blob()`). */
+export function writeIndex(src: IndexSource): ReadableStream<Uint8Array> {
+  const { count: N, D, C } = src;
+  const mapsInfo: (MapsInfo | null)[] = new Array(N).fill(null);
+  const photos: IndexJson['photos'] = [];
+  let totalMaps = 0;
+  for (let i = 0; i < N; i++) totalMaps += src.mapsBytes(i);
 
-function stack(rows: Float32Array[], width: number, what: string): Float32Array {
-  const out = new Float32Array(rows.length * width);
-  rows.forEach((r, i) => {
-    if (r.length !== width) throw new Error(`${what} of photo ${i} has ${r.length} values, expected ${width}`);
-    out.set(r, i * width);
-  });
-  return out;
-}
-
-/** Writes the index as one .npz file. */
-export function exportIndex(index: ExportedIndex): Uint8Array {
-  const { photos, model, whitening } = index;
-  const D = photos[0]?.descriptor.length ?? 0;
-  const C = photos[0]?.probabilities.length ?? 0;
-  const files: Zippable = {};
-  files['descriptors.npy'] = encodeNpy(stack(photos.map((p) => p.descriptor), D, 'descriptor'), [photos.length, D]);
-  files['probabilities.npy'] = encodeNpy(stack(photos.map((p) => p.probabilities), C, 'probabilities'), [photos.length, C]);
-
-  const withMaps = photos.filter((p) => p.maps);
-  const mapBytes = withMaps.reduce((s, p) => s + p.maps!.data.byteLength, 0);
-  const concatenated = new Uint8Array(mapBytes);
-  let offset = 0; // in elements of the codec's type
-  const mapsInfo = new Map<string, IndexJson['photos'][number]['maps']>();
-  for (const p of withMaps) {
-    const m = p.maps!;
-    if (m.codec !== model.codec) throw new Error(`photo ${p.name}: maps codec ${m.codec} differs from the index's ${model.codec}`);
-    const arr = MAP_ARRAY[m.codec](m.data);
-    concatenated.set(new Uint8Array(m.data), offset * arr.BYTES_PER_ELEMENT);
-    mapsInfo.set(p.id, { codec: m.codec, H: m.H, W: m.W, K: m.K, scale: m.scale, offset, length: arr.length });
-    offset += arr.length;
+  async function* rows(header: Uint8Array, what: string, width: number, chunks: AsyncIterable<Float32Array>) {
+    yield header;
+    let n = 0;
+    for await (const c of chunks) {
+      if (c.length % width) throw new Error(`${what}: a chunk of ${c.length} values is not whole rows of ${width}`);
+      n += c.length / width;
+      yield bytesOf(c);
+    }
+    if (n !== N) throw new Error(`${what}: ${n} rows written, ${N} expected (the collection changed during the export: export again)`);
   }
-  if (withMaps.length) files['maps.npy'] = encodeNpy(MAP_ARRAY[model.codec](concatenated.buffer), [offset], MAP_DESCR[model.codec]);
-
-  if (whitening) {
-    files['whitening_mean.npy'] = encodeNpy(whitening.mean, [whitening.inputDim]);
-    files['whitening_components.npy'] = encodeNpy(whitening.components, [whitening.outputDim, whitening.inputDim]);
-    files['whitening_variance.npy'] = encodeNpy(whitening.variance, [whitening.outputDim]);
+  async function* maps() {
+    yield npyHeader('|u1', [totalMaps]);
+    let row = 0;
+    let offset = 0;
+    for await (const chunk of src.maps()) {
+      for (const m of chunk) {
+        const length = m.data.byteLength;
+        if (length !== src.mapsBytes(row)) throw new Error('maps.npy: a photo\'s maps changed during the export: export again');
+        mapsInfo[row++] = { codec: m.codec, H: m.H, W: m.W, K: m.K, scale: m.scale, offset, length };
+        offset += length;
+        yield new Uint8Array(m.data);
+      }
+    }
+    if (row !== N) throw new Error(`maps.npy: ${row} photos written, ${N} expected (the collection changed during the export: export again)`);
   }
-  const json: IndexJson = {
+  async function* members() {
+    yield { name: 'descriptors.npy', input: rows(npyHeader('<f4', [N, D]), 'descriptors.npy', D, src.descriptors()) };
+    yield { name: 'probabilities.npy', input: rows(npyHeader('<f4', [N, C]), 'probabilities.npy', C, src.probabilities()) };
+    yield { name: 'maps.npy', input: maps() };
+    for await (const chunk of src.photos()) {
+      for (const p of chunk) {
+        const { thumb, photo, ...meta } = p;
+        const thumbFile = thumb && `thumbs/${p.id}.jpg`;
+        const photoFile = photo && `photos/${p.id}`;
+        if (thumb) yield { name: thumbFile, input: thumb };
+        if (photo) yield { name: photoFile, input: photo };
+        photos.push({
+          ...meta,
+          maps: mapsInfo[photos.length],
+          thumb: thumb ? { file: thumbFile!, type: thumb.type || 'image/jpeg' } : null,
+          photo: photo ? { file: photoFile!, type: photo.type } : null,
+        });
+      }
+    }
+    if (photos.length !== N) throw new Error(`index.json: ${photos.length} photos, ${N} expected (the collection changed during the export: export again)`);
+    yield { name: 'index.json', input: indexJson(src, photos) };
+  }
+  return makeZip(members());
+}
+
+/** index.json, a piece at a time (photo list included). */
+async function* indexJson(src: IndexSource, photos: IndexJson['photos']) {
+  const head: Omit<IndexJson, 'photos'> = {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
     createdAt: new Date().toISOString(),
-    model,
-    descriptorDim: D,
-    classes: C,
-    whitening: whitening && { inputDim: whitening.inputDim, outputDim: whitening.outputDim, shrinkage: whitening.shrinkage, trainedOn: whitening.trainedOn },
-    photos: photos.map((p) => {
-      const photoFile = p.photo && `photos/${p.id}`;
-      const thumbFile = p.thumb && `thumbs/${p.id}.jpg`;
-      if (photoFile) files[photoFile] = [p.photo!.bytes, { level: 0 }];
-      if (thumbFile) files[thumbFile] = [p.thumb!.bytes, { level: 0 }];
-      return {
-        id: p.id,
-        name: p.name,
-        path: p.path,
-        width: p.width,
-        height: p.height,
-        grid: p.grid,
-        nc: p.nc,
-        maps: mapsInfo.get(p.id) ?? null,
-        photo: photoFile ? { file: photoFile, type: p.photo!.type } : null,
-        thumb: thumbFile ? { file: thumbFile, type: p.thumb!.type } : null,
-        details: p.details ?? null,
-      };
-    }),
+    model: src.model,
+    descriptorDim: src.D,
+    classes: src.C,
+    whitening: null,
   };
-  files['index.json'] = new TextEncoder().encode(JSON.stringify(json, null, 1));
-  // Level 1: the maps (about half zeros) shrink well; photos are already compressed and stored as they are.
-  return zipSync(files, { level: 1 });
+  yield `${JSON.stringify(head).slice(0, -1)},"photos":[\n`;
+  for (let i = 0; i < photos.length; i += 1000) yield photos.slice(i, i + 1000).map((p) => JSON.stringify(p)).join(',\n') + (i + 1000 < photos.length ? ',\n' : '');
+  yield '\n]}\n';
 }
 
-/** Reads an exported index back; throws a clear error for anything that is not one. */
-export function importIndex(bytes: Uint8Array): ExportedIndex & { createdAt: string } {
-  let files: Record<string, Uint8Array>;
+/** An exported index opened for reading: its model and photo list, and its rows a batch at a time. */
+export interface IndexReader {
+  version: number;
+  createdAt: string;
+  model: ExportModel;
+  whitened: boolean;
+  D: number;
+  C: number;
+  photos: readonly IndexJson['photos'][number][];
+  /** Photos start .. end - 1 with their arrays (maps as stored; dense uint8 of older files as uint8-sparse when `sparse`). */
+  batch(start: number, end: number, sparse?: boolean): Promise<ExportedPhoto[]>;
+}
+
+/** Opens an exported index (reads only its directory, index.json and the arrays' headers); clear errors for anything else. */
+export async function readIndex(file: Blob): Promise<IndexReader> {
+  let zip: ZipFile;
   try {
-    files = unzipSync(bytes);
+    zip = await ZipFile.open(file);
   } catch (e) {
-    throw new Error(`not an exported index (not a zip/.npz file): ${(e as Error).message}`, { cause: e });
+    throw new Error(`not an exported index (${(e as Error).message})`, { cause: e });
   }
-  if (!files['index.json']) throw new Error('not an exported index: index.json is missing');
+  if (!zip.has('index.json')) throw new Error('not an exported index: index.json is missing');
   let json: IndexJson;
   try {
-    json = JSON.parse(new TextDecoder().decode(files['index.json']));
+    json = JSON.parse(await (await zip.blob('index.json')).text());
   } catch (e) {
     throw new Error('exported index: index.json is not valid JSON', { cause: e });
   }
   if (json.format !== EXPORT_FORMAT) throw new Error(`not an exported index: format is ${String(json.format)}`);
+  if (!(json.version >= 1)) throw new Error(`exported index: unknown version ${String(json.version)}`);
   if (json.version > EXPORT_VERSION) throw new Error(`exported index version ${json.version} is newer than this app understands (${EXPORT_VERSION})`);
-  const need = (name: string) => {
-    if (!files[name]) throw new Error(`exported index: ${name} is missing`);
-    return decodeNpy(files[name]);
+  const array = async (name: string, required: boolean) => {
+    if (!zip.has(name)) {
+      if (required) throw new Error(`exported index: ${name} is missing`);
+      return null;
+    }
+    const blob = await zip.blob(name);
+    return { blob, info: parseNpyHeader(new Uint8Array(await blob.slice(0, 4096).arrayBuffer()), `exported index: ${name}`) };
   };
-  const descriptors = need('descriptors.npy');
-  const probabilities = need('probabilities.npy');
+  const descriptors = (await array('descriptors.npy', true))!;
+  const probabilities = (await array('probabilities.npy', true))!;
+  const maps = await array('maps.npy', false);
   const N = json.photos.length;
-  if (descriptors.shape[0] !== N || probabilities.shape[0] !== N) {
-    throw new Error(`exported index: ${N} photos but ${descriptors.shape[0]} descriptors and ${probabilities.shape[0]} probability rows`);
+  const [D, C] = [descriptors.info.shape[1], probabilities.info.shape[1]];
+  if (descriptors.info.shape[0] !== N || probabilities.info.shape[0] !== N) {
+    throw new Error(`exported index: ${N} photos but ${descriptors.info.shape[0]} descriptors and ${probabilities.info.shape[0]} probability rows`);
   }
-  const D = descriptors.shape[1];
-  const C = probabilities.shape[1];
-  const maps = files['maps.npy'] ? decodeNpy(files['maps.npy']).data : null;
+  for (const [name, a] of [['descriptors.npy', descriptors], ['probabilities.npy', probabilities]] as const) {
+    if (a.info.descr !== '<f4' || a.info.shape.length !== 2) throw new Error(`exported index: ${name} must be float32 [N, dims], got ${a.info.descr} [${a.info.shape}]`);
+  }
+  // Version 1 gave maps offsets in elements of maps.npy's dtype; version 2 in bytes.
+  const mapsItem = json.version === 1 && maps ? maps.info.itemSize : 1;
+  const rowsOf = async (a: { blob: Blob; info: NpyInfo }, width: number, start: number, end: number) => {
+    const at = a.info.dataOffset + start * width * 4;
+    return new Float32Array(await a.blob.slice(at, a.info.dataOffset + end * width * 4).arrayBuffer());
+  };
 
-  let whitening: Whitening | null = null;
-  if (json.whitening) {
-    const w = json.whitening;
-    whitening = {
-      ...w,
-      mean: need('whitening_mean.npy').data as Float32Array,
-      components: need('whitening_components.npy').data as Float32Array,
-      variance: need('whitening_variance.npy').data as Float32Array,
-    };
-  }
-  const photos = json.photos.map((p, i): ExportedPhoto => {
-    const m = p.maps;
-    if (m && !maps) throw new Error('exported index: maps.npy is missing');
-    const file = (f: { file: string; type: string } | null) => {
-      if (!f) return undefined;
-      if (!files[f.file]) throw new Error(`exported index: ${f.file} is missing`);
-      return { bytes: files[f.file], type: f.type };
-    };
-    return {
-      id: p.id,
-      name: p.name,
-      path: p.path,
-      width: p.width,
-      height: p.height,
-      grid: p.grid,
-      nc: p.nc,
-      descriptor: (descriptors.data as Float32Array).slice(i * D, (i + 1) * D),
-      probabilities: (probabilities.data as Float32Array).slice(i * C, (i + 1) * C),
-      maps: m ? { codec: m.codec, H: m.H, W: m.W, K: m.K, scale: m.scale, data: maps!.slice(m.offset, m.offset + m.length).buffer as ArrayBuffer } : undefined,
-      photo: file(p.photo),
-      thumb: file(p.thumb),
-      ...(p.details ? { details: p.details } : {}),
-    };
-  });
-  return { model: json.model, whitening, photos, createdAt: json.createdAt };
+  return {
+    version: json.version,
+    createdAt: json.createdAt,
+    model: json.model,
+    whitened: !!json.whitening,
+    D,
+    C,
+    photos: json.photos,
+    async batch(start, end, sparse = false) {
+      const list = json.photos.slice(start, end);
+      const [desc, prob] = await Promise.all([rowsOf(descriptors, D, start, end), rowsOf(probabilities, C, start, end)]);
+      // The batch's maps in one read when they are contiguous (as written), else one read per photo.
+      const ranges = list.map((p) => (p.maps ? { from: p.maps.offset * mapsItem, to: (p.maps.offset + p.maps.length) * mapsItem } : null));
+      const known = ranges.filter((r) => r !== null);
+      const lo = Math.min(...known.map((r) => r.from));
+      const hi = Math.max(...known.map((r) => r.to));
+      if (known.length && !maps) throw new Error('exported index: maps.npy is missing');
+      const contiguous = known.length && hi - lo <= known.reduce((s, r) => s + r.to - r.from, 0);
+      const block = contiguous ? await maps!.blob.slice(maps!.info.dataOffset + lo, maps!.info.dataOffset + hi).arrayBuffer() : null;
+      const mapBytes = async (r: { from: number; to: number }) =>
+        block ? block.slice(r.from - lo, r.to - lo) : maps!.blob.slice(maps!.info.dataOffset + r.from, maps!.info.dataOffset + r.to).arrayBuffer();
+      const file = async (f: { file: string; type: string } | null) => {
+        if (!f) return undefined;
+        if (!zip.has(f.file)) throw new Error(`exported index: ${f.file} is missing`);
+        return zip.blob(f.file, f.type);
+      };
+      return Promise.all(
+        list.map(async (p, b): Promise<ExportedPhoto> => {
+          const { maps: m, thumb, photo, ...meta } = p;
+          let encoded: EncodedMaps | undefined;
+          if (m) {
+            const data = await mapBytes(ranges[b]!);
+            encoded = { codec: m.codec, H: m.H, W: m.W, K: m.K, scale: m.scale, data };
+            if (sparse && m.codec === 'uint8' && data.byteLength === m.H * m.W * m.K) encoded = { ...encoded, codec: 'uint8-sparse', data: sparsify(new Uint8Array(data)) };
+          }
+          return {
+            ...meta,
+            descriptor: desc.slice(b * D, (b + 1) * D),
+            probabilities: prob.slice(b * C, (b + 1) * C),
+            ...(encoded ? { maps: encoded } : {}),
+            ...(thumb ? { thumb: await file(thumb) } : {}),
+            ...(photo ? { photo: await file(photo) } : {}),
+          };
+        }),
+      );
+    },
+  };
 }

@@ -1,16 +1,27 @@
 /**
  * The IndexedDB schema of a photo collection, and its migrations.
  *
- * Stores (all keyed by the photo id = SHA-256 of the imported file's bytes, hex):
- *   images    metadata + thumbnail of every photo in the collection (indexed or not); index `seq` = import order
- *   blobs     the stored copy of the photo (the original file when its long side is <= MAX_STORED_SIDE, else a
- *             downscaled JPEG); the network reads this copy, for indexing and when the photo is the query
+ * Stores (keyed by the photo id = SHA-256 of the imported file's bytes, hex, unless said otherwise):
+ *   images    metadata of every photo in the collection (indexed or not); index `seq` = import order; records of
+ *             v1/v2 hold the thumbnail too
+ *   thumbs    (v3) the thumbnail of every photo added since, apart, so that listing 50,000 photos reads no Blob
+ *   blobs     where the photo itself is (PhotoSourceRecord): a stored copy (v1, v2: the original file when its long
+ *             side was <= 2048, else a downscaled JPEG; v3: the same bounded by COPY_SIDE), or (v3) a link to the
+ *             original on disk (a file-system handle, read when needed), or nothing (the thumbnail stands in)
  *   queue     photos waiting for the network (resumed after a reload); index `seq`
  *   features  per indexed photo: grid, all class probabilities, the OfA descriptor, model key
  *   maps      per indexed photo: the encoded feature maps X (online aggregation, re-ranking, heatmaps)
- *   meta      settings (model, long side, NC, codec), the import counter and the custom models
+ *   meta      settings (model, long side, NC, codec, storage), the import counter and the custom models
  *   pending   (v2) files dropped but not read in yet, by tab session: an import interrupted by closing the tab is
  *             reported on the next visit (the browser cannot read those files again; the user drops them again)
+ *   descriptorBlocks (v3, keyed by a block number) the OfA descriptors, grids, NCs and map sizes of up to
+ *             BLOCK_ROWS indexed photos packed in typed arrays, so start-up reads a handful of records instead of one
+ *             per photo. Derived from `features` (which stays complete): a block row counts only while `packed`
+ *             says the photo is in that block.
+ *   packed    (v3) photo id -> the block holding its row; index `block`. Written with the block; deleted with the
+ *             photo's features (removal, re-indexing), in the same transaction, which retires the row.
+ *   roots     (v3, keyed by a random key) folders and files the user gave the app access to (file-system handles):
+ *             photos linked on disk name their root and their path under it.
  * A photo is "indexed" when it has a features AND a maps record with the current model key: both are written in
  * one transaction (together with leaving the queue), so a record is complete or absent.
  */
@@ -23,7 +34,16 @@ import type { IndexSettings } from './settings';
 export const DB_NAME = 'cw-instance-search';
 
 /** Bump with a new entry in MIGRATIONS whenever the layout changes. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
+
+/** Photos per descriptor block. */
+export const BLOCK_ROWS = 1024;
+
+/**
+ * Where a photo itself is kept: 'copy' (a bounded copy in `blobs`), 'disk' (the original on disk, through a
+ * file-system handle), 'none' (only the thumbnail; a query of it uses its stored maps).
+ */
+type PhotoSource = 'copy' | 'disk' | 'none';
 
 export interface ImageRecord {
   id: string;
@@ -42,16 +62,62 @@ export interface ImageRecord {
   originalType: string;
   originalWidth: number;
   originalHeight: number;
-  /** 'original': the file itself is stored; 'downscaled': a JPEG with long side MAX_STORED_SIDE. */
+  /** 'original': the file itself is stored (or linked); 'downscaled': a JPEG copy bounded by COPY_SIDE. */
   stored: 'original' | 'downscaled';
+  /** (v3) Where the photo is kept; absent in older records, which all hold a copy. */
+  source?: PhotoSource;
+  /** JPEG, long side THUMB_SIDE. Written to the `thumbs` store since v3 and joined back by the reads that need it. */
   thumb: Blob;
   thumbWidth: number;
   thumbHeight: number;
 }
 
-export interface BlobRecord {
+/** (v3) A photo's original on disk: the root the user gave access to, and the path under it (folders, then the file name). */
+export interface DiskLink {
+  root: string;
+  path: string[];
+}
+
+/**
+ * Where a photo is (store `blobs`): a stored copy (every v1/v2 record), a link to the original on disk, or nothing.
+ * A `temporary` copy is kept only until the photo is indexed (storage 'none'): the same transaction that records
+ * its features replaces it with `none`.
+ */
+export type PhotoSourceRecord = { id: string; blob: Blob; temporary?: true } | { id: string; disk: DiskLink } | { id: string; none: true };
+
+/** (v3) A folder or file the user gave the app access to. Handles are structured-cloneable, so IndexedDB keeps them. */
+export interface RootRecord {
+  key: string;
+  name: string;
+  handle: FileSystemDirectoryHandle | FileSystemFileHandle;
+  addedAt: number;
+}
+
+/**
+ * (v3) Rows of up to BLOCK_ROWS indexed photos: row r is photo ids[r], its OfA descriptor descriptors[r*D .. r*D+D),
+ * its grid grids[r*6 .. r*6+6) as H, W, cellWidth, cellHeight, imageWidth, imageHeight, its NC and its maps' size.
+ */
+export interface DescriptorBlockRecord {
+  key: number;
+  modelKey: string;
+  D: number;
+  ids: string[];
+  descriptors: Float32Array;
+  grids: Float64Array;
+  nc: Uint16Array;
+  mapsBytes: Uint32Array;
+}
+
+/** (v3) A photo's thumbnail. */
+interface ThumbRecord {
   id: string;
-  blob: Blob;
+  thumb: Blob;
+}
+
+/** (v3) Which block holds a photo's row. */
+interface PackedRecord {
+  id: string;
+  block: number;
 }
 
 export interface QueueRecord {
@@ -74,6 +140,8 @@ export interface FeatureRecord {
   /** Milliseconds of the forward pass + read-back. */
   ms: number;
   indexedAt: number;
+  /** (v3) Bytes of its encoded maps (absent in older records, whose maps are dense uint8: H * W * K). */
+  mapsBytes?: number;
 }
 
 export interface MapsRecord {
@@ -110,20 +178,26 @@ export interface PendingRecord {
 }
 
 export interface CollectionSchema extends DBSchema {
-  images: { key: string; value: ImageRecord; indexes: { seq: number } };
-  blobs: { key: string; value: BlobRecord };
+  /** Records without their thumbnail since v3 (it is in `thumbs`); v1/v2 records keep theirs. */
+  images: { key: string; value: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }; indexes: { seq: number } };
+  blobs: { key: string; value: PhotoSourceRecord };
   queue: { key: string; value: QueueRecord; indexes: { seq: number } };
   features: { key: string; value: FeatureRecord };
   maps: { key: string; value: MapsRecord };
   meta: { key: string; value: MetaRecord };
   pending: { key: string; value: PendingRecord; indexes: { session: string } };
+  descriptorBlocks: { key: number; value: DescriptorBlockRecord };
+  packed: { key: string; value: PackedRecord; indexes: { block: number } };
+  roots: { key: string; value: RootRecord };
+  thumbs: { key: string; value: ThumbRecord };
 }
 
 /**
  * Every store that holds records keyed by a photo id: removing a photo (db.ts removeImages, trash.ts) removes its
- * records from each of these in one transaction. A new per-photo store must be added here.
+ * records from each of these in one transaction. A new per-photo store must be added here. Removing the `packed`
+ * record retires the photo's row in its descriptor block (the block itself is rewritten on a later start-up).
  */
-export const PHOTO_STORES = ['images', 'blobs', 'queue', 'features', 'maps'] as const;
+export const PHOTO_STORES = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
 
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
 export type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;
@@ -148,5 +222,14 @@ export const MIGRATIONS: readonly Migration[] = [
   // changes: every v1 record is kept as it is.
   (db) => {
     db.createObjectStore('pending', { keyPath: 'key' }).createIndex('session', 'session');
+  },
+  // 3: descriptors packed in blocks (filled from `features` on the next start), photos linked on disk or kept as
+  // thumbnails only, thumbnails apart. Every v2 record is kept and read as it is: a `blobs` record is a copy, a
+  // `features` record without mapsBytes has dense uint8 maps, an `images` record keeps its thumbnail.
+  (db) => {
+    db.createObjectStore('descriptorBlocks', { keyPath: 'key' });
+    db.createObjectStore('packed', { keyPath: 'id' }).createIndex('block', 'block');
+    db.createObjectStore('roots', { keyPath: 'key' });
+    db.createObjectStore('thumbs', { keyPath: 'id' });
   },
 ];

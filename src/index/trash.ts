@@ -5,18 +5,23 @@
  * caller (the worker keeps it in memory until the page is left: nothing of a deleted photo stays on disk).
  */
 import type { CollectionStore } from './db';
-import { commit, writing } from './db';
-import { PHOTO_STORES, type CollectionSchema, type ImageRecord } from './schema';
+import { PHOTO_STORES, type CollectionSchema } from './schema';
+import { commit, writing } from './tx';
 
 type PhotoStore = (typeof PHOTO_STORES)[number];
 
-/** Every record a photo had, store by store (absent where it had none, e.g. no features while queued). */
-export type TakenPhoto = { id: string; image: ImageRecord } & { [S in Exclude<PhotoStore, 'images'>]?: CollectionSchema[S]['value'] };
+/**
+ * Every record a photo had, store by store (absent where it had none, e.g. no features while queued). The image
+ * record holds its thumbnail only when written before schema v3; later ones have it in `thumbs`.
+ */
+export type TakenPhoto = { id: string; image: CollectionSchema['images']['value'] } & { [S in Exclude<PhotoStore, 'images'>]?: CollectionSchema[S]['value'] };
 
 /** Bytes a taken photo holds in memory (stored copy, maps, thumbnail, descriptor and probabilities). */
 export function takenBytes(p: TakenPhoto): number {
   const f = p.features;
-  return (p.blobs?.blob.size ?? 0) + p.image.thumb.size + (p.maps?.maps.data.byteLength ?? 0) + (f ? f.descriptor.byteLength + f.probabilities.byteLength : 0);
+  const copy = p.blobs && 'blob' in p.blobs ? p.blobs.blob.size : 0;
+  const thumb = (p.image.thumb ?? p.thumbs?.thumb)?.size ?? 0;
+  return copy + thumb + (p.maps?.maps.data.byteLength ?? 0) + (f ? f.descriptor.byteLength + f.probabilities.byteLength : 0);
 }
 
 /**
@@ -31,7 +36,7 @@ export async function takePhotos(store: CollectionStore, ids: readonly string[])
     const records = await Promise.all(unique.map((id) => Promise.all(PHOTO_STORES.map((s) => tx.objectStore(s).get(id)))));
     const taken: TakenPhoto[] = [];
     records.forEach((perStore, i) => {
-      const [image, ...rest] = perStore as [ImageRecord | undefined, ...unknown[]];
+      const [image, ...rest] = perStore as [TakenPhoto['image'] | undefined, ...unknown[]];
       if (!image) return;
       const p = { id: unique[i], image } as TakenPhoto;
       PHOTO_STORES.slice(1).forEach((s, j) => {
@@ -73,6 +78,8 @@ export async function restorePhotos(store: CollectionStore, photos: readonly Tak
       const stale = !!p.features && p.features.modelKey !== modelKey;
       for (const s of PHOTO_STORES) {
         const value = s === 'images' ? p.image : p[s];
+        // Its block row is not put back: the block may have been rewritten since; the photo is packed again.
+        if (s === 'packed') continue;
         if (stale && (s === 'features' || s === 'maps')) continue;
         if (value !== undefined) writes.push(() => tx.objectStore(s).put(value as never));
       }

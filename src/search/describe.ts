@@ -3,7 +3,9 @@
  * descriptor, many at once from stored maps (another NC), a class heatmap, and pixel boxes <-> feature cells.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { CellBox } from '../cw/types';
 import { classActivationMaps } from '../cw/cam';
+import { boxClassProbabilities } from '../cw/classifier';
 import { cwDescriptor, cwDescriptors, padCellBatch } from '../cw/descriptor';
 import { preferredBatchSize } from '../cw/tensorMath';
 import { topIndices } from './search';
@@ -40,5 +42,19 @@ export async function classHeatmap(X: tf.Tensor3D, w: tf.Tensor2D, classIndex: n
     return (await cam.data()) as Float32Array;
   } finally {
     cam.dispose();
+  }
+}
+
+/**
+ * Class probabilities of a box of an image from its (stored) maps, with no forward pass: the classifier on the
+ * box's pooled features (GAP over its cells, w, b, softmax). Measured against a pass on the crop in `npm run eval
+ * -- --query-from stored` (README). [C]
+ */
+export async function storedBoxProbabilities(X: tf.Tensor3D, box: CellBox, w: tf.Tensor2D, b: tf.Tensor1D): Promise<Float32Array> {
+  const p = boxClassProbabilities(X, box, w, b);
+  try {
+    return (await p.data()) as Float32Array;
+  } finally {
+    p.dispose();
   }
 }

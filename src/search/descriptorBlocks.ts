@@ -36,6 +36,9 @@ export class BlockedDescriptors implements DescriptorBlocks {
    * one holding `from` are kept as they are (and stay packed), the rest are rebuilt.
    */
   sync(n: number, D: number, rowAt: (i: number) => ArrayLike<number>, from = 0): void {
+    // Nothing changed: keep every block, the last partial one too (rebuilding it would also undo XNNPACK's packing,
+    // which at N below one block is the whole collection, on every search).
+    if (from >= n && this.size === n && (!this.parts.length || this.parts[0].shape[0] === D)) return;
     const B = this.blockColumns;
     let keep = Math.min(Math.floor(Math.max(0, Math.min(from, n)) / B), this.parts.length);
     if (this.parts.length && this.parts[0].shape[0] !== D) keep = 0;

@@ -20,6 +20,7 @@ import { ResultsSection } from './components/ResultsSection';
 import { ResultViewer } from './components/ResultViewer';
 import { SearchControlsForm } from './components/SearchControlsForm';
 import { StorageMeter } from './components/StorageMeter';
+import { StorageOptions } from './components/StorageOptions';
 import { UndoBar } from './components/UndoBar';
 import { ViewTabs, type CollectionView } from './components/ViewTabs';
 import { useEngineState, type EngineStore, type Photo } from './engineStore';
@@ -101,6 +102,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
       </a>
       <Header info={state.info} model={state.model} photoCount={state.photos.length} indexedCount={indexedCount} onModelChange={models.changeModel}>
         <StorageMeter refreshKey={`${state.photos.length}:${indexedCount}:${state.storageFull}`} onResult={(level, text) => store.notify(level, text)} />
+        <StorageOptions store={store} info={state.info} refreshKey={`${state.photos.length}:${indexedCount}`} />
       </Header>
       <Banners fatal={state.fatal} model={state.model} storageFull={state.storageFull} onRetryModel={() => store.retryModel()} onDismissStorageFull={() => store.dismissStorageFull()} />
       <ProgressPanel
@@ -188,6 +190,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
           result={opened}
           photo={openedPhoto}
           fullUrl={viewer.fullUrl}
+          fileNote={viewer.fileNote}
           heat={heatmaps.resultHeatmaps.get(opened.id)}
           heatSettings={heat}
           heatClassName={[...queryClasses, ...(viewer.classes ?? [])].find((c) => c.index === heatClass)?.name ?? null}

@@ -5,9 +5,10 @@
  * (objectUrls.ts).
  */
 import { useSyncExternalStore } from 'react';
-import type { EngineApi, EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions } from '../worker/api';
+import type { EngineApi, EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
 import { createEngineClient, type EngineClient } from '../worker/client';
 import { errorMessage } from './format';
+import { setThumbnailSource, type ThumbnailCache } from './thumbnails';
 
 export type Photo = PhotoItem;
 
@@ -66,13 +67,17 @@ export class EngineStore {
   private client: EngineClient;
   private noticeId = 0;
   readonly api: EngineClient['api'];
+  /** Thumbnails fetched as tiles show them (thumbnails.ts). */
+  readonly thumbs: ThumbnailCache;
 
   constructor(options: StartOptions) {
     this.client = createEngineClient();
     this.api = this.client.api;
+    this.thumbs = setThumbnailSource((ids) => this.api.thumbnails(ids));
     this.client.onCrash((message) => this.set({ phase: 'failed', fatal: `The search worker stopped: ${message}` }));
+    // Photo lists come without thumbnails: opening 50,000 photos reads none; the grid asks for those it shows.
     this.api
-      .start(options, this.client.listen((e) => this.onEvent(e)))
+      .start({ ...options, thumbnails: 'on-demand' }, this.client.listen((e) => this.onEvent(e)))
       .then(({ info, photos, progress }) => {
         this.set({ phase: 'ready', info, progress, ...photoState(new Map(photos.map((p) => [p.id, p]))) });
       })
@@ -170,6 +175,7 @@ export class EngineStore {
       if (e.type === 'photos-reset') {
         byId = new Map(e.photos.map((p) => [p.id, p]));
         patch.problems = [];
+        this.thumbs.clear();
       } else if (e.type === 'photos-added') {
         const last = lastSeq(byId);
         for (const p of e.photos) if (!byId.has(p.id)) byId.set(p.id, p);
@@ -206,6 +212,11 @@ export class EngineStore {
   retryModel(): void {
     this.set({ model: { state: 'loading', bytes: 0 } });
     void this.run('Loading the model', (api) => api.retryModel());
+  }
+
+  async setStorageMode(mode: StorageMode): Promise<void> {
+    const info = await this.run('Changing what is kept of photos', (api) => api.setStorageMode(mode));
+    if (info) this.set({ info });
   }
 
   async setModel(model: string): Promise<void> {

@@ -6,10 +6,69 @@
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
 import type { ScoreKind } from '../search/types';
+import type { CollectionToolsApi, GroupingProgress } from './collectionToolsApi';
 
 export type { ScoreKind };
+export type * from './collectionToolsApi';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/**
+ * What the app keeps of each photo itself (thumbnail, features and maps are always kept): 'link' = the original
+ * on disk where the browser gives a file-system handle (a dropped folder, a folder picker), else a copy; 'copy' =
+ * always a copy (long side StorageInfo.copySide); 'none' = a link where possible, else only the thumbnail.
+ */
+export type StorageMode = 'link' | 'copy' | 'none';
+
+/** Where a photo itself is: a stored copy, the original on disk (linked), or only its thumbnail. */
+export type PhotoSource = 'copy' | 'disk' | 'none';
+
+export interface StorageInfo {
+  mode: StorageMode;
+  /** Long side of stored copies, px. */
+  copySide: number;
+  /** Bytes per photo the default model at its default input size stays within (everything included). */
+  budgetPerPhoto: number;
+}
+
+/**
+ * What the collection takes in the browser, measured on it. perPhoto: mean bytes per indexed photo by part
+ * (thumbnail, the photo's copy where one is kept, feature maps, OfA descriptor in its record and its block, class
+ * probabilities); usage/quota: navigator.storage.estimate() for the whole site (null where unavailable).
+ */
+export interface StorageReport {
+  photos: number;
+  indexed: number;
+  bySource: Record<PhotoSource, number>;
+  perPhoto: { thumbnail: number; photo: number; maps: number; descriptor: number; probabilities: number; total: number };
+  usage: number | null;
+  quota: number | null;
+  /** The IndexedDB part of usage (Chromium's usageDetails; null elsewhere): the collection without the cached model files. */
+  indexedDb: number | null;
+  budgetPerPhoto: number;
+}
+
+/**
+ * A folder (or file) whose photos are linked on disk. The page asks the user again when `permission` is 'prompt':
+ * `await handle.requestPermission({ mode: 'read' })` inside a click handler, then `api.foldersGranted()`.
+ */
+export interface LinkedFolder {
+  key: string;
+  name: string;
+  kind: 'directory' | 'file';
+  handle: FileSystemDirectoryHandle | FileSystemFileHandle;
+  permission: PermissionState;
+  photos: number;
+}
+
+/** A photo to show: the original (linked on disk), the stored copy, or the thumbnail when neither can be had. */
+export interface PhotoFile {
+  blob: Blob;
+  kind: 'original' | 'copy' | 'thumbnail';
+  /** Why only the thumbnail is shown (absent when the collection keeps only thumbnails by choice). */
+  problem?: string;
+  reason?: 'permission' | 'missing';
+}
 
 export interface StartOptions {
   /**
@@ -21,6 +80,11 @@ export interface StartOptions {
   model?: string;
   /** Network input long side; default: the collection's, else 512. A different one re-indexes. */
   longSide?: number;
+  /**
+   * 'with-photos' (default): every PhotoItem carries its thumbnail. 'on-demand': none does, and the page asks
+   * `thumbnails(ids)` for the ones it shows: opening a 50,000-photo collection then reads no thumbnail at all.
+   */
+  thumbnails?: 'with-photos' | 'on-demand';
   /** wasm threads; default: src/model/wasmThreads.ts's choice (more than 1 needs a cross-origin isolated page). */
   threads?: number;
 }
@@ -56,6 +120,7 @@ export interface EngineInfo {
   nc: number;
   codec: string;
   schemaVersion: number;
+  storage: StorageInfo;
   /** Search settings the app starts with. */
   defaultControls: SearchControls;
 }
@@ -68,10 +133,13 @@ export interface PhotoItem {
   /** Upright size of the stored copy (the pixel space of boxes). */
   width: number;
   height: number;
-  thumb: Blob;
+  /** Absent when the page asked for thumbnails on demand (StartOptions.thumbnails). */
+  thumb?: Blob;
   thumbWidth: number;
   thumbHeight: number;
   indexed: boolean;
+  /** Where the photo itself is kept. */
+  source: PhotoSource;
   /** Import order: the collection is shown in this order (a photo restored by undoDelete comes back to its place). */
   seq: number;
 }
@@ -144,6 +212,12 @@ export interface ImportFile {
   file: File;
   /** Path inside a dropped folder ('' for single files). */
   path: string;
+  /**
+   * Where the browser gave a file-system handle (a dropped folder's getAsFileSystemHandle, showDirectoryPicker):
+   * the root handle and the path under it (folders, then the file name; [] when the root is the file itself). With
+   * storage 'link' or 'none' the photo is then linked, not copied.
+   */
+  handle?: { root: FileSystemDirectoryHandle | FileSystemFileHandle; path: string[] };
 }
 
 export interface PixelRect {
@@ -202,6 +276,12 @@ export interface SearchRequest {
    * expansion work within it. Default: the whole collection.
    */
   within?: SearchScope;
+  /**
+   * A page of the ranking: results offset .. offset + limit - 1 (default 0 and 1000). The same request with another
+   * offset pages through the whole ranking without searching again (the last ranking is kept).
+   */
+  offset?: number;
+  limit?: number;
   /** Leave out results scoring below this (the results' score, whatever its scoreKind). */
   minScore?: number;
 }
@@ -248,6 +328,11 @@ export interface SearchResponse {
   results: ResultItem[];
   /** Indexed photos searched (those in `within`, when given). */
   searched: number;
+  /** Where this page starts in the ranking, and the ranking's length (after minScore and `within`). */
+  offset: number;
+  total: number;
+  /** Where the query's maps and box classes came from: a forward pass, or the photo's stored maps (no network). */
+  queryFrom: 'forward' | 'stored';
   /** Results left out by minScore (0 when none was given). */
   belowMinScore: number;
   timings: { networkMs: number; searchMs: number; totalMs: number };
@@ -307,6 +392,10 @@ export interface EngineStats {
   queued: number;
   /** Per-photo indexing times of this worker, ms (forward + read-back + descriptor + write). */
   indexMs: number[];
+  /** Bytes held by tfjs tensors in this worker (resident descriptors, the query, the network's weights). */
+  tensorBytes?: number;
+  /** Start-up of this worker: opening the collection until ready (ms), and the descriptor blocks read. */
+  startup: { readyMs: number; loadMs: number; snapshotMs: number; blocks: number; unpacked: number } | null;
 }
 
 /** An exported index (a NumPy .npz file, src/index/exportFormat.ts) and what it holds. */
@@ -349,7 +438,19 @@ export interface EngineApi extends CollectionToolsApi {
   importIndex(file: Blob): Promise<IndexImportReport>;
   /** Switches model: the collection is re-indexed with it. */
   setModel(model: string): Promise<EngineInfo>;
+  /** The photo to show (the original, a copy, or its thumbnail); photoFile says which, and why. */
   photoBlob(id: string): Promise<Blob>;
+  photoFile(id: string): Promise<PhotoFile>;
+  /** Thumbnails of these photos (null where a photo is gone), read in one transaction: what the grid shows. */
+  thumbnails(ids: string[]): Promise<(Blob | null)[]>;
+  /** What to keep of photos added from now on (persisted). */
+  setStorageMode(mode: StorageMode): Promise<EngineInfo>;
+  /** What the collection takes, per photo and in all (measured). */
+  storageReport(): Promise<StorageReport>;
+  /** Folders and files linked on disk, with their permission state (the page asks again from a click). */
+  linkedFolders(): Promise<LinkedFolder[]>;
+  /** The page asked for permission again: photos waiting for it are indexed (the queue resumes). */
+  foldersGranted(): Promise<void>;
   photoClasses(id: string): Promise<ClassScore[]>;
   /** Decodes the query image (no network yet). */
   openQuery(source: QuerySource): Promise<QueryImage>;
@@ -377,143 +478,4 @@ export interface EngineApi extends CollectionToolsApi {
    * included, decoding not timed), and with fullSize their OfA descriptors decoded at full size as before issue 13.
    */
   debugForwardBench(ids: string[], options: { fullSize: boolean }): Promise<{ ms: number[]; fullSizeDescriptors: Float32Array[] }>;
-}
-
-// ---- collection tools (issue 11): delete and undo, near-duplicates, groups of the same place, classes
-
-export interface DeleteResult {
-  deleted: number;
-  ids: string[];
-  /** Pass to undoDelete until the page is left (the last 20 deletions, up to 512 MB of photos, are kept). */
-  undoToken: string;
-  /** The query photo was deleted (its image stays open for the current query; it can no longer be opened again). */
-  queryRemoved: boolean;
-}
-
-export interface UndoResult {
-  /** Photos back in the collection, with their ids, import order, features and maps as before. */
-  restored: number;
-  ids: string[];
-  /** Restored but queued for indexing: the model was switched since they were deleted. */
-  requeued: string[];
-  /** Not restored: the same photo was imported again meanwhile. */
-  alreadyPresent: string[];
-}
-
-export interface GroupingProgress {
-  /** running: photos are being placed in the neighbour graph; cancelled: a full rebuild was cancelled (partial). */
-  state: 'idle' | 'running' | 'cancelled';
-  /** neighbours: photos placed in the graph (done of total indexed photos); region checks: group links checked. */
-  phase?: 'neighbours' | 'region checks';
-  done: number;
-  total: number;
-}
-
-/** A photo as the duplicate review shows it. */
-export interface PhotoFacts {
-  id: string;
-  name: string;
-  path: string;
-  /** The original file: bytes, MIME type, pixel size (upright). */
-  bytes: number;
-  type: string;
-  width: number;
-  height: number;
-  /** When it entered the collection (ms since 1970; the app does not read EXIF dates). */
-  addedAt: number;
-}
-
-export interface DuplicatePair {
-  a: string;
-  b: string;
-  /** Cosine of the two OfA descriptors. */
-  similarity: number;
-  /** Region check: the mean of `cells`. */
-  layout: number;
-  /** Cosine of the two photos' features in each cell of a 4 x 4 grid over the photo (row-major): where they match. */
-  cells: number[];
-  /** The duplicate score the threshold applies to: (similarity + layout) / 2. */
-  score: number;
-}
-
-export interface DuplicateGroup {
-  /** 'd:' + the smallest member id. */
-  id: string;
-  members: PhotoFacts[];
-  /** The suggested photo to keep: the largest file, then the highest resolution, then the oldest in the collection. */
-  keep: string;
-  /** The pairs that link the group at the threshold, with their region scores. */
-  pairs: DuplicatePair[];
-}
-
-export interface DuplicatesReport {
-  threshold: number;
-  /** Every candidate pair (OfA similarity >= candidateSim), so that a slider can regroup at any threshold >= it. */
-  pairs: DuplicatePair[];
-  candidateSim: number;
-  /** Groups and grouped photos at thresholds from candidateSim to 1 (step 0.01): live counts for a slider. */
-  counts: { threshold: number; groups: number; photos: number }[];
-  /** Groups at `threshold`, largest first. */
-  groups: DuplicateGroup[];
-  /** False while the neighbour graph is still being built (the report covers the photos placed so far). */
-  complete: boolean;
-  progress: GroupingProgress;
-}
-
-export interface PlaceGroup {
-  /** 'g:' + the representative's id; pass as SearchRequest.within = { group: id }. */
-  id: string;
-  /** The photo most linked within the group. */
-  representative: string;
-  count: number;
-  /** The representative first, then by links within the group. */
-  members: string[];
-  /** Mean OfA similarity of the links within the group. */
-  meanSim: number;
-}
-
-export interface GroupsReport {
-  groups: PlaceGroup[];
-  /** Indexed photos in no group. */
-  ungrouped: number;
-  photos: number;
-  params: { k: number; minSim: number; minRegion: number };
-  /** Links whose region check has not run yet (they count as passing meanwhile; complete is then false). */
-  uncheckedLinks: number;
-  complete: boolean;
-  progress: GroupingProgress;
-}
-
-export interface ClassCount {
-  index: number;
-  name: string;
-  /** Photos with this class among their top `topK` (classCounts' option). */
-  count: number;
-}
-
-/** What the collection tools add to EngineApi (see docs/APP.md, "Collection tools"). */
-export interface CollectionToolsApi {
-  /** Deletes photos (every record of them, one transaction), updates the index and open query at once; undoable. */
-  deletePhotos(ids: string[]): Promise<DeleteResult>;
-  undoDelete(undoToken: string): Promise<UndoResult>;
-  /**
-   * Near-duplicate groups at `threshold` (default 0.85), with every candidate pair and live counts for a slider. The
-   * first call starts building the neighbour graph ('grouping' events); it answers at once with what is placed so
-   * far (complete: false), or after the graph is complete with `wait: true`. Then kept up to date as photos come.
-   */
-  duplicates(options?: { threshold?: number; wait?: boolean }): Promise<DuplicatesReport>;
-  /**
-   * Groups of the same place or object: links between mutual k-nearest neighbours (default k 10, OfA >= 0.7) that
-   * pass the CAM region check both ways (>= 0.8), then connected components; `wait` as above (with the checks).
-   */
-  groups(options?: { k?: number; minSim?: number; wait?: boolean }): Promise<GroupsReport>;
-  /** Builds the neighbour graph again from scratch (progress through 'grouping' events); cancelGrouping stops it. */
-  rebuildGroups(): Promise<GroupingProgress>;
-  cancelGrouping(): Promise<void>;
-  /** The collection's most frequent classes (top-1 of each photo by default), most frequent first. */
-  classCounts(options?: { topK?: number; limit?: number }): Promise<ClassCount[]>;
-  /** The indexed photos with this class among their top `topK` (default 1), in collection order. */
-  photosWithClass(classIndex: number, options?: { topK?: number }): Promise<string[]>;
-  /** Size, resolution and date of photos (undefined where not in the collection). */
-  photoFacts(ids: string[]): Promise<(PhotoFacts | undefined)[]>;
 }

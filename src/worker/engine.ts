@@ -6,9 +6,11 @@
  * thumbnails appear at once; indexing then takes one queued photo at a time; searches and heatmaps take the tfjs
  * lock between two photos, so a search waits for at most one forward pass.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { openCollection, type CollectionStore } from '../index/db';
 import { SCHEMA_VERSION } from '../index/schema';
-import { DEFAULT_LONG_SIDE, INDEX_NC, MAP_CODEC, modelKey, type IndexSettings } from '../index/settings';
+import { BLOCK_ROWS } from '../index/blocks';
+import { COPY_SIDE, DEFAULT_LONG_SIDE, DEFAULT_STORAGE, INDEX_NC, MAP_CODEC, STORAGE_BUDGET_BYTES, STORAGE_MODES, modelKey, type IndexSettings } from '../index/settings';
 import { DEFAULT_MODEL } from '../model/adapters';
 import { DEFAULT_SEARCH } from '../search/types';
 import type {
@@ -30,6 +32,8 @@ import type {
   SearchControls,
   SearchRequest,
   StartOptions,
+  StorageMode,
+  StorageReport,
 } from './api';
 import { Lock } from './lock';
 import { CollectionState } from './services/collectionState';
@@ -44,6 +48,7 @@ import { IndexTransfer } from './services/indexTransfer';
 import { Intake } from './services/intake';
 import { ModelRegistry } from './services/modelRegistry';
 import { NetworkManager } from './services/networkManager';
+import { Photos } from './services/photos';
 import { QuerySession } from './services/querySession';
 import { TabFollower } from './services/tabFollower';
 import { TabSync } from './services/tabSync';
@@ -76,12 +81,20 @@ export class Engine implements EngineApi {
   private query!: QuerySession;
   private transfer!: IndexTransfer;
   private follower!: TabFollower;
+  private photos!: Photos;
   private deletion!: Deletion;
   private graph!: CollectionGraph;
   private classes!: ClassStats;
+  private startup: EngineStats['startup'] = null;
+  private packing: Promise<void> | null = null;
 
   async start(options: StartOptions, onEvent: (event: EngineEvent) => void) {
-    this.emit = onEvent;
+    const t0 = performance.now();
+    this.emit = (event) => {
+      onEvent(event);
+      // Photos indexed here pile up as records until a block's worth can be packed (idle, off the tfjs lock).
+      if (event.type === 'photos-indexed' && this.indexer?.running && this.state.index.unpackedCount >= BLOCK_ROWS) this.pack();
+    };
     await this.runtime.start(options.backend, options.threads ?? null);
     this.store = await openCollection({
       onVersionChange: () => this.shutDown('This collection was upgraded by a newer version of the app in another tab: reload this page to go on.'),
@@ -90,6 +103,7 @@ export class Engine implements EngineApi {
       onTerminated: () => this.shutDown("The browser closed this collection's storage (site data cleared, or a disk error): reload this page."),
     });
     this.wire();
+    this.state.thumbsOnDemand = options.thumbnails === 'on-demand';
     this.tabs.start();
     await this.registry.load();
 
@@ -100,6 +114,7 @@ export class Engine implements EngineApi {
       nc: stored?.nc ?? INDEX_NC,
       codec: MAP_CODEC,
       paused: stored?.paused ?? false,
+      storage: stored?.storage ?? DEFAULT_STORAGE,
     };
     // With the disk full the collection must still open: writes here that do not fit are skipped (and said).
     if (stored && modelKey(stored) !== modelKey(wanted)) {
@@ -112,13 +127,27 @@ export class Engine implements EngineApi {
     this.settings.current = wanted;
 
     await this.state.repair();
+    await this.photos.load();
+    const tl = performance.now();
     const photos = await this.state.load();
+    const loadMs = performance.now() - tl;
     await this.intake.reportInterrupted();
     if (this.runtime.note) this.emit({ type: 'notice', level: 'warning', message: this.runtime.note });
     this.network.loadInBackground();
+    const unpacked = this.state.index.unpackedCount;
     if (this.state.queue.length && !this.settings.current.paused) this.indexer.kick();
     else this.indexer.warmUpSearch();
+    this.pack(true);
+    this.startup = { readyMs: performance.now() - t0, loadMs, snapshotMs: this.state.lastLoad.snapshotMs, blocks: Math.ceil((this.state.index.size - unpacked) / BLOCK_ROWS), unpacked };
     return { info: this.info(), photos, progress: this.indexer.progress() };
+  }
+
+  /** Packs unpacked rows into descriptor blocks in the background (one run at a time; failures only logged). */
+  private pack(all = false): void {
+    this.packing ??= this.state
+      .pack(all)
+      .catch((e: unknown) => console.warn('[collection] packing descriptor blocks failed:', e))
+      .finally(() => (this.packing = null));
   }
 
   /** Creates the services, each with only what it needs. */
@@ -137,11 +166,12 @@ export class Engine implements EngineApi {
     const state = (this.state = new CollectionState(store, settings, registry, emit));
     const tabs = (this.tabs = new TabSync(session, (changes) => this.follower.apply(changes)));
     const onProgress = () => this.indexer.emitProgress();
-    const intake = (this.intake = new Intake({ store, session, settings, state, tabs, emit, onProgress, onQueued: () => this.indexer.kickIfQueued() }));
+    const photos = (this.photos = new Photos(store));
+    const intake = (this.intake = new Intake({ store, session, settings, state, photos, tabs, emit, onProgress, onQueued: () => this.indexer.kickIfQueued() }));
     const network = (this.network = new NetworkManager({ settings, registry, lock, emit, runtime, info: () => this.info(), intakeIdle: () => intake.idle() }));
     const syncFromStore = () => this.follower.syncFromStore();
-    const indexer = (this.indexer = new Indexer({ store, session, settings, state, network, runtime, intake, tabs, lock, emit, syncFromStore }));
-    const query = (this.query = new QuerySession(store, state, network, lock, (scope) => this.scopeIds(scope)));
+    const indexer = (this.indexer = new Indexer({ store, session, settings, state, network, runtime, intake, photos, tabs, lock, emit, syncFromStore }));
+    const query = (this.query = new QuerySession(store, state, network, photos, lock, (scope) => this.scopeIds(scope)));
     this.deletion = new Deletion({ store, session, settings, state, tabs, lock, emit, queryPhoto: () => query.photoId, onRestored: () => this.indexer.kickIfQueued() });
     this.graph = new CollectionGraph({ state, settings, network, lock, emit, facts: (ids) => this.photoFacts(ids) });
     this.classes = new ClassStats(state, network);
@@ -192,7 +222,53 @@ export class Engine implements EngineApi {
       codec: this.settings.current.codec,
       schemaVersion: SCHEMA_VERSION,
       defaultControls: { ...APP_DEFAULT_CONTROLS },
+      storage: { mode: this.settings.current.storage ?? DEFAULT_STORAGE, copySide: COPY_SIDE, budgetPerPhoto: STORAGE_BUDGET_BYTES },
     };
+  }
+
+  // ---- storage
+
+  async setStorageMode(mode: StorageMode): Promise<EngineInfo> {
+    if (!STORAGE_MODES.includes(mode)) throw new Error(`unknown storage mode "${String(mode)}"; choose one of: ${STORAGE_MODES.join(', ')}`);
+    this.session.assertOpen();
+    await this.settings.save({ storage: mode });
+    this.tabs.broadcast({ type: 'settings' });
+    return this.info();
+  }
+
+  async storageReport(): Promise<StorageReport> {
+    const [images, sources] = await Promise.all([this.store.listImages(), this.store.listSources()]);
+    const adapter = this.registry.adapter(this.settings.current.modelId);
+    const { index } = this.state;
+    const n = Math.max(1, images.length);
+    const bySource: StorageReport['bySource'] = { copy: 0, disk: 0, none: 0 };
+    for (const i of images) bySource[i.source ?? 'copy']++;
+    const thumbnail = images.reduce((s, i) => s + i.thumb.size, 0) / n;
+    const photo = sources.reduce((s, r) => s + ('blob' in r ? r.blob.size : 0), 0) / n;
+    const maps = index.size ? index.mapsBytes / index.size : 0;
+    // The descriptor is kept twice (its feature record, and its block row with the grid, NC and maps size).
+    const descriptor = index.size ? 2 * 4 * adapter.channels + 8 * 6 + 2 + 4 : 0;
+    const probabilities = index.size ? 4 * adapter.classes : 0;
+    const estimate = await navigator.storage?.estimate?.().catch(() => null);
+    return {
+      photos: images.length,
+      indexed: index.size,
+      bySource,
+      perPhoto: { thumbnail, photo, maps, descriptor, probabilities, total: thumbnail + photo + maps + descriptor + probabilities },
+      usage: estimate?.usage ?? null,
+      quota: estimate?.quota ?? null,
+      indexedDb: (estimate as { usageDetails?: { indexedDB?: number } } | null)?.usageDetails?.indexedDB ?? null,
+      budgetPerPhoto: STORAGE_BUDGET_BYTES,
+    };
+  }
+
+  linkedFolders() {
+    return this.photos.folders();
+  }
+
+  async foldersGranted(): Promise<void> {
+    this.session.assertOpen();
+    this.indexer.kickIfQueued();
   }
 
   // ---- models
@@ -270,6 +346,7 @@ export class Engine implements EngineApi {
     await this.lock.run(async () => {
       await this.store.clear();
       this.state.clear();
+      this.photos.clear();
       if (this.query.isCollectionPhoto) this.query.dispose();
     });
     await this.settings.save({ paused: false });
@@ -289,8 +366,16 @@ export class Engine implements EngineApi {
 
   // ---- photos, query and search
 
-  photoBlob(id: string) {
-    return this.query.photoBlob(id);
+  async photoBlob(id: string) {
+    return (await this.query.photoFile(id)).blob;
+  }
+
+  photoFile(id: string) {
+    return this.query.photoFile(id);
+  }
+
+  thumbnails(ids: string[]) {
+    return this.store.getThumbs(ids);
   }
 
   photoClasses(id: string) {
@@ -354,7 +439,7 @@ export class Engine implements EngineApi {
   }
 
   /** The photo ids a search scope stands for. */
-  private scopeIds(scope: SearchScope): string[] {
+  private async scopeIds(scope: SearchScope): Promise<string[]> {
     if ('ids' in scope) return scope.ids;
     if ('group' in scope) {
       const members = this.graph.groupMembers(scope.group);
@@ -368,7 +453,15 @@ export class Engine implements EngineApi {
 
   async stats(): Promise<EngineStats> {
     const counts = await this.store.counts();
-    return { forwardPasses: this.network.forwardPasses, indexedPhotos: this.state.index.size, photos: counts.images, queued: counts.queued, indexMs: [...this.indexer.indexMs] };
+    return {
+      forwardPasses: this.network.forwardPasses,
+      indexedPhotos: this.state.index.size,
+      photos: counts.images,
+      queued: counts.queued,
+      indexMs: [...this.indexer.indexMs],
+      tensorBytes: tf.memory().numBytes,
+      startup: this.startup,
+    };
   }
 
   async checkIntegrity(): Promise<IntegrityReport> {
@@ -394,13 +487,15 @@ export class Engine implements EngineApi {
   }
 
   debugForwardBench(ids: string[], options: { fullSize: boolean }) {
-    const { store, settings, network, runtime, lock } = this;
-    return forwardBench({ store, settings, network, runtime, lock }, ids, options.fullSize);
+    const { store, photos, settings, network, runtime, lock } = this;
+    return forwardBench({ store, photos, settings, network, runtime, lock }, ids, options.fullSize);
   }
 
   async debugPhoto(id: string): Promise<PhotoDebug | null> {
-    const r = this.state.index.record(id);
-    if (!r) return null;
-    return { id, modelKey: r.modelKey, backend: r.backend, nc: r.nc, grid: r.grid, descriptor: r.descriptor, probabilities: r.probabilities };
+    const row = this.state.index.record(id);
+    const [r] = row ? await this.store.getFeatures([id]) : [];
+    if (!row || !r) return null;
+    // The descriptor the search uses (its row), and the record's probabilities.
+    return { id, modelKey: r.modelKey, backend: r.backend, nc: row.nc, grid: row.grid, descriptor: row.descriptor.slice(), probabilities: r.probabilities };
   }
 }

@@ -2,7 +2,7 @@
  * Worker side: decoding photos (EXIF orientation applied), thumbnails, the stored copy, and RGB pixels for the
  * network. Uses createImageBitmap and OffscreenCanvas only (no DOM), so it runs inside the module worker.
  */
-import { MAX_STORED_SIDE, THUMB_SIDE } from '../index/settings';
+import { COPY_SIDE, THUMB_SIDE } from '../index/settings';
 import { FORMAT_NAMES, notAnImageReason, uprightSize, type ImageHeader } from './imageSniff';
 
 /** Formats stored as they are when small enough; anything else decodable is stored as a JPEG. */
@@ -82,26 +82,30 @@ async function toJpeg(bitmap: ImageBitmap, quality: number): Promise<Blob> {
 }
 
 export interface PreparedPhoto {
+  /** Upright size of the photo's pixel space (its copy, or the original fitted to COPY_SIDE): where boxes live. */
   width: number;
   height: number;
   originalWidth: number;
   originalHeight: number;
   stored: 'original' | 'downscaled';
-  blob: Blob;
+  /** The copy to keep: the file itself or a JPEG; null when asked for none. */
+  blob: Blob | null;
   thumb: Blob;
   thumbWidth: number;
   thumbHeight: number;
 }
 
 /**
- * What is kept of an imported file: the file itself when it is a JPEG/PNG/WebP with long side <= MAX_STORED_SIDE,
- * else a JPEG (quality 0.9) downscaled to that long side; plus a JPEG thumbnail (long side THUMB_SIDE).
- * `header` (from sniffImage, null for an unknown format) lets a big photo be decoded straight to the stored size.
+ * What is kept of an imported file: the file itself when it is a JPEG/PNG/WebP with long side <= COPY_SIDE, else a
+ * JPEG (quality 0.9) downscaled to that long side (none when `copy` is false: the photo is linked on disk or kept
+ * as a thumbnail only); plus a JPEG thumbnail (long side THUMB_SIDE). Either way the photo's pixel space is the
+ * size that copy has. `header` (from sniffImage, null for an unknown format) lets a big photo be decoded straight
+ * to that size.
  */
-export async function preparePhoto(file: Blob, header?: ImageHeader | null): Promise<PreparedPhoto> {
+export async function preparePhoto(file: Blob, header?: ImageHeader | null, copy = true): Promise<PreparedPhoto> {
   const upright = header ? uprightSize(header) : null;
-  const big = upright && Math.max(upright.width, upright.height) > MAX_STORED_SIDE ? upright : null;
-  const bitmap = await decodeUpright(file, big ? fitLongSide(big.width, big.height, MAX_STORED_SIDE) : undefined, header);
+  const big = upright && Math.max(upright.width, upright.height) > COPY_SIDE ? upright : null;
+  const bitmap = await decodeUpright(file, big ? fitLongSide(big.width, big.height, COPY_SIDE) : undefined, header);
   const bitmaps = [bitmap];
   try {
     const originalWidth = big ? big.width : bitmap.width;
@@ -110,10 +114,10 @@ export async function preparePhoto(file: Blob, header?: ImageHeader | null): Pro
       throw new ImportProblem(`too small to search: ${originalWidth} × ${originalHeight} px (a photo needs at least ${MIN_PHOTO_SIDE} px on each side)`);
     }
     const keepable = header ? KEEP_FORMATS.has(header.format) : KEEP_TYPES.has(file.type);
-    const keep = !big && keepable && Math.max(bitmap.width, bitmap.height) <= MAX_STORED_SIDE;
-    const storedBitmap = keep || big ? bitmap : await resized(bitmap, MAX_STORED_SIDE);
+    const keep = !big && keepable && Math.max(bitmap.width, bitmap.height) <= COPY_SIDE;
+    const storedBitmap = keep || big ? bitmap : await resized(bitmap, COPY_SIDE);
     bitmaps.push(storedBitmap);
-    const blob = keep ? file : await toJpeg(storedBitmap, 0.9);
+    const blob = !copy ? null : keep ? file : await toJpeg(storedBitmap, 0.9);
     const thumbBitmap = await resized(storedBitmap, THUMB_SIDE);
     bitmaps.push(thumbBitmap);
     const thumb = await toJpeg(thumbBitmap, 0.85);

@@ -114,8 +114,8 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(photos.map((p) => p.name).sort()).toEqual(good.map((g) => g.name).sort());
     expect(photos.every((p) => p.indexed)).toBe(true);
     const byName = new Map(photos.map((p) => [p.name, p]));
-    // The 8000 x 6000 photo is kept (and indexed) as a 2048 x 1536 copy, decoded straight to that size.
-    expect([byName.get('huge-8000x6000.jpg')!.width, byName.get('huge-8000x6000.jpg')!.height]).toEqual([2048, 1536]);
+    // The 8000 x 6000 photo is kept (and indexed) as a 1024 x 768 copy (COPY_SIDE), decoded straight to that size.
+    expect([byName.get('huge-8000x6000.jpg')!.width, byName.get('huge-8000x6000.jpg')!.height]).toEqual([1024, 768]);
     // EXIF orientation 6: the 800 x 600 JPEG is shown and indexed upright, 600 x 800.
     expect([byName.get('exif-rotated.jpg')!.width, byName.get('exif-rotated.jpg')!.height]).toEqual([600, 800]);
     // CMYK decoded to the right colours (red), grayscale as gray.
@@ -362,7 +362,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(notices).toMatch(new RegExp(`1 photo was removed because its stored copy is missing: ${c.fileName.replace('.', '\\.')}`));
     expect((await appPhotos(page)).map((p) => p.name).sort()).toEqual([a.fileName, b.fileName].sort());
     const version = await page.evaluate(async () => (await indexedDB.databases()).find((d) => d.name === 'cw-instance-search')?.version);
-    expect(version).toBe(2);
+    expect(version).toBe(3);
     const check = await integrity(page);
     expect(check.problems).toEqual([]);
     expect(check).toMatchObject({ images: 2, features: 2, maps: 2, queued: 0 });
@@ -416,7 +416,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       'print(json.dumps({"shape": list(d.shape), "dtype": str(d.dtype), "model": meta["model"], "names": [p["name"] for p in meta["photos"]], "first": d[0].tolist(), "norms": np.linalg.norm(d, axis=1).tolist(), "maps": str(z["maps"].dtype)}))',
     ].join('\n');
     const numpy = JSON.parse(execFileSync('python3', ['-c', py, file], { encoding: 'utf8' }));
-    expect(numpy).toMatchObject({ shape: [files.length, 768], dtype: 'float32', model: { id: 'mobilenet_v1_0.75', longSide: 128, nc: 64, codec: 'uint8' }, maps: 'uint8' });
+    expect(numpy).toMatchObject({ shape: [files.length, 768], dtype: 'float32', model: { id: 'mobilenet_v1_0.75', longSide: 128, nc: 64, codec: 'uint8-sparse' }, maps: 'uint8' });
     expect([...numpy.names].sort()).toEqual(files.map((f) => f.name).sort());
     expect(numpy.first).toEqual(before[numpy.names[0]].map((v) => Math.fround(v)));
     for (const n of numpy.norms) expect(n).toBeCloseTo(1, 5);

@@ -113,6 +113,12 @@ describe('blocked, transposed OfA descriptors', () => {
     expect(blocks.blocks.map((b) => b.shape[1])).toEqual([4, 4, 3]);
     await check(rows);
 
+    // Nothing changed: every block kept, the last partial one too.
+    const kept = [...blocks.blocks];
+    blocks.sync(rows.length, K, (i) => rows[i], rows.length);
+    expect(blocks.blocks).toEqual(kept);
+    blocks.blocks.forEach((b, i) => expect(b).toBe(kept[i]));
+
     // One more, then a removal in the second block: the later photos move up.
     rows = all.slice(0, 12);
     blocks.sync(rows.length, K, (i) => rows[i], 11);

@@ -10,6 +10,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { cwDescriptor } from '../../src/cw/descriptor';
+import { blockFromFeatures } from '../../src/index/blocks';
 import { openCollection, type CollectionStore } from '../../src/index/db';
 import { decodeMaps, encodeMaps, type EncodedMaps } from '../../src/index/mapCodec';
 import type { FeatureRecord, ImageRecord } from '../../src/index/schema';
@@ -131,7 +132,7 @@ describe('CollectionIndex', () => {
         originalType: 'image/jpeg', originalWidth: r.grid.imageWidth, originalHeight: r.grid.imageHeight, stored: 'original',
         thumb: new Blob(['t']), thumbWidth: 1, thumbHeight: 1,
       };
-      await store.addImage(image, new Blob([r.id]));
+      await store.addImage(image, { blob: new Blob([r.id]) });
       expect(await store.putIndexed(r, { id: r.id, modelKey: KEY, maps: maps[i] })).toBe(true);
     }
   }
@@ -147,7 +148,9 @@ describe('CollectionIndex', () => {
     expect(columns(await index.offlineDescriptors(INDEX_NC, w))).toEqual([full[0], full[2], full[4]]);
     index.restore([recs[3], recs[1]], ['x', 'a', 'b', 'c', 'd', 'e']); // 'x': a photo not indexed, ignored
     expect(index.ids).toEqual(ids);
-    expect(index.record('d')).toBe(recs[3]);
+    const d = index.record('d')!;
+    expect([d.id, [...d.descriptor], d.grid, d.nc]).toEqual(['d', [...recs[3].descriptor], recs[3].grid, recs[3].nc]);
+    expect(index.unpackedCount).toBe(5); // restored rows are packed again like newly indexed ones
     expect(columns(await index.offlineDescriptors(INDEX_NC, w))).toEqual(full);
     w.dispose();
   });
@@ -168,6 +171,40 @@ describe('CollectionIndex', () => {
     expect(['a', 'c', 'd'].some((id) => index.has(id))).toBe(false);
   });
 
+  it('holds photos from stored blocks and from records without an object per photo; packs the unpacked ones into blocks read back at the next start', async () => {
+    const records = Array.from({ length: 5 }, (_, i) => record(`p${i}`, [i, 1, 0, 0, 0, 0], { H: 2 + (i % 2), W: 3 }));
+    await stored(records, records.map((r) => mapsOf(r.grid.H, r.grid.W, 60)));
+    const block = blockFromFeatures(records.slice(0, 3), KEY);
+    index.reset([records[3], records[4], records[1]], [block]); // p1 is in the block already: held once
+    expect(index.ids).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    expect(index.unpackedCount).toBe(2);
+    const row = index.record('p3')!;
+    expect([row.id, Array.from(row.descriptor), row.grid, row.nc]).toEqual(['p3', [3, 1, 0, 0, 0, 0], records[3].grid, INDEX_NC]);
+    // The block's typed arrays are held as they are (no copy per photo).
+    expect(index.record('p1')!.descriptor.buffer).toBe(block.descriptors.buffer);
+    expect(index.collection(null).grids.map((g) => g.H)).toEqual([2, 3, 2, 3, 2]);
+    expect(index.mapsBytes).toBe(records.reduce((s, r) => s + r.grid.H * r.grid.W * K, 0));
+
+    // pack(all) writes p3, p4 as one block; the next start-up reads two blocks and no record.
+    await store.packBlock(block);
+    expect(await index.pack(KEY)).toBe(0); // fewer than a block's worth: left as records
+    expect(await index.pack(KEY, true)).toBe(2);
+    expect(index.unpackedCount).toBe(0);
+    const snap = await store.snapshot(KEY, K);
+    expect([snap.blocks.map((b) => b.ids), snap.tail]).toEqual([[['p0', 'p1', 'p2'], ['p3', 'p4']], []]);
+    const again = new CollectionIndex(store);
+    again.reset(snap.tail, snap.blocks);
+    expect(again.ids).toEqual(index.ids);
+    expect(again.ids.map((id) => Array.from(again.record(id)!.descriptor))).toEqual(index.ids.map((id) => Array.from(index.record(id)!.descriptor)));
+    again.dispose();
+
+    // Removing from a block and appending after it keep positions consistent.
+    index.remove(['p1']);
+    index.add(record('p5', [5, 1, 0, 0, 0, 0]));
+    expect(index.ids).toEqual(['p0', 'p2', 'p3', 'p4', 'p5']);
+    expect(index.ids.map((id) => index.record(id)!.descriptor[0])).toEqual([0, 2, 3, 4, 5]);
+  });
+
   it('resident OfA blocks hold the descriptors in order and are rebuilt only from the first changed position', async () => {
     const B = BLOCK_COLUMNS;
     const desc = (i: number) => [i, -i, i % 7, 1, 0, 0.5];
@@ -178,10 +215,7 @@ describe('CollectionIndex', () => {
     expect(columns(first)).toEqual(records.map((_, i) => desc(i)));
     const block0 = first.blocks[0];
 
-    // Change photo 0's stored descriptor behind the index's back: a block rebuilt from the records shows it, a
-    // block kept as it was does not.
-    records[0].descriptor.set([-1, -1, -1, -1, -1, -1]);
-    const moved = (ids: string[]) => ids.map((id) => Array.from(index.record(id)!.descriptor));
+    const moved = (ids: readonly string[]) => ids.map((id) => Array.from(index.record(id)!.descriptor));
 
     // An append: the full first block is kept, the second rebuilt.
     index.add(record('new', [9, 9, 9, 9, 9, 9]));
@@ -202,7 +236,7 @@ describe('CollectionIndex', () => {
     now = await index.offlineDescriptors(INDEX_NC, w);
     expect(now.blocks[0]).not.toBe(block0);
     expect(columns(now)).toEqual(moved(index.ids));
-    expect(columns(now)[0]).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect(columns(now)[0]).toEqual(desc(0));
     expect(columns(now)[5]).toEqual(desc(6));
     expect(index.size).toBe(B + 1);
 

@@ -10,7 +10,7 @@
  * absolute error <= 2^-25 below that.
  */
 import { describe, expect, it } from 'vitest';
-import { bytesPerValue, decodeMaps, encodeMaps, type MapCodec } from '../../src/index/mapCodec';
+import { bytesPerValue, decodeMaps, encodeMaps, encodedBytes, sparsify, type MapCodec } from '../../src/index/mapCodec';
 import { seededValues } from '../helpers/random';
 
 const [H, W, K] = [12, 16, 256];
@@ -105,5 +105,30 @@ describe('float16 and float32 maps', () => {
     x.fill(7);
     expect(Array.from(decodeMaps(e))).toEqual(Array.from(original));
     expect(e.data.byteLength).toBe(N * 4);
+  });
+});
+
+describe('uint8-sparse maps', () => {
+  for (const seed of [1, 2]) {
+    it(`decode to exactly what uint8 decodes to, in a bit mask plus one byte per non-zero value (seed ${seed})`, () => {
+      const x = reluMaps(seed);
+      const dense = encodeMaps(x, H, W, K, 'uint8');
+      const sparse = encodeMaps(x, H, W, K, 'uint8-sparse');
+      expect(Array.from(decodeMaps(sparse))).toEqual(Array.from(decodeMaps(dense)));
+      expect(sparse.scale).toBe(dense.scale);
+      const nonZero = new Uint8Array(dense.data).reduce((n, q) => n + (q ? 1 : 0), 0);
+      expect(sparse.data.byteLength).toBe(Math.ceil(N / 8) + nonZero);
+      expect(new Uint8Array(sparsify(new Uint8Array(dense.data)))).toEqual(new Uint8Array(sparse.data));
+      expect(encodedBytes(sparse)).toBe(sparse.data.byteLength + 4);
+    });
+  }
+
+  it('all zeros take the mask only; a mask that promises more values than the data holds is an error', () => {
+    const zeros = encodeMaps(new Float32Array(N), H, W, K, 'uint8-sparse');
+    expect(zeros.data.byteLength).toBe(N / 8);
+    expect(Array.from(decodeMaps(zeros)).every((v) => v === 0)).toBe(true);
+    const cut = { ...encodeMaps(reluMaps(3), H, W, K, 'uint8-sparse') };
+    cut.data = cut.data.slice(0, cut.data.byteLength - 5);
+    expect(() => decodeMaps(cut)).toThrow(/damaged sparse maps/);
   });
 });

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { openCollection, type CollectionStore } from '../../src/index/db';
+import { blockFromFeatures } from '../../src/index/blocks';
 import { encodeMaps } from '../../src/index/mapCodec';
 import { PHOTO_STORES, type ImageRecord } from '../../src/index/schema';
 import { INDEX_NC, MAP_CODEC, modelKey, type IndexSettings } from '../../src/index/settings';
@@ -34,7 +35,7 @@ const image = (id: string): Omit<ImageRecord, 'seq'> => ({
 });
 
 async function addIndexed(store: CollectionStore, id: string, key = KEY) {
-  await store.addImage(image(id), new Blob([`photo ${id}`], { type: 'image/jpeg' }));
+  await store.addImage(image(id), { blob: new Blob([`photo ${id}`], { type: 'image/jpeg' }) });
   const X = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => ((i + id.charCodeAt(0)) % 5) * 0.5);
   await store.putIndexed(
     {
@@ -66,7 +67,7 @@ beforeEach(async () => {
   await store.saveSettings(SETTINGS);
   await addIndexed(store, 'a');
   await addIndexed(store, 'b');
-  await store.addImage(image('q'), new Blob(['queued photo'])); // still queued: no features
+  await store.addImage(image('q'), { blob: new Blob(['queued photo']) }); // still queued: no features
   await addIndexed(store, 'c');
 });
 
@@ -121,7 +122,7 @@ describe('restorePhotos', () => {
 
   it('leaves a photo imported again meanwhile as it is, and queues photos of another model', async () => {
     const taken = await takePhotos(store, ['a', 'b']);
-    await store.addImage(image('a'), new Blob(['a again'])); // imported again: queued, new seq
+    await store.addImage(image('a'), { blob: new Blob(['a again']) }); // imported again: queued, new seq
     const otherModel = modelKey({ ...SETTINGS, modelId: 'mobilenet_v1_0.75' });
     const report = await restorePhotos(store, taken, otherModel);
     expect(report).toEqual({ restored: [], requeued: ['b'], present: ['a'] });
@@ -129,6 +130,49 @@ describe('restorePhotos', () => {
     expect((await store.getImage('b'))!.seq).toBe(1);
     expect(await store.getFeatures(['b'])).toEqual([undefined]);
     expect(await store.queued()).toEqual(['b', 'q', 'a']);
+    expect((await store.integrity()).problems).toEqual([]);
+  });
+});
+
+describe('photos in a descriptor block (schema v3)', () => {
+  /** Packs a, b, c into one block, as the worker does once a block's worth is indexed. */
+  async function packAll() {
+    const features = (await store.getFeatures(['a', 'b', 'c'])).map((f) => f!);
+    expect(await store.packBlock(blockFromFeatures(features, KEY))).toBe(0);
+  }
+  const liveRows = async () => (await store.snapshot(KEY, 4, false)).blocks.flatMap((b) => b.ids);
+  const tailIds = async () => (await store.snapshot(KEY, 4, false)).tail.map((f) => f.id);
+
+  it('a deleted photo leaves its block: the row is retired, the other rows stay; its thumbnail goes too', async () => {
+    await packAll();
+    const taken = await takePhotos(store, ['b']);
+    expect(taken[0].packed).toEqual({ id: 'b', block: 0 });
+    expect(taken[0].thumbs?.id).toBe('b');
+    expect(await liveRows()).toEqual(['a', 'c']);
+    expect(await tailIds()).toEqual([]);
+    const snap = await store.snapshot(KEY, 4, false);
+    expect(snap.stale.rewrite).toEqual([0]); // worth rewriting without the retired row
+    expect(await store.db.getAllKeys('thumbs')).not.toContain('b');
+  });
+
+  it('undo puts the photo back unpacked (read from its features record), whether or not the block was rewritten meanwhile', async () => {
+    await packAll();
+    const before = await store.getFeatures(['b']);
+    const taken = await takePhotos(store, ['b']);
+    await store.compactBlocks((await store.snapshot(KEY, 4, false)).stale);
+    expect((await store.db.get('descriptorBlocks', 0))!.ids).toEqual(['a', 'c']);
+    expect((await restorePhotos(store, taken, KEY)).restored).toEqual(['b']);
+    expect(await store.db.get('packed', 'b')).toBeUndefined();
+    expect(await liveRows()).toEqual(['a', 'c']);
+    expect(await tailIds()).toEqual(['b']);
+    expect(await store.getFeatures(['b'])).toEqual(before);
+    expect(await photoOrder(store)).toEqual(['a', 'b', 'q', 'c']);
+
+    // Without the rewrite: the old row of b is not counted twice.
+    const again = await takePhotos(store, ['a']);
+    await restorePhotos(store, again, KEY);
+    expect(await liveRows()).toEqual(['c']);
+    expect((await tailIds()).sort()).toEqual(['a', 'b']);
     expect((await store.integrity()).problems).toEqual([]);
   });
 });

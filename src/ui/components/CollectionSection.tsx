@@ -3,6 +3,7 @@ import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import type { Selection } from '../hooks/useSelection';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import { PhotoFrame } from './PhotoFrame';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
 
@@ -134,7 +135,7 @@ export function CollectionSection(props: {
 function PhotoTile(props: { photo: Photo; tile: TileProps; isQuery: boolean; selected: boolean; onClick: (photo: Photo, e: MouseEvent) => void }) {
   const { photo: p, isQuery, selected } = props;
   const { cell, itemProps } = props.tile;
-  const thumbUrl = useObjectUrl(p.thumb);
+  const thumbUrl = useObjectUrl(useThumbnail(p));
   return (
     <button
       type="button"

@@ -4,6 +4,7 @@ import type { EngineStore, Photo } from '../engineStore';
 import { useCollectionReport } from '../hooks/useCollectionReport';
 import { useGroupHeatmaps } from '../hooks/useGroupHeatmaps';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import { GraphProgress } from './GraphProgress';
 import { PhotoFrame } from './PhotoFrame';
 
@@ -68,7 +69,7 @@ export function GroupsView(props: {
 }
 
 function GroupCard({ group: g, photo, onOpen }: { group: PlaceGroup; photo: Photo | undefined; onOpen: () => void }) {
-  const url = useObjectUrl(photo?.thumb);
+  const url = useObjectUrl(useThumbnail(photo));
   return (
     <button type="button" className="group-card" onClick={onOpen} aria-label={`Group of ${g.count} photos like ${photo?.name ?? 'this photo'}: open`} data-testid="group-card" data-group-id={g.id} data-count={g.count}>
       <span className="tile-image" style={{ width: CARD_SIDE, height: CARD_SIDE }}>
@@ -115,7 +116,7 @@ function GroupDetail(props: { store: EngineStore; group: PlaceGroup; photos: Rea
 
 function GroupMember(props: { id: string; photo: Photo | undefined; heat: Heatmap | undefined; representative: boolean; onPick: () => void }) {
   const { photo } = props;
-  const url = useObjectUrl(photo?.thumb);
+  const url = useObjectUrl(useThumbnail(photo));
   if (!photo) return null;
   const overlay = props.heat ? { imageWidth: photo.width, imageHeight: photo.height, heat: props.heat, opacity: 0.5 } : null;
   return (

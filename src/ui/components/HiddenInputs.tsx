@@ -1,7 +1,7 @@
 // The page's four file pickers (photos, a folder, a query photo, an exported index), opened from buttons elsewhere.
 import { useImperativeHandle, useRef, type ChangeEvent, type Ref } from 'react';
 import type { ImportFile } from '../../worker/api';
-import { filesFromInput } from '../importFiles';
+import { filesFromDirectoryHandle, filesFromInput } from '../importFiles';
 
 /** Opens one of the pickers (what is chosen goes to the matching callback). */
 export interface FilePickers {
@@ -31,7 +31,8 @@ export function HiddenInputs({
   const indexInput = useRef<HTMLInputElement>(null);
   useImperativeHandle(ref, () => ({
     photos: () => filesInput.current?.click(),
-    folder: () => folderInput.current?.click(),
+    // Where the browser has a folder picker with handles, the photos can be linked on disk (storage 'link').
+    folder: () => (directoryPicker ? void pickDirectory(onPhotos, () => folderInput.current?.click()) : folderInput.current?.click()),
     query: () => queryInput.current?.click(),
     index: () => indexInput.current?.click(),
   }));
@@ -85,4 +86,19 @@ export function HiddenInputs({
       />
     </>
   );
+}
+
+type DirectoryPicker = (options?: { mode?: 'read' }) => Promise<FileSystemDirectoryHandle>;
+const directoryPicker = typeof window !== 'undefined' ? (window as unknown as { showDirectoryPicker?: DirectoryPicker }).showDirectoryPicker : undefined;
+
+/** showDirectoryPicker (Chromium): the folder's files with its handle. Cancelled: nothing; refused: the plain input. */
+async function pickDirectory(onPhotos: (files: ImportFile[]) => void, fallback: () => void): Promise<void> {
+  let root: FileSystemDirectoryHandle;
+  try {
+    root = await directoryPicker!.call(window, { mode: 'read' });
+  } catch (e) {
+    if ((e as Error)?.name !== 'AbortError') fallback();
+    return;
+  }
+  onPhotos(await filesFromDirectoryHandle(root));
 }

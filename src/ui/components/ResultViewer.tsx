@@ -4,6 +4,7 @@ import type { Photo } from '../engineStore';
 import { percent } from '../format';
 import { fitSize } from '../layout';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 import { SCORE_KINDS } from '../scoreKinds';
@@ -14,6 +15,8 @@ export function ResultViewer(props: {
   result: ResultItem;
   photo: Photo;
   fullUrl: string | null;
+  /** Why only the thumbnail is shown (a file gone from disk, permission needed). */
+  fileNote?: string | null;
   heat: Heatmap | undefined;
   heatSettings: HeatSettings;
   heatClassName: string | null;
@@ -38,7 +41,7 @@ export function ResultViewer(props: {
   }, []);
 
   const { result: r, photo } = props;
-  const thumbUrl = useObjectUrl(photo.thumb);
+  const thumbUrl = useObjectUrl(useThumbnail(photo));
   const fit = fitSize(photo.width, photo.height, Math.min(900, viewport.w - 420), viewport.h - 160);
   const overlay = overlayFor(photo, r, props.heat, props.heatSettings);
 
@@ -78,6 +81,11 @@ export function ResultViewer(props: {
               <h2 id="viewer-title" className="ellipsis" title={photo.path || photo.name}>
                 {photo.name}
               </h2>
+              {props.fileNote && (
+                <p className="viewer-note" role="status" data-testid="viewer-photo-note">
+                  {props.fileNote}
+                </p>
+              )}
               <p className="muted">
                 Score {r.score.toFixed(3)}{' '}
                 <span className="score-kind" data-testid="viewer-score-kind" title={SCORE_KINDS[r.scoreKind].explain}>

@@ -1,7 +1,9 @@
+import { useMemo } from 'react';
 import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useObjectUrl } from '../objectUrls';
+import { useThumbnail } from '../thumbnails';
 import type { OverlayContent } from '../overlay';
 import type { ScopeView } from '../hooks/useSearchSession';
 import type { HeatSettings } from './HeatmapControls';
@@ -58,6 +60,7 @@ export function ResultsSection(props: {
         <h2 id="results-title">Results</h2>
         <span className="muted" data-testid="results-summary">
           {response.searched} {response.searched === 1 ? "photo" : "photos"} searched · {settings.join(' · ')} · {formatMs(response.timings.totalMs)}
+          {response.total > response.results.length && <span data-testid="results-loaded"> · {response.results.length} of {response.total} shown (more as you scroll)</span>}
         </span>
       </div>
       <ResultFilters scope={props.scope} onClearScope={props.onClearScope} minScore={props.minScore} onMinScore={props.onMinScore} belowMinScore={response.belowMinScore} />
@@ -95,8 +98,10 @@ export function ResultsSection(props: {
 function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap | undefined; heat: HeatSettings; tile: TileProps; onOpen: (r: ResultItem) => void }) {
   const { result: r, photo } = props;
   const { cell, itemProps } = props.tile;
-  const thumbUrl = useObjectUrl(photo.thumb);
-  const overlay = overlayFor(photo, r, props.heatmap, props.heat);
+  const thumbUrl = useObjectUrl(useThumbnail(photo));
+  // Kept while its inputs stay: a new object would redraw the card's canvas on every render of the results.
+  const { heatmap, heat } = props;
+  const overlay = useMemo(() => overlayFor(photo, r, heatmap, heat), [photo, r, heatmap, heat]);
   return (
     <button
       type="button"

@@ -1,6 +1,6 @@
 // The query and its search: which photo or file, the box, the controls, the response, and the calls that change them.
-import { useCallback, useRef, useState } from 'react';
-import type { PixelRect, QuerySource, SearchControls, SearchResponse, SearchScope } from '../../worker/api';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { PixelRect, QuerySource, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../../worker/api';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';
@@ -14,6 +14,9 @@ export interface ResultRange {
 }
 /** Until the results grid says what it shows: about a screenful. */
 const FIRST_SCREEN: ResultRange = { first: 0, last: 47 };
+/** Results asked for per page; the next page is asked for when the grid shows one of the last PAGE_AHEAD loaded. */
+const PAGE = 1000;
+const PAGE_AHEAD = 200;
 
 /** Where the search looks (SearchRequest.within), with what the page shows of it. */
 export type ScopeView = { kind: 'group'; id: string; label: string; within: SearchScope } | { kind: 'class'; index: number; label: string; within: SearchScope };
@@ -76,6 +79,9 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
   const setInView = useCallback((first: number, last: number) => setRange((r) => (r.first === first && r.last === last ? r : { first, last })), []);
   /** Numbers the searches: only the latest one's answer (or error) is shown. */
   const searchSeq = useRef(0);
+  /** The request of the shown results (its next pages use the same one, with an offset: the worker kept the ranking). */
+  const shownRequest = useRef<SearchRequest | null>(null);
+  const loadingPage = useRef(false);
 
   const runSearch = useCallback(
     async (src: QuerySource, b: PixelRect, o: Options) => {
@@ -83,8 +89,10 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
       setSearching(true);
       setQueryError(null);
       try {
-        const res = await store.api.search({ query: src, box: b, controls: o.controls, ...(o.scope ? { within: o.scope.within } : {}), ...(o.minScore > 0 ? { minScore: o.minScore } : {}) });
+        const request: SearchRequest = { query: src, box: b, controls: o.controls, limit: PAGE, ...(o.scope ? { within: o.scope.within } : {}), ...(o.minScore > 0 ? { minScore: o.minScore } : {}) };
+        const res = await store.api.search(request);
         if (seq !== searchSeq.current) return;
+        shownRequest.current = request;
         setResponse(res);
         setSearchedBox(b);
       } catch (e) {
@@ -121,6 +129,27 @@ export function useSearchSession(store: EngineStore, defaultControls: SearchCont
     },
     [controls, scope, minScore, runSearch, store],
   );
+
+  // The whole ranking is reachable: scrolling near the end of what is loaded asks for the next page.
+  useEffect(() => {
+    const shown = response;
+    const request = shownRequest.current;
+    if (!shown || !request || loadingPage.current || shown.results.length >= shown.total || inView.last < shown.results.length - PAGE_AHEAD) return;
+    loadingPage.current = true;
+    const seq = searchSeq.current;
+    store.api
+      .search({ ...request, offset: shown.results.length })
+      .then((page) => {
+        if (seq !== searchSeq.current) return;
+        const have = new Set(shown.results.map((r) => r.id));
+        const added = page.results.filter((r) => !have.has(r.id));
+        // Nothing new (the collection changed under the ranking): stop asking.
+        const total = added.length ? page.total : shown.results.length;
+        setResponse((cur) => (cur === shown ? { ...shown, results: [...shown.results, ...added], total } : cur));
+      })
+      .catch((e: unknown) => seq === searchSeq.current && setQueryError(`More results could not be loaded: ${errorMessage(e)}`))
+      .finally(() => (loadingPage.current = false));
+  }, [inView, response, store]);
 
   const clearQuery = () => {
     searchSeq.current++;

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { ClassScore, ResultItem } from '../../worker/api';
 import type { EngineStore } from '../engineStore';
+import { errorMessage } from '../format';
 
 export interface Viewer {
   /** The open result (undefined: the viewer is closed). */
@@ -12,8 +13,10 @@ export interface Viewer {
   step: (delta: number) => void;
   hasPrev: boolean;
   hasNext: boolean;
-  /** An object URL of the full-size photo, null while it loads. */
+  /** An object URL of the full-size photo, null while it loads (and when only the thumbnail can be shown). */
   fullUrl: string | null;
+  /** Why the full-size photo cannot be shown (e.g. gone from disk, permission needed), null when it can. */
+  fileNote: string | null;
   /** The photo's own top classes, null while they load ([] when they could not be read). */
   classes: ClassScore[] | null;
 }
@@ -28,17 +31,21 @@ export function useViewer(store: EngineStore, results: ResultItem[]): Viewer {
   const [index, setIndex] = useState<number | null>(null);
   const result = index !== null ? results[index] : undefined;
 
-  const [photo, setPhoto] = useState<Loaded<string> | null>(null);
+  const [photo, setPhoto] = useState<Loaded<{ url: string | null; note: string | null }> | null>(null);
   const [classes, setClasses] = useState<Loaded<ClassScore[]> | null>(null);
   useEffect(() => {
     if (!result) return;
     let url: string | null = null;
     let cancelled = false;
-    store.api.photoBlob(result.id).then((b) => {
-      if (cancelled) return;
-      url = URL.createObjectURL(b);
-      setPhoto({ of: result, value: url });
-    }, () => undefined);
+    // The original on disk, the stored copy, or the thumbnail with the reason (a file gone from disk is no error).
+    store.api.photoFile(result.id).then(
+      (f) => {
+        if (cancelled) return;
+        url = f.kind === 'thumbnail' ? null : URL.createObjectURL(f.blob);
+        setPhoto({ of: result, value: { url, note: f.problem ?? null } });
+      },
+      (e: unknown) => !cancelled && setPhoto({ of: result, value: { url: null, note: `This photo could not be read: ${errorMessage(e)}` } }),
+    );
     store.api.photoClasses(result.id).then(
       (c) => !cancelled && setClasses({ of: result, value: c }),
       () => !cancelled && setClasses({ of: result, value: [] }),
@@ -57,7 +64,8 @@ export function useViewer(store: EngineStore, results: ResultItem[]): Viewer {
     step: (d) => setIndex((i) => (i === null ? null : Math.max(0, Math.min(results.length - 1, i + d)))),
     hasPrev: current > 0,
     hasNext: current < results.length - 1,
-    fullUrl: result && photo?.of === result ? photo.value : null,
+    fullUrl: result && photo?.of === result ? photo.value.url : null,
+    fileNote: result && photo?.of === result ? photo.value.note : null,
     classes: result && classes?.of === result ? classes.value : null,
   };
 }

@@ -185,11 +185,12 @@ export class CollectionGraph {
       await lock.run(async () => {
         const part = links.slice(s, s + LINKS_PER_TURN).filter((l) => state.index.has(l.a) && state.index.has(l.b));
         const ids = [...new Set(part.flatMap((l) => [l.a, l.b]))];
-        const encoded = await state.index.encodedMaps(ids);
+        const [encoded, probabilities] = await Promise.all([state.index.encodedMaps(ids), state.index.probabilities(ids)]);
+        const P = new Map(ids.map((id, i) => [id, probabilities[i]!]));
         const X = new Map(ids.map((id, i) => [id, tf.tensor3d(decodeMaps(encoded[i]), [encoded[i].H, encoded[i].W, encoded[i].K])]));
         try {
           for (const l of part) {
-            const p = (id: string) => state.index.record(id)!.probabilities;
+            const p = (id: string) => P.get(id)!;
             this.linkScores.set(pairKey(l.a, l.b), await linkRegionScore(X.get(l.a)!, p(l.a), X.get(l.b)!, p(l.b), net.head.w));
           }
         } finally {

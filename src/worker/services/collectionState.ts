@@ -3,7 +3,7 @@
  * (in import order, mirroring the `queue` store) and the indexed photos (CollectionIndex) — loaded from one
  * consistent IndexedDB snapshot, repaired when the stores disagree.
  */
-import type { CollectionStore } from '../../index/db';
+import type { CollectionSnapshot, CollectionStore } from '../../index/db';
 import type { FeatureRecord, ImageRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
@@ -21,6 +21,12 @@ export class CollectionState {
   /** Ids waiting for the network, in import order. */
   queue: string[] = [];
   readonly index: CollectionIndex;
+  /** The page fetches thumbnails as it shows them (StartOptions.thumbnails 'on-demand'): photo lists carry none. */
+  thumbsOnDemand = false;
+  /** Times of the last load: reading the snapshot from IndexedDB, and in all (ms). */
+  readonly lastLoad = { snapshotMs: 0, totalMs: 0 };
+  /** Blocks the last load found with retired rows, or unusable: rewritten or deleted by `pack`. */
+  private staleBlocks: CollectionSnapshot['stale'] = { rewrite: [], drop: [] };
 
   constructor(
     private readonly store: CollectionStore,
@@ -38,12 +44,14 @@ export class CollectionState {
    */
   async load(): Promise<PhotoItem[]> {
     const settings = this.settings.current;
-    const snapshot = await this.store.snapshot(modelKey(settings));
-    const { images, features } = snapshot;
-    let { queued } = snapshot;
     const adapter = this.registry.adapter(settings.modelId);
-    const usable = features.filter((f) => usableFeatures(f, adapter));
-    const indexed = new Set(usable.map((f) => f.id));
+    const t0 = performance.now();
+    const snapshot = await this.store.snapshot(modelKey(settings), adapter.channels, !this.thumbsOnDemand);
+    this.lastLoad.snapshotMs = performance.now() - t0;
+    const { images, blocks, tail } = snapshot;
+    let { queued } = snapshot;
+    const usable = tail.filter((f) => usableFeatures(f, adapter));
+    const indexed = new Set([...blocks.flatMap((b) => b.ids), ...usable.map((f) => f.id)]);
     const inQueue = new Set(queued);
     const stale = images.filter((i) => !indexed.has(i.id) && !inQueue.has(i.id)).map((i) => i.id);
     if (stale.length) {
@@ -51,10 +59,25 @@ export class CollectionState {
       queued = await this.store.queued();
       if (n) this.noticeReindexed(n);
     }
-    this.index.reset(usable);
+    this.index.reset(usable, blocks);
     this.names = new Map(images.map((i) => [i.id, i.name]));
     this.queue = queued.filter((id) => this.names.has(id) && !this.index.has(id));
-    return images.map((i) => this.photoItem(i));
+    this.staleBlocks = snapshot.stale;
+    const items = images.map((i) => this.photoItem(i));
+    this.lastLoad.totalMs = performance.now() - t0;
+    return items;
+  }
+
+  /**
+   * Idle work after loading or indexing: writes the photos not yet in a descriptor block into blocks (all of them
+   * when `all`, else full blocks only), and rewrites blocks holding rows of removed or re-indexed photos. Best
+   * effort: what is not packed now is read from its feature record at the next start, and packed then.
+   */
+  async pack(all = false): Promise<void> {
+    const stale = this.staleBlocks;
+    this.staleBlocks = { rewrite: [], drop: [] };
+    await this.store.compactBlocks(stale);
+    await this.index.pack(modelKey(this.settings.current), all);
   }
 
   /** Forgets everything (the collection was cleared). */
@@ -78,17 +101,18 @@ export class CollectionState {
     this.queue = this.queue.filter((id) => !done.has(id));
   }
 
-  photoItem(i: ImageRecord): PhotoItem {
+  photoItem(i: Omit<ImageRecord, 'thumb'> & { thumb?: Blob }): PhotoItem {
     return {
       id: i.id,
       name: i.name,
       path: i.path,
       width: i.width,
       height: i.height,
-      thumb: i.thumb,
+      ...(i.thumb && !this.thumbsOnDemand ? { thumb: i.thumb } : {}),
       thumbWidth: i.thumbWidth,
       thumbHeight: i.thumbHeight,
       indexed: this.index.has(i.id),
+      source: i.source ?? 'copy',
       seq: i.seq,
     };
   }

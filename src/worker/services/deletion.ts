@@ -92,7 +92,7 @@ export class Deletion {
     this.trash = this.trash.filter((e) => e !== entry);
     const { r, photos } = report;
     if (photos.length) {
-      emit({ type: 'photos-added', photos: photos.map((p) => state.photoItem(p.image)) });
+      emit({ type: 'photos-added', photos: photos.map((p) => state.photoItem({ ...p.image, thumb: p.image.thumb ?? p.thumbs?.thumb })) });
       tabs.broadcast({ type: 'added', ids: photos.map((p) => p.id) });
       const indexedIds = photos.filter((p) => state.index.has(p.id)).map((p) => p.id);
       if (indexedIds.length) tabs.broadcast({ type: 'indexed', ids: indexedIds });

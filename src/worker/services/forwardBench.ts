@@ -13,6 +13,7 @@ import type { Lock } from '../lock';
 import type { Settings } from './context';
 import type { GpuRuntime } from './gpuRuntime';
 import type { NetworkManager } from './networkManager';
+import type { Photos } from './photos';
 import { decodeForNetwork } from './photoPipeline';
 
 export interface ForwardBench {
@@ -23,15 +24,15 @@ export interface ForwardBench {
 }
 
 export async function forwardBench(
-  deps: { store: CollectionStore; settings: Settings; network: NetworkManager; runtime: GpuRuntime; lock: Lock },
+  deps: { store: CollectionStore; photos: Photos; settings: Settings; network: NetworkManager; runtime: GpuRuntime; lock: Lock },
   ids: readonly string[],
   fullSize: boolean,
 ): Promise<ForwardBench> {
-  const { store, settings, network, runtime, lock } = deps;
+  const { store, photos, settings, network, runtime, lock } = deps;
   const net = await network.get();
   const out: ForwardBench = { ms: [], fullSizeDescriptors: [] };
   for (const id of ids) {
-    const decoded = await decodeForNetwork(store, id, net.longSide, net.adapter.stride);
+    const decoded = await decodeForNetwork(store, photos, id, net.longSide, net.adapter.stride);
     if (!decoded || 'problem' in decoded) throw new Error(`photo ${id} cannot be decoded`);
     out.ms.push(
       await lock.run(async () => {
@@ -46,7 +47,9 @@ export async function forwardBench(
       }),
     );
     if (!fullSize) continue;
-    const bitmap = await decodeUpright((await store.getBlob(id))!);
+    const photo = await photos.read(id);
+    if (!photo) throw new Error(`photo ${id} is no longer in the collection`);
+    const bitmap = await decodeUpright(photo.blob, photo.size);
     const rgb = bitmapRgb(bitmap);
     bitmap.close();
     out.fullSizeDescriptors.push(

@@ -1,14 +1,17 @@
 /**
  * Index transfer: export and import of the collection's index as one NumPy .npz file (format:
  * src/index/exportFormat.ts), so a collection can move to another browser, or continue on a vector engine (FAISS,
- * Qdrant, numpy) when it outgrows one. An import adds photos already indexed: the network does not run again.
+ * Qdrant, numpy) when it outgrows one. An import adds photos already indexed: the network does not run again. Both
+ * stream: 50,000 photos go through in batches, never whole in memory.
  */
-import type { CollectionStore } from '../../index/db';
-import { exportIndex, importIndex, type ExportedPhoto } from '../../index/exportFormat';
+import { blockFromFeatures } from '../../index/blocks';
+import type { CollectionStore, IndexedEntry, IndexedOutcome, SourceWrite } from '../../index/db';
+import { readIndex, writeIndex, type ExportedPhoto, type IndexReader, type IndexSource, type PhotoMeta } from '../../index/exportFormat';
 import type { FeatureRecord, ImageRecord, MapsRecord } from '../../index/schema';
 import { modelKey, type IndexSettings } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import type { FileProblem, IndexExport, IndexImportReport } from '../api';
+import type { CollectionIndex } from '../collectionIndex';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { Emit, Session, Settings } from './context';
@@ -27,177 +30,213 @@ export interface IndexTransferDeps {
   onProgress: () => void;
 }
 
+/** Photos read, checked and written per transaction on import (fewer when their maps are large). */
+const IMPORT_BATCH = 1024;
+const IMPORT_BATCH_MAP_BYTES = 48 << 20;
+/** Photos read per chunk on export. */
+const EXPORT_CHUNK = 512;
+
 export class IndexTransfer {
   constructor(private readonly deps: IndexTransferDeps) {}
 
+  /** The indexed photos as one .npz Blob, streamed (never the whole file in this worker's memory). */
   async export(options: { photos: boolean }): Promise<IndexExport> {
     const settings = this.deps.settings.current;
-    const { bytes, photos } = await buildExport(this.deps.store, settings, options.photos);
+    const source = exportSource(this.deps.store, this.deps.state.index, settings, this.deps.registry.adapter(settings.modelId).classes, options.photos);
+    const file = await new Response(writeIndex(source)).blob();
     const date = new Date().toISOString().slice(0, 10);
     const fileName = `cw-index-${settings.modelId}-${settings.longSide}${options.photos ? '' : '-vectors'}-${date}.npz`;
-    return { file: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), fileName, photos };
+    return { file: new Blob([file], { type: 'application/octet-stream' }), fileName, photos: source.count };
   }
 
+  /**
+   * Adds the photos of an exported index, a batch at a time: each batch is read from the file, checked and written
+   * in one transaction with its descriptor block, then shown; the file is never read whole.
+   */
   async import(file: Blob): Promise<IndexImportReport> {
     const { store, session, settings, registry, state, tabs, lock, emit } = this.deps;
     session.assertOpen();
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const outcome = await readImport(store, settings.current, registry.adapter(settings.current.modelId), bytes);
-    const entries = [...outcome.added, ...outcome.indexed];
-    await lock.run(async () => entries.forEach(({ features, maps }) => state.index.add(features, maps.maps)));
-    const addedIds = outcome.added.map((a) => a.features.id);
-    const newImages = (await store.getImages(addedIds)).filter((r) => r !== undefined);
-    for (const r of newImages) state.names.set(r.id, r.name);
-    const done = new Set(entries.map((e) => e.features.id));
-    state.dequeue(done);
-    if (newImages.length) emit({ type: 'photos-added', photos: newImages.map((r) => state.photoItem(r)) });
-    const indexedIds = outcome.indexed.map((e) => e.features.id);
-    if (indexedIds.length) emit({ type: 'photos-indexed', ids: indexedIds });
-    if (addedIds.length) tabs.broadcast({ type: 'added', ids: addedIds });
-    if (done.size) tabs.broadcast({ type: 'indexed', ids: [...done] });
-    if (outcome.storageFull) emit({ type: 'storage-full', message: outcome.storageFull });
-    this.deps.onProgress();
-    return outcome.report;
+    const reader = await readIndex(file);
+    const current = settings.current;
+    checkModel(reader, current);
+    const adapter = registry.adapter(current.modelId);
+    const key = modelKey(current);
+    const report: IndexImportReport = { added: 0, indexed: 0, duplicates: 0, problems: [] };
+    const problem = (p: Pick<PhotoMeta, 'name' | 'path'>, message: string, kind: FileProblem['kind'] = 'error') => report.problems.push({ name: p.name, path: p.path, message, kind });
+    const seen = new Set<string>();
+    const sparse = current.codec === 'uint8-sparse';
+    for (let start = 0; start < reader.photos.length; ) {
+      const end = batchEnd(reader, start);
+      const batch = await reader.batch(start, end, sparse);
+      start = end;
+      const entries: IndexedEntry[] = [];
+      for (const p of batch) {
+        const mismatch = seen.has(p.id) ? 'the same photo appears twice in the file' : checkPhoto(p, adapter);
+        seen.add(p.id);
+        if (mismatch) problem(p, mismatch);
+        else entries.push(entryOf(p, key));
+      }
+      if (!entries.length) continue;
+      let outcomes: IndexedOutcome[];
+      try {
+        outcomes = await store.addIndexedImages(entries, blockFromFeatures(entries.map((e) => e.features), key));
+      } catch (e) {
+        if (e instanceof Error && e.name === 'StorageFullError') {
+          for (const p of [...entries.map((x) => x.image), ...reader.photos.slice(start)]) problem(p, 'not imported: the browser storage for this site is full', 'storage');
+          emit({ type: 'storage-full', message: e.message });
+          break;
+        }
+        throw e;
+      }
+      const written = entries.filter((_, i) => outcomes[i] === 'added' || outcomes[i] === 'indexed');
+      await lock.run(async () => state.index.addBlock(blockFromFeatures(written.map((e) => e.features), key)));
+      const added = entries.filter((_, i) => outcomes[i] === 'added');
+      const indexedIds = entries.filter((_, i) => outcomes[i] === 'indexed').map((e) => e.image.id);
+      outcomes.forEach((o, i) => {
+        if (o === 'duplicate') report.duplicates++;
+        else if (o === 'no-photo') problem(entries[i].image, 'the file holds no thumbnail or copy of this photo (it was exported without photos)', 'skipped');
+      });
+      report.added += added.length;
+      report.indexed += indexedIds.length;
+      const newImages = (await store.getImages(added.map((e) => e.image.id))).filter((r) => r !== undefined);
+      for (const r of newImages) state.names.set(r.id, r.name);
+      state.dequeue(written.map((e) => e.image.id));
+      if (newImages.length) emit({ type: 'photos-added', photos: newImages.map((r) => state.photoItem(r)) });
+      if (indexedIds.length) emit({ type: 'photos-indexed', ids: indexedIds });
+      if (added.length) tabs.broadcast({ type: 'added', ids: added.map((e) => e.image.id) });
+      if (written.length) tabs.broadcast({ type: 'indexed', ids: written.map((e) => e.image.id) });
+      this.deps.onProgress();
+    }
+    return report;
   }
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** The indexed photos of the current model, in import order, as .npz bytes. */
-export async function buildExport(store: CollectionStore, settings: IndexSettings, withPhotos: boolean): Promise<{ bytes: Uint8Array; photos: number }> {
-  const key = modelKey(settings);
-  const features = await store.listFeatures(key);
-  const ids = features.map((f) => f.id);
-  const [images, maps] = await Promise.all([store.getImages(ids), store.getMaps(ids)]);
-  const photos: ExportedPhoto[] = [];
-  for (const [i, f] of features.entries()) {
-    const image = images[i];
-    const m = maps[i];
-    if (!image || !m || m.modelKey !== key) continue; // removed meanwhile
-    const blob = withPhotos ? await store.getBlob(f.id) : undefined;
-    photos.push({
-      id: f.id,
-      name: image.name,
-      path: image.path,
-      width: image.width,
-      height: image.height,
-      grid: f.grid,
-      nc: f.nc,
-      descriptor: f.descriptor,
-      probabilities: f.probabilities,
-      maps: m.maps,
-      ...(blob && {
-        photo: { bytes: new Uint8Array(await blob.arrayBuffer()), type: blob.type },
-        thumb: { bytes: new Uint8Array(await image.thumb.arrayBuffer()), type: image.thumb.type || 'image/jpeg' },
-      }),
-      details: {
-        addedAt: image.addedAt,
-        originalBytes: image.originalBytes,
-        originalType: image.originalType,
-        originalWidth: image.originalWidth,
-        originalHeight: image.originalHeight,
-        stored: image.stored,
-        thumbWidth: image.thumbWidth,
-        thumbHeight: image.thumbHeight,
-      },
-    });
+/** The end of the import batch starting at `start`: at most IMPORT_BATCH photos and about IMPORT_BATCH_MAP_BYTES of maps. */
+function batchEnd(reader: IndexReader, start: number): number {
+  let bytes = 0;
+  let end = start;
+  while (end < reader.photos.length && end - start < IMPORT_BATCH) {
+    bytes += reader.photos[end].maps?.length ?? 0;
+    if (end > start && bytes > IMPORT_BATCH_MAP_BYTES) break;
+    end++;
   }
-  const bytes = exportIndex({ model: { id: settings.modelId, longSide: settings.longSide, nc: settings.nc, codec: settings.codec }, whitening: null, photos });
-  return { bytes, photos: photos.length };
+  return end;
 }
 
-export interface ImportOutcome {
-  report: IndexImportReport;
-  /** Photos new to the collection (added indexed). */
-  added: { features: FeatureRecord; maps: MapsRecord }[];
-  /** Photos already in the collection that gained features and maps. */
-  indexed: { features: FeatureRecord; maps: MapsRecord }[];
-  /** The disk filled up: what was written before stays, the rest was not imported. */
-  storageFull: string | null;
-}
-
-/**
- * Reads an exported index and writes its photos, each in one transaction (a photo is complete or absent, so an
- * interrupted import can simply be run again: what is there already counts as a duplicate).
- */
-export async function readImport(store: CollectionStore, settings: IndexSettings, adapter: ModelAdapter, bytes: Uint8Array): Promise<ImportOutcome> {
-  const parsed = importIndex(bytes);
-  if (parsed.model.id !== settings.modelId || parsed.model.longSide !== settings.longSide) {
+function checkModel(reader: IndexReader, settings: IndexSettings): void {
+  if (reader.model.id !== settings.modelId || reader.model.longSide !== settings.longSide) {
     throw new Error(
-      `this index was made with the model ${parsed.model.id} at long side ${parsed.model.longSide}, but the collection uses ` +
+      `this index was made with the model ${reader.model.id} at long side ${reader.model.longSide}, but the collection uses ` +
         `${settings.modelId} at ${settings.longSide}: switch to that model and size first, then import again (descriptors of two models are never mixed)`,
     );
   }
-  if (parsed.whitening) throw new Error('this index is whitened; the app keeps unwhitened descriptors and cannot use it');
-  const key = modelKey(settings);
-  const outcome: ImportOutcome = { report: { added: 0, indexed: 0, duplicates: 0, problems: [] }, added: [], indexed: [], storageFull: null };
-  const problem = (p: ExportedPhoto, message: string, kind: FileProblem['kind'] = 'error') => outcome.report.problems.push({ name: p.name, path: p.path, message, kind });
+  if (reader.whitened) throw new Error('this index is whitened; the app keeps unwhitened descriptors and cannot use it');
+}
 
-  for (const p of parsed.photos) {
-    const mismatch = checkPhoto(p, adapter);
-    if (mismatch) {
-      problem(p, mismatch);
-      continue;
-    }
-    const features: FeatureRecord = {
-      id: p.id,
-      modelKey: key,
-      grid: p.grid,
-      probabilities: p.probabilities,
-      descriptor: p.descriptor,
-      nc: p.nc,
-      backend: 'imported',
-      ms: 0,
-      indexedAt: Date.now(),
-    };
-    const maps: MapsRecord = { id: p.id, modelKey: key, maps: p.maps! };
-    const d = p.details;
-    const image: Omit<ImageRecord, 'seq'> | null = p.thumb
-      ? {
-          id: p.id,
-          name: p.name,
-          path: p.path,
-          addedAt: d?.addedAt ?? Date.now(),
-          width: p.width,
-          height: p.height,
-          originalBytes: d?.originalBytes ?? p.photo?.bytes.length ?? 0,
-          originalType: d?.originalType ?? p.photo?.type ?? '',
-          originalWidth: d?.originalWidth ?? p.width,
-          originalHeight: d?.originalHeight ?? p.height,
-          stored: d?.stored ?? 'original',
-          thumb: new Blob([p.thumb.bytes as Uint8Array<ArrayBuffer>], { type: p.thumb.type }),
-          thumbWidth: d?.thumbWidth ?? p.width,
-          thumbHeight: d?.thumbHeight ?? p.height,
-        }
-      : null;
-    try {
-      if (!image || !p.photo) {
-        // Vectors only (exported for a vector engine): usable for photos this collection already holds.
-        if (!(await store.hasImage(p.id))) {
-          problem(p, 'the file holds no copy of this photo (it was exported without photos)', 'skipped');
-          continue;
-        }
-      }
-      const blob = p.photo ? new Blob([p.photo.bytes as Uint8Array<ArrayBuffer>], { type: p.photo.type }) : null;
-      const done = await store.addIndexedImage(image ?? placeholderImage(p), blob, features, maps);
-      if (done === 'duplicate') outcome.report.duplicates++;
-      else if (done === 'indexed') {
-        outcome.report.indexed++;
-        outcome.indexed.push({ features, maps });
-      } else {
-        outcome.report.added++;
-        outcome.added.push({ features, maps });
-      }
-    } catch (e) {
-      if (e instanceof Error && e.name === 'StorageFullError') {
-        outcome.storageFull = e.message;
-        problem(p, 'not imported: the browser storage for this site is full', 'storage');
-        break;
-      }
-      problem(p, e instanceof Error ? e.message : String(e));
-    }
-  }
-  return outcome;
+/** The records of one imported photo. */
+function entryOf(p: ExportedPhoto, key: string): IndexedEntry {
+  const features: FeatureRecord = {
+    id: p.id,
+    modelKey: key,
+    grid: p.grid,
+    probabilities: p.probabilities,
+    descriptor: p.descriptor,
+    nc: p.nc,
+    backend: 'imported',
+    ms: 0,
+    indexedAt: Date.now(),
+    mapsBytes: p.maps!.data.byteLength,
+  };
+  const maps: MapsRecord = { id: p.id, modelKey: key, maps: p.maps! };
+  const d = p.details;
+  // Photos linked on disk elsewhere cannot be linked here: they come as their copy, or as their thumbnail only.
+  const source = p.photo ? 'copy' : 'none';
+  const image: Omit<ImageRecord, 'seq'> = {
+    id: p.id,
+    name: p.name,
+    path: p.path,
+    addedAt: d?.addedAt ?? Date.now(),
+    width: p.width,
+    height: p.height,
+    originalBytes: d?.originalBytes ?? p.photo?.size ?? 0,
+    originalType: d?.originalType ?? p.photo?.type ?? '',
+    originalWidth: d?.originalWidth ?? p.width,
+    originalHeight: d?.originalHeight ?? p.height,
+    stored: d?.stored ?? 'original',
+    source,
+    thumb: p.thumb ?? new Blob([]),
+    thumbWidth: d?.thumbWidth ?? p.width,
+    thumbHeight: d?.thumbHeight ?? p.height,
+  };
+  // A photo with neither a thumbnail nor a copy (vectors only) can only index one the collection already holds.
+  const where: SourceWrite | null = p.photo ? { blob: p.photo } : p.thumb ? { none: true } : null;
+  return { image, source: where, features, maps };
+}
+
+/** What the export reads: rows from the index in memory, records from IndexedDB a chunk at a time. */
+function exportSource(store: CollectionStore, index: CollectionIndex, settings: IndexSettings, C: number, withPhotos: boolean): IndexSource {
+  const ids = [...index.ids];
+  const rows = ids.map((id) => index.record(id)!);
+  const chunks = <T>(read: (part: string[], start: number) => Promise<T>) =>
+    (async function* () {
+      for (let s = 0; s < ids.length; s += EXPORT_CHUNK) yield read(ids.slice(s, s + EXPORT_CHUNK), s);
+    })();
+  const missing = (what: string, id: string) => new Error(`the ${what} of photo ${id.slice(0, 12)} are missing (the collection changed during the export: export again)`);
+  return {
+    model: { id: settings.modelId, longSide: settings.longSide, nc: settings.nc, codec: settings.codec },
+    count: ids.length,
+    D: index.size ? rows[0].descriptor.length : 0,
+    C,
+    mapsBytes: (i) => rows[i].mapsBytes,
+    descriptors: () =>
+      chunks(async (part, start) => {
+        const D = rows[0].descriptor.length;
+        const out = new Float32Array(part.length * D);
+        part.forEach((_, i) => out.set(rows[start + i].descriptor, i * D));
+        return out;
+      }),
+    probabilities: () =>
+      chunks(async (part) => {
+        const features = await store.getFeatures(part);
+        const out = new Float32Array(part.length * C);
+        features.forEach((f, i) => {
+          if (!f) throw missing('features', part[i]);
+          out.set(f.probabilities, i * C);
+        });
+        return out;
+      }),
+    maps: () =>
+      chunks(async (part) =>
+        (await store.getMaps(part)).map((m, i) => {
+          if (!m) throw missing('maps', part[i]);
+          return m.maps;
+        }),
+      ),
+    photos: () =>
+      chunks(async (part, start) => {
+        const [images, sources] = await Promise.all([store.getImages(part), withPhotos ? store.getSources(part) : Promise.resolve([])]);
+        return images.map((image, i) => {
+          if (!image) throw missing('record', part[i]);
+          const row = rows[start + i];
+          const source = sources[i];
+          const { addedAt, originalBytes, originalType, originalWidth, originalHeight, stored, thumbWidth, thumbHeight } = image;
+          return {
+            id: image.id,
+            name: image.name,
+            path: image.path,
+            width: image.width,
+            height: image.height,
+            grid: row.grid,
+            nc: row.nc,
+            details: { addedAt, originalBytes, originalType, originalWidth, originalHeight, stored, thumbWidth, thumbHeight, source: image.source ?? 'copy' },
+            ...(withPhotos ? { thumb: image.thumb } : {}),
+            ...(source && 'blob' in source && !source.temporary ? { photo: source.blob } : {}),
+          };
+        });
+      }),
+  };
 }
 
 /** Why a photo of the file cannot be used with this model (null when it can). */
@@ -212,22 +251,3 @@ function checkPhoto(p: ExportedPhoto, adapter: ModelAdapter): string | null {
   return null;
 }
 
-/** Only used for a photo that is already in the collection (its record is kept as it is). */
-function placeholderImage(p: ExportedPhoto): Omit<ImageRecord, 'seq'> {
-  return {
-    id: p.id,
-    name: p.name,
-    path: p.path,
-    addedAt: 0,
-    width: p.width,
-    height: p.height,
-    originalBytes: 0,
-    originalType: '',
-    originalWidth: p.width,
-    originalHeight: p.height,
-    stored: 'original',
-    thumb: new Blob([]),
-    thumbWidth: 1,
-    thumbHeight: 1,
-  };
-}

@@ -20,6 +20,7 @@ import type { GpuRuntime } from './gpuRuntime';
 import type { Intake } from './intake';
 import type { NetworkManager, Rgb } from './networkManager';
 import { DecodeAhead, decodeForNetwork } from './photoPipeline';
+import { isUnavailable, type Photos } from './photos';
 import type { TabSync } from './tabSync';
 
 /** Photos whose times make the rate and time left shown. */
@@ -89,6 +90,7 @@ export interface IndexerDeps {
   network: NetworkManager;
   runtime: GpuRuntime;
   intake: Intake;
+  photos: Photos;
   tabs: TabSync;
   lock: Lock;
   emit: Emit;
@@ -202,7 +204,7 @@ export class Indexer {
           continue;
         }
         const id = line[0];
-        ahead ??= new DecodeAhead((photo) => decodeForNetwork(this.deps.store, photo, net.longSide, net.adapter.stride));
+        ahead ??= new DecodeAhead((photo) => decodeForNetwork(this.deps.store, this.deps.photos, photo, net.longSide, net.adapter.stride));
         ahead.keep(line);
         this.run.current = state.names.get(id) ?? null;
         this.emitProgress();
@@ -213,6 +215,8 @@ export class Indexer {
           continue;
         }
         if ('problem' in decoded) {
+          // Access to its folder must be given again: indexing stops with the message and the photo waits in line.
+          if (isUnavailable(decoded.problem) && decoded.problem.reason === 'permission') throw decoded.problem;
           await this.dropUndecodable(id, decoded.problem);
           continue;
         }

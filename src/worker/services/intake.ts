@@ -1,15 +1,18 @@
 /**
  * Intake: reading dropped files in, one at a time, before the network sees them — type check, content sniffing,
- * SHA-256 content id (duplicates are skipped), thumbnail and stored copy — and storing each photo with its queue
+ * SHA-256 content id (duplicates are skipped), thumbnail, and a link to the original on disk or a bounded copy
+ * (the storage setting) — and storing each photo with its queue
  * entry in one transaction. Every dropped file is recorded as pending first, so a tab closed half-way can tell the
  * next visit what was never read in.
  */
-import type { CollectionStore } from '../../index/db';
+import type { CollectionStore, SourceWrite } from '../../index/db';
+import { DEFAULT_STORAGE } from '../../index/settings';
 import { sha256Hex } from '../../index/hash';
 import type { FileProblem, ImportFile } from '../api';
 import { ImportProblem, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { CollectionState } from './collectionState';
+import type { Photos } from './photos';
 import { errorMessage, isStorageFull, noop, type Emit, type Session, type Settings } from './context';
 import type { TabSync } from './tabSync';
 
@@ -23,6 +26,7 @@ export interface IntakeDeps {
   session: Session;
   settings: Settings;
   state: CollectionState;
+  photos: Photos;
   tabs: TabSync;
   emit: Emit;
   /** Progress changed (files waiting to be read in). */
@@ -125,8 +129,8 @@ export class Intake {
     }
   }
 
-  private async readOne({ file, path, pendingKey }: IntakeFile, seen: Map<string, string>, counts: { duplicates: number; notImages: number; added: number }): Promise<void> {
-    const { store, state, tabs, emit } = this.deps;
+  private async readOne({ file, path, handle, pendingKey }: IntakeFile, seen: Map<string, string>, counts: { duplicates: number; notImages: number; added: number }): Promise<void> {
+    const { store, state, settings, tabs, emit } = this.deps;
     const problem = (p: FileProblem) => emit({ type: 'file-problems', problems: [p] });
     if (!file.type.startsWith('image/') && !IMAGE_NAME.test(file.name)) {
       counts.notImages++;
@@ -153,7 +157,13 @@ export class Intake {
         return;
       }
       seen.set(id, file.name);
-      const p = await preparePhoto(file, header);
+      // What is kept of the photo itself: a link to the original on disk where there is a handle (unless copies are
+      // asked for), else a bounded copy, or nothing but the thumbnail.
+      const mode = settings.current.storage ?? DEFAULT_STORAGE;
+      // ('none' keeps a copy until the photo is indexed: the network has to read it once.)
+      const link = handle && mode !== 'copy';
+      const p = await preparePhoto(file, header, !link);
+      const source: SourceWrite = link ? { disk: { root: await this.deps.photos.linkRoot(handle.root), path: handle.path } } : mode === 'none' ? { blob: p.blob!, temporary: true } : { blob: p.blob! };
       const record = await store.addImage(
         {
           id,
@@ -167,11 +177,12 @@ export class Intake {
           originalWidth: p.originalWidth,
           originalHeight: p.originalHeight,
           stored: p.stored,
+          source: link ? 'disk' : mode === 'none' ? 'none' : 'copy',
           thumb: p.thumb,
           thumbWidth: p.thumbWidth,
           thumbHeight: p.thumbHeight,
         },
-        p.blob,
+        source,
         pendingKey,
       );
       if (!record) {

@@ -8,6 +8,7 @@ import type { CollectionStore } from '../../index/db';
 import { inputSize } from '../../model/preprocess';
 import { bitmapRgb, decodeUpright } from '../images';
 import type { Rgb } from './networkManager';
+import type { Photos } from './photos';
 
 /** A queued photo ready for the network, a photo that cannot be decoded (with the error), or null: removed meanwhile. */
 export type Decoded = { id: string; rgb: Rgb } | { id: string; problem: unknown } | null;
@@ -25,12 +26,15 @@ const NETWORK_RESIZE: ResizeQuality = 'low';
  * network then skips its own resize. The pixels keep the stored copy's size as `imageWidth`/`imageHeight`, the space
  * of the feature grid and of query boxes.
  */
-export async function decodeForNetwork(store: CollectionStore, id: string, longSide: number, stride: number): Promise<Decoded> {
-  const [[image], blob] = await Promise.all([store.getImages([id]), store.getBlob(id)]);
-  if (!image || !blob) return null;
+export async function decodeForNetwork(store: CollectionStore, photos: Photos, id: string, longSide: number, stride: number): Promise<Decoded> {
+  const image = await store.getImage(id);
+  if (!image) return null;
   try {
+    // The stored copy, or the original read from disk (a PhotoUnavailable when it cannot be read).
+    const photo = await photos.read(id);
+    if (!photo) return null;
     const size = inputSize(image.width, image.height, longSide, stride);
-    const bitmap = await decodeUpright(blob, size, undefined, NETWORK_RESIZE);
+    const bitmap = await decodeUpright(photo.blob, size, undefined, NETWORK_RESIZE);
     try {
       return { id, rgb: { ...bitmapRgb(bitmap), imageWidth: image.width, imageHeight: image.height } };
     } finally {

@@ -1,0 +1,65 @@
+/**
+ * The page's thumbnail cache (src/ui/thumbnails.ts): tiles shown within one frame are fetched in one worker call,
+ * a tile scrolled past before that is not fetched, the cache stays within its size but never drops a thumbnail on
+ * screen, and a failed read is asked again when the tile shows again.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ThumbnailCache } from '../../src/ui/thumbnails';
+
+const blob = (id: string) => new Blob([id]);
+
+describe('ThumbnailCache', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('fetches what is shown within a frame in one call, not what was scrolled past, and tells the tiles', async () => {
+    const calls: string[][] = [];
+    const cache = new ThumbnailCache(async (ids) => (calls.push(ids), ids.map((id) => (id === 'gone' ? null : blob(id)))));
+    const seen: string[] = [];
+    cache.watch('a', () => seen.push('a'));
+    cache.watch('gone', () => seen.push('gone'));
+    const passed = cache.watch('b', () => seen.push('b'));
+    passed(); // scrolled past before the frame ended
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls).toEqual([['a', 'gone']]);
+    expect(seen).toEqual(['a', 'gone']);
+    expect(cache.get('a')).toBeInstanceOf(Blob);
+    expect(cache.get('gone')).toBeNull();
+    expect(cache.get('b')).toBeUndefined();
+    cache.watch('a', () => undefined); // cached: no new call
+    await vi.advanceTimersByTimeAsync(20);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps at most its size, dropping the least recently shown, never a thumbnail on screen', async () => {
+    const cache = new ThumbnailCache(async (ids) => ids.map(blob), 3);
+    const stop = ['a', 'b', 'c', 'd'].map((id) => cache.watch(id, () => undefined));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(cache.cached).toBe(4); // all four on screen
+    stop.forEach((s) => s());
+    cache.watch('a', () => undefined); // shown again: most recent
+    cache.watch('e', () => undefined);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(cache.cached).toBe(3);
+    expect(['a', 'b', 'c', 'd', 'e'].filter((id) => cache.get(id))).toEqual(['a', 'd', 'e']);
+  });
+
+  it('a failed read is not cached: the tile asks again when shown again', async () => {
+    let fail = true;
+    const cache = new ThumbnailCache(async (ids) => {
+      if (fail) throw new Error('the collection is closed');
+      return ids.map(blob);
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    cache.watch('a', () => undefined)();
+    cache.watch('a', () => undefined);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(cache.get('a')).toBeUndefined();
+    expect(warn).toHaveBeenCalled();
+    fail = false;
+    cache.watch('a', () => undefined);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(cache.get('a')).toBeInstanceOf(Blob);
+    warn.mockRestore();
+  });
+});
