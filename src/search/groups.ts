@@ -4,6 +4,8 @@
  * nearest and their similarity reaches `minSim`; mutual links do not chain through hub photos the way a plain
  * threshold does), optionally with each link confirmed by a region check, then its connected components. Pure.
  */
+import Graph from 'graphology';
+import louvain from 'graphology-communities-louvain';
 import type { NeighbourLists } from './neighbours';
 
 export interface GroupOptions {
@@ -15,7 +17,11 @@ export interface GroupOptions {
   minSize?: number;
   /** Keeps a link only when it passes (e.g. a CAM region score); every link passes when absent. */
   accept?: (a: string, b: string, sim: number) => boolean;
+  /** How groups are cut from the links: Louvain communities of each connected component (default), or the components. */
+  method?: GroupMethod;
 }
+
+export type GroupMethod = 'communities' | 'components';
 
 export interface PhotoGroup {
   /** Stable while the group keeps its representative: 'g:' + the representative's id. */
@@ -43,35 +49,90 @@ export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): {
   return links;
 }
 
-/** Connected components of the accepted mutual links, largest first (ties: by representative id). */
-export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): PhotoGroup[] {
-  const { k, minSim, minSize = 2, accept } = options;
-  const links = mutualLinks(lists, k, minSim).filter((l) => !accept || accept(l.a, l.b, l.sim));
-  const adjacent = new Map<string, { id: string; sim: number }[]>();
-  for (const { a, b, sim } of links) {
-    (adjacent.get(a) ?? adjacent.set(a, []).get(a)!).push({ id: b, sim });
-    (adjacent.get(b) ?? adjacent.set(b, []).get(b)!).push({ id: a, sim });
+type Link = { a: string; b: string; sim: number };
+
+/** Connected components of the links (each a list of ids, in the order their first link was met). */
+function components(links: readonly Link[]): { members: string[]; links: Link[] }[] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    while (x !== r) {
+      const next = parent.get(x)!;
+      parent.set(x, r);
+      x = next;
+    }
+    return r;
+  };
+  for (const { a, b } of links) {
+    for (const id of [a, b]) if (!parent.has(id)) parent.set(id, id);
+    parent.set(find(a), find(b));
   }
-  const seen = new Set<string>();
+  const out = new Map<string, { members: string[]; links: Link[] }>();
+  for (const id of parent.keys()) {
+    const r = find(id);
+    (out.get(r) ?? out.set(r, { members: [], links: [] }).get(r)!).members.push(id);
+  }
+  for (const l of links) out.get(find(l.a))!.links.push(l);
+  return [...out.values()];
+}
+
+/** A fixed pseudo-random sequence (mulberry32), so Louvain gives the same communities on every run. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * Louvain communities (modularity, resolution 1, weights = link similarities) of one component. Per component, not
+ * over the whole graph: modularity's null model then depends on the component alone, so a group never changes with
+ * photos it has no link to, and the resolution limit does not grow with the collection (over a 50k-photo graph it
+ * would merge any two cliques of ~20 photos joined by one link).
+ */
+function communities(c: { members: string[]; links: Link[] }): string[][] {
+  if (c.members.length < 4) return [c.members];
+  const graph = new Graph({ type: 'undirected' });
+  for (const id of c.members) graph.addNode(id);
+  for (const { a, b, sim } of c.links) graph.addEdge(a, b, { weight: sim });
+  const community = louvain(graph, { getEdgeWeight: 'weight', resolution: 1, rng: seeded(1) });
+  const out = new Map<number, string[]>();
+  for (const id of c.members) (out.get(community[id]) ?? out.set(community[id], []).get(community[id])!).push(id);
+  return [...out.values()];
+}
+
+/**
+ * Groups of the accepted mutual links, largest first (ties: by representative id): their Louvain communities
+ * (default), or their connected components (one wrong link then merges two whole places).
+ */
+export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): PhotoGroup[] {
+  const { k, minSim, minSize = 2, accept, method = 'communities' } = options;
+  const links = mutualLinks(lists, k, minSim).filter((l) => !accept || accept(l.a, l.b, l.sim));
+  const parts = components(links).flatMap((c) => (method === 'components' ? [c.members] : communities(c)));
+  const groupOf = new Map<string, number>();
+  parts.forEach((members, g) => members.forEach((id) => groupOf.set(id, g)));
+  // Links within each group only: a group's representative is its most linked member within it.
+  const inside = parts.map(() => [] as Link[]);
+  for (const l of links) if (groupOf.get(l.a) === groupOf.get(l.b)) inside[groupOf.get(l.a)!].push(l);
   const groups: PhotoGroup[] = [];
-  for (const start of adjacent.keys()) {
-    if (seen.has(start)) continue;
-    const members: string[] = [start];
-    seen.add(start);
-    for (let i = 0; i < members.length; i++) {
-      for (const n of adjacent.get(members[i])!) {
-        if (!seen.has(n.id)) {
-          seen.add(n.id);
-          members.push(n.id);
-        }
+  parts.forEach((members, g) => {
+    if (members.length < minSize) return;
+    const degree = new Map(members.map((id) => [id, 0]));
+    const strength = new Map(members.map((id) => [id, 0]));
+    for (const { a, b, sim } of inside[g]) {
+      for (const id of [a, b]) {
+        degree.set(id, degree.get(id)! + 1);
+        strength.set(id, strength.get(id)! + sim);
       }
     }
-    if (members.length < minSize) continue;
-    const degree = new Map(members.map((id) => [id, adjacent.get(id)!.length]));
-    const strength = new Map(members.map((id) => [id, adjacent.get(id)!.reduce((s, n) => s + n.sim, 0)]));
     members.sort((x, y) => degree.get(y)! - degree.get(x)! || strength.get(y)! - strength.get(x)! || (x < y ? -1 : 1));
-    const sims = members.flatMap((m) => adjacent.get(m)!.map((n) => n.sim));
-    groups.push({ id: `g:${members[0]}`, representative: members[0], members, links: sims.length / 2, meanSim: sims.reduce((s, v) => s + v, 0) / sims.length });
-  }
+    const sum = inside[g].reduce((s, l) => s + l.sim, 0);
+    groups.push({ id: `g:${members[0]}`, representative: members[0], members, links: inside[g].length, meanSim: inside[g].length ? sum / inside[g].length : 0 });
+  });
   return groups.sort((x, y) => y.members.length - x.members.length || (x.representative < y.representative ? -1 : 1));
 }
