@@ -4,8 +4,6 @@
  * nearest and their similarity reaches `minSim`; mutual links do not chain through hub photos the way a plain
  * threshold does), optionally with each link confirmed by a region check, then its connected components. Pure.
  */
-import Graph from 'graphology';
-import louvain from 'graphology-communities-louvain';
 import type { NeighbourLists } from './neighbours';
 
 export interface GroupOptions {
@@ -17,11 +15,19 @@ export interface GroupOptions {
   minSize?: number;
   /** Keeps a link only when it passes (e.g. a CAM region score); every link passes when absent. */
   accept?: (a: string, b: string, sim: number) => boolean;
-  /** How groups are cut from the links: Louvain communities of each connected component (default), or the components. */
-  method?: GroupMethod;
+  /** How groups are cut from the links (default 'bridges'). */
+  method?: GroupCut;
 }
 
-export type GroupMethod = 'communities' | 'components';
+export type Link = { a: string; b: string; sim: number };
+/** A connected component of the links. */
+export type LinkComponent = { members: string[]; links: Link[] };
+/**
+ * 'components': the connected components of the links (one wrong link merges two whole places); 'bridges': the
+ * components once their weak bridges are cut (withoutBridges); or a function cutting each component into groups
+ * (scripts/collection/louvainCut.ts measures Louvain communities that way).
+ */
+export type GroupCut = 'components' | 'bridges' | ((component: LinkComponent) => string[][]);
 
 export interface PhotoGroup {
   /** Stable while the group keeps its representative: 'g:' + the representative's id. */
@@ -49,10 +55,8 @@ export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): {
   return links;
 }
 
-type Link = { a: string; b: string; sim: number };
-
 /** Connected components of the links (each a list of ids, in the order their first link was met). */
-function components(links: readonly Link[]): { members: string[]; links: Link[] }[] {
+function components(links: readonly Link[]): LinkComponent[] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -68,7 +72,7 @@ function components(links: readonly Link[]): { members: string[]; links: Link[] 
     for (const id of [a, b]) if (!parent.has(id)) parent.set(id, id);
     parent.set(find(a), find(b));
   }
-  const out = new Map<string, { members: string[]; links: Link[] }>();
+  const out = new Map<string, LinkComponent>();
   for (const id of parent.keys()) {
     const r = find(id);
     (out.get(r) ?? out.set(r, { members: [], links: [] }).get(r)!).members.push(id);
@@ -77,43 +81,64 @@ function components(links: readonly Link[]): { members: string[]; links: Link[] 
   return [...out.values()];
 }
 
-/** A fixed pseudo-random sequence (mulberry32), so Louvain gives the same communities on every run. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */
+const BRIDGE_SIDE = 3;
 
 /**
- * Louvain communities (modularity, resolution 1, weights = link similarities) of one component. Per component, not
- * over the whole graph: modularity's null model then depends on the component alone, so a group never changes with
- * photos it has no link to, and the resolution limit does not grow with the collection (over a 50k-photo graph it
- * would merge any two cliques of ~20 photos joined by one link).
+ * One component without its weak bridges: links that no other path of links confirms (graph bridges, Tarjan) and
+ * that join two sets of at least BRIDGE_SIDE photos each, i.e. two would-be groups held together by one link.
+ * Links to a photo or pair hanging off a group are kept. Iterative DFS (components can hold thousands of photos).
  */
-function communities(c: { members: string[]; links: Link[] }): string[][] {
-  if (c.members.length < 4) return [c.members];
-  const graph = new Graph({ type: 'undirected' });
-  for (const id of c.members) graph.addNode(id);
-  for (const { a, b, sim } of c.links) graph.addEdge(a, b, { weight: sim });
-  const community = louvain(graph, { getEdgeWeight: 'weight', resolution: 1, rng: seeded(1) });
-  const out = new Map<number, string[]>();
-  for (const id of c.members) (out.get(community[id]) ?? out.set(community[id], []).get(community[id])!).push(id);
-  return [...out.values()];
+export function withoutBridges(c: LinkComponent): Link[] {
+  const n = c.members.length;
+  if (n < 2 * BRIDGE_SIDE) return c.links;
+  const index = new Map(c.members.map((id, i) => [id, i]));
+  const adjacent: { to: number; link: number }[][] = c.members.map(() => []);
+  c.links.forEach((l, e) => {
+    adjacent[index.get(l.a)!].push({ to: index.get(l.b)!, link: e });
+    adjacent[index.get(l.b)!].push({ to: index.get(l.a)!, link: e });
+  });
+  const tin = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const size = new Int32Array(n).fill(1);
+  const cut = new Set<number>();
+  // Stack of [node, link it was reached by, next neighbour to visit].
+  const stack: [number, number, number][] = [[0, -1, 0]];
+  let time = 0;
+  tin[0] = low[0] = time++;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [v, via, next] = top;
+    if (next < adjacent[v].length) {
+      top[2]++;
+      const { to, link } = adjacent[v][next];
+      if (link === via) continue;
+      if (tin[to] >= 0) low[v] = Math.min(low[v], tin[to]);
+      else {
+        tin[to] = low[to] = time++;
+        stack.push([to, link, 0]);
+      }
+      continue;
+    }
+    stack.pop();
+    if (!stack.length) break;
+    const parent = stack[stack.length - 1][0];
+    low[parent] = Math.min(low[parent], low[v]);
+    size[parent] += size[v];
+    if (low[v] > tin[parent] && size[v] >= BRIDGE_SIDE && n - size[v] >= BRIDGE_SIDE) cut.add(via);
+  }
+  return c.links.filter((_, e) => !cut.has(e));
 }
 
-/**
- * Groups of the accepted mutual links, largest first (ties: by representative id): their Louvain communities
- * (default), or their connected components (one wrong link then merges two whole places).
- */
+/** Groups of the accepted mutual links (cut by `method`), largest first (ties: by representative id). */
 export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): PhotoGroup[] {
-  const { k, minSim, minSize = 2, accept, method = 'communities' } = options;
+  const { k, minSim, minSize = 2, accept, method = 'bridges' } = options;
   const links = mutualLinks(lists, k, minSim).filter((l) => !accept || accept(l.a, l.b, l.sim));
-  const parts = components(links).flatMap((c) => (method === 'components' ? [c.members] : communities(c)));
+  const parts = components(links).flatMap((c) => {
+    if (method === 'components') return [c.members];
+    if (method === 'bridges') return components(withoutBridges(c)).map((d) => d.members);
+    return method(c);
+  });
   const groupOf = new Map<string, number>();
   parts.forEach((members, g) => members.forEach((id) => groupOf.set(id, g)));
   // Links within each group only: a group's representative is its most linked member within it.
