@@ -3,8 +3,8 @@
  *     [--seeds 1,2,3,4] [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json]
  *
  * Groups of the same place (src/search/groups.ts) at the app's defaults (k 10, OfA >= 0.7, region check >= 0.8),
- * cut three ways from the same verified links in one run: connected components (before), the Louvain communities of
- * each component (louvainCut.ts) and the components less their weak bridges (the app's default), against each photo's landmark (pairwise precision/recall, adjusted Rand
+ * cut four ways from the same verified links in one run: connected components (the app's) and three further cuts of
+ * them (groupCuts.ts: Louvain communities, weak bridges between sets of >= 3 photos, bridges between cores), against each photo's landmark (pairwise precision/recall, adjusted Rand
  * index), on:
  *  - the 250 dev photos;
  *  - harder, smaller collections: 3 landmarks x 8, 12 or 16 photos, drawn with fixed seeds (--seeds);
@@ -21,14 +21,14 @@ import jpeg from 'jpeg-js';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
 import { modelAdapter } from '../../src/model/adapters';
 import { clusterAgreement } from '../../src/search/clusterMetrics';
-import { mutualKnnGroups, mutualLinks, type GroupCut } from '../../src/search/groups';
+import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
 import { linkRegionScore } from '../../src/search/regionCheck';
 import { NeighbourLists } from '../../src/search/neighbours';
 import { GROUP_DEFAULTS, DUPLICATE_DEFAULTS } from '../../src/search/collectionDefaults';
 import { readManifest } from '../lib/evaluate';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, type PhotoFeatures } from './features';
-import { louvainCut } from './louvainCut';
+import { bridgeCut, coreCut, louvainCut } from './groupCuts';
 import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
 
 const { values: a } = parseArgs({
@@ -41,9 +41,9 @@ const { values: a } = parseArgs({
   },
 });
 
-type GroupMethod = 'components' | 'communities' | 'bridges';
-const METHODS: GroupMethod[] = ['components', 'communities', 'bridges'];
-const CUTS: Record<GroupMethod, GroupCut> = { components: 'components', communities: louvainCut, bridges: 'bridges' };
+type GroupMethod = 'components' | 'communities' | 'bridges' | 'cores';
+const METHODS: GroupMethod[] = ['components', 'communities', 'bridges', 'cores'];
+const CUTS: Record<GroupMethod, ((c: LinkComponent) => string[][]) | undefined> = { components: undefined, communities: louvainCut, bridges: bridgeCut, cores: coreCut };
 const LANDMARKS = ['eiffel', 'louvre', 'moulinrouge', 'invalides', 'defense'];
 /** The screenshot script's copies: [index among its 125 photos, transforms]. */
 const SCREENSHOT_COPIES = [
@@ -131,7 +131,7 @@ async function main() {
     const truth = new Map(names.map((n) => [n, landmark(n)]));
     const out = {} as Record<GroupMethod, { groups: number; grouped: number; precision: number; recall: number; ari: number; largest: string }>;
     for (const method of METHODS) {
-      const groups = mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept, method: CUTS[method] });
+      const groups = mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept, split: CUTS[method] });
       const predicted = new Map<string, string>();
       for (const g of groups) for (const m of g.members) predicted.set(m, g.id);
       const r = clusterAgreement(truth, predicted);
@@ -159,7 +159,7 @@ async function main() {
       const names = chosen.flatMap((l) => shuffled(dev.filter((p) => landmark(p.name) === l).map((p) => p.name), next).slice(0, per));
       const r = await measure(names);
       row(`3 x ${per} (seed ${seed}: ${chosen.join(', ')})`, r);
-      const s = summary.get(per) ?? summary.set(per, { components: [], communities: [], bridges: [] }).get(per)!;
+      const s = summary.get(per) ?? summary.set(per, { components: [], communities: [], bridges: [], cores: [] }).get(per)!;
       for (const m of METHODS) s[m].push(r[m].ari);
     }
   }

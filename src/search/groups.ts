@@ -15,19 +15,13 @@ export interface GroupOptions {
   minSize?: number;
   /** Keeps a link only when it passes (e.g. a CAM region score); every link passes when absent. */
   accept?: (a: string, b: string, sim: number) => boolean;
-  /** How groups are cut from the links (default 'bridges'). */
-  method?: GroupCut;
+  /** Cuts a connected component of the links into groups; absent, each component is a group (the app's way). */
+  split?: (component: LinkComponent) => string[][];
 }
 
 export type Link = { a: string; b: string; sim: number };
 /** A connected component of the links. */
 export type LinkComponent = { members: string[]; links: Link[] };
-/**
- * 'components': the connected components of the links (one wrong link merges two whole places); 'bridges': the
- * components once their weak bridges are cut (withoutBridges); or a function cutting each component into groups
- * (scripts/collection/louvainCut.ts measures Louvain communities that way).
- */
-export type GroupCut = 'components' | 'bridges' | ((component: LinkComponent) => string[][]);
 
 export interface PhotoGroup {
   /** Stable while the group keeps its representative: 'g:' + the representative's id. */
@@ -55,8 +49,8 @@ export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): {
   return links;
 }
 
-/** Connected components of the links (each a list of ids, in the order their first link was met). */
-function components(links: readonly Link[]): LinkComponent[] {
+/** Connected components of the links (union-find), each with its members and its links. */
+export function components(links: readonly Link[]): LinkComponent[] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let r = x;
@@ -81,64 +75,14 @@ function components(links: readonly Link[]): LinkComponent[] {
   return [...out.values()];
 }
 
-/** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */
-const BRIDGE_SIDE = 3;
-
 /**
- * One component without its weak bridges: links that no other path of links confirms (graph bridges, Tarjan) and
- * that join two sets of at least BRIDGE_SIDE photos each, i.e. two would-be groups held together by one link.
- * Links to a photo or pair hanging off a group are kept. Iterative DFS (components can hold thousands of photos).
+ * Groups of the accepted mutual links, largest first (ties: by representative id): their connected components, or
+ * what `split` cuts them into (scripts/collection/groupCuts.ts measures such cuts: none helped on both models).
  */
-export function withoutBridges(c: LinkComponent): Link[] {
-  const n = c.members.length;
-  if (n < 2 * BRIDGE_SIDE) return c.links;
-  const index = new Map(c.members.map((id, i) => [id, i]));
-  const adjacent: { to: number; link: number }[][] = c.members.map(() => []);
-  c.links.forEach((l, e) => {
-    adjacent[index.get(l.a)!].push({ to: index.get(l.b)!, link: e });
-    adjacent[index.get(l.b)!].push({ to: index.get(l.a)!, link: e });
-  });
-  const tin = new Int32Array(n).fill(-1);
-  const low = new Int32Array(n);
-  const size = new Int32Array(n).fill(1);
-  const cut = new Set<number>();
-  // Stack of [node, link it was reached by, next neighbour to visit].
-  const stack: [number, number, number][] = [[0, -1, 0]];
-  let time = 0;
-  tin[0] = low[0] = time++;
-  while (stack.length) {
-    const top = stack[stack.length - 1];
-    const [v, via, next] = top;
-    if (next < adjacent[v].length) {
-      top[2]++;
-      const { to, link } = adjacent[v][next];
-      if (link === via) continue;
-      if (tin[to] >= 0) low[v] = Math.min(low[v], tin[to]);
-      else {
-        tin[to] = low[to] = time++;
-        stack.push([to, link, 0]);
-      }
-      continue;
-    }
-    stack.pop();
-    if (!stack.length) break;
-    const parent = stack[stack.length - 1][0];
-    low[parent] = Math.min(low[parent], low[v]);
-    size[parent] += size[v];
-    if (low[v] > tin[parent] && size[v] >= BRIDGE_SIDE && n - size[v] >= BRIDGE_SIDE) cut.add(via);
-  }
-  return c.links.filter((_, e) => !cut.has(e));
-}
-
-/** Groups of the accepted mutual links (cut by `method`), largest first (ties: by representative id). */
 export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): PhotoGroup[] {
-  const { k, minSim, minSize = 2, accept, method = 'bridges' } = options;
+  const { k, minSim, minSize = 2, accept, split } = options;
   const links = mutualLinks(lists, k, minSim).filter((l) => !accept || accept(l.a, l.b, l.sim));
-  const parts = components(links).flatMap((c) => {
-    if (method === 'components') return [c.members];
-    if (method === 'bridges') return components(withoutBridges(c)).map((d) => d.members);
-    return method(c);
-  });
+  const parts = components(links).flatMap((c) => (split ? split(c) : [c.members]));
   const groupOf = new Map<string, number>();
   parts.forEach((members, g) => members.forEach((id) => groupOf.set(id, g)));
   // Links within each group only: a group's representative is its most linked member within it.

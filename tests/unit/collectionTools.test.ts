@@ -1,7 +1,7 @@
 /**
  * The pure algorithms of the collection tools (issue 11) on constructed cases: the keep policy, duplicate grouping
  * at a threshold and its live counts, the layout check, neighbour lists kept incrementally (against brute force),
- * mutual-kNN groups with a link check and weak bridges cut, pairwise precision/recall and the adjusted Rand index, class counts, and a
+ * mutual-kNN groups with a link check, pairwise precision/recall and the adjusted Rand index, class counts, and a
  * search restricted to a scope.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { countClasses, topClassIndices } from '../../src/search/classStats';
 import { clusterAgreement, pairPrecisionRecall } from '../../src/search/clusterMetrics';
 import { duplicateGroups, groupCounts, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep, type KeepCandidate, type ScoredPair } from '../../src/search/duplicates';
-import { mutualKnnGroups, mutualLinks, withoutBridges } from '../../src/search/groups';
+import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
 import { NeighbourLists } from '../../src/search/neighbours';
 import { rankTop, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
@@ -205,7 +205,7 @@ describe('mutual-kNN groups', () => {
 
   it('joins mutual neighbours above the link threshold; a failing link check splits a bridged pair of places', () => {
     const lists = listsOf(ids, sim, 3);
-    const bridged = mutualKnnGroups(lists, { k: 3, minSim: 0.5, method: 'components' });
+    const bridged = mutualKnnGroups(lists, { k: 3, minSim: 0.5 });
     expect(bridged.map((g) => g.members.slice().sort())).toEqual([['a1', 'a2', 'a3', 'b1', 'b2', 'b3']]);
     expect(mutualLinks(lists, 3, 0.5)).toContainEqual({ a: 'a1', b: 'b1', sim: 0.95 });
 
@@ -217,45 +217,6 @@ describe('mutual-kNN groups', () => {
     // Representative: the most linked member; ties by the sum of link similarities, then the id.
     expect(checked[0]).toMatchObject({ id: 'g:a1', representative: 'a1', links: 3 });
     expect(checked[0].meanSim).toBeCloseTo(0.9, 6);
-  });
-
-  it('cuts two dense cliques joined by one bridging link into two groups (components merge them)', () => {
-    // Two places of 5 photos each (0.9 alike within, 0.3 across) and one wrong link a1~b1 at 0.95, the strongest of all.
-    const five = ['a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5'];
-    const lists = listsOf(five, sim, 5);
-    expect(mutualLinks(lists, 5, 0.5)).toHaveLength(2 * 10 + 1);
-    const sorted = (groups: { members: string[] }[]) => groups.map((g) => g.members.slice().sort());
-    expect(sorted(mutualKnnGroups(lists, { k: 5, minSim: 0.5, method: 'components' }))).toEqual([five]);
-    const groups = mutualKnnGroups(lists, { k: 5, minSim: 0.5 });
-    expect(sorted(groups)).toEqual([five.slice(0, 5), five.slice(5)]);
-    // Within its group each bridge end has 4 links like the others: the bridge's 0.95 no longer counts for the
-    // representative, so every member ties and the first id wins; links are counted within the group.
-    expect(groups.map((g) => [g.representative, g.links])).toEqual([
-      ['a1', 10],
-      ['b1', 10],
-    ]);
-    expect(groups[0].meanSim).toBeCloseTo(0.9, 6);
-  });
-
-  it('keeps a bridge to a photo or a pair hanging off a group, and a link that another path confirms', () => {
-    const five = ['a1', 'a2', 'a3', 'a4', 'a5'];
-    const link = (a: string, b: string, sim = 0.9) => ({ a, b, sim });
-    const clique = five.flatMap((x, i) => five.slice(i + 1).map((y) => link(x, y)));
-    const sorted = (links: { a: string; b: string }[]) => links.map((l) => `${l.a}~${l.b}`).sort();
-    // A pair b1-b2 hanging off a1: both its links are bridges, but cutting either leaves fewer than 3 photos on a side.
-    const pendant = [...clique, link('a1', 'b1'), link('b1', 'b2')];
-    expect(sorted(withoutBridges({ members: [...five, 'b1', 'b2'], links: pendant }))).toEqual(sorted(pendant));
-    // Three photos b1-b2-b3 on a1 by one link: cut. Two links a1-b1 and a2-b1 confirm each other: kept.
-    const chain = [...clique, link('a1', 'b1'), link('b1', 'b2'), link('b2', 'b3')];
-    expect(sorted(withoutBridges({ members: [...five, 'b1', 'b2', 'b3'], links: chain }))).toEqual(sorted(chain.filter((l) => l.b !== 'b1')));
-    const twice = [...chain, link('a2', 'b1')];
-    expect(sorted(withoutBridges({ members: [...five, 'b1', 'b2', 'b3'], links: twice }))).toEqual(sorted(twice));
-  });
-
-  it('keeps one densely linked place whole, and a pair of photos as a group', () => {
-    const one = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
-    expect(mutualKnnGroups(listsOf(one, sim, 5), { k: 5, minSim: 0.5 }).map((g) => g.members.length)).toEqual([6]);
-    expect(mutualKnnGroups(listsOf(['a1', 'a2', 'z'], sim, 2), { k: 2, minSim: 0.5 }).map((g) => g.members.slice().sort())).toEqual([['a1', 'a2']]);
   });
 
   it('leaves photos with no mutual link above the threshold ungrouped', () => {
