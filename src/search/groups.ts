@@ -36,11 +36,11 @@ export interface PhotoGroup {
 }
 
 /** The mutual links of the graph, each once (a < b), with their similarity. */
-export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): { a: string; b: string; sim: number }[] {
+export function mutualLinks(lists: NeighbourLists, k: number, minSim: number): Link[] {
   // Each photo's first k neighbours above minSim, as a set (one lookup per link instead of a scan).
   const near = new Map<string, Set<string>>();
   for (const id of lists.ids) near.set(id, new Set(lists.neighbours(id).slice(0, k).filter((n) => n.sim >= minSim).map((n) => n.id)));
-  const links: { a: string; b: string; sim: number }[] = [];
+  const links: Link[] = [];
   for (const a of lists.ids) {
     for (const n of lists.neighbours(a).slice(0, k)) {
       if (n.sim >= minSim && a < n.id && near.get(n.id)?.has(a)) links.push({ a, b: n.id, sim: n.sim });
