@@ -41,6 +41,8 @@ describe('a model with fewer classes than NC', () => {
       id: `p${i}`, modelKey: 'm', grid: grid(s), probabilities: probabilities[i], descriptor: new Float32Array(K), nc: 2, backend: 'cpu', ms: 0, indexedAt: 0,
     }));
     const store = {
+      // Class probabilities are read from the store (CollectionIndex keeps them out of memory).
+      getFeatures: async (ids: readonly string[]) => ids.map((id) => records.find((r) => r.id === id)),
       getMaps: async (ids: readonly string[]) => ids.map((id) => {
         const i = Number(id.slice(1));
         return { id, modelKey: 'm', maps: encodeMaps(maps[i], sizes[i][0], sizes[i][1], K, 'float32') };
