@@ -1,5 +1,5 @@
 /** Command-line flags of the benchmark scripts (scripts/bench.ts, scripts/bench-gpu.ts) -> applyOverrides keys. */
-export const BENCH_FLAGS = {
+const BENCH_FLAGS = {
   models: 'models', 'long-sides': 'longSides', ncs: 'ncs', sections: 'sections', repeats: 'repeats', warmup: 'warmup',
   'cw-repeats': 'cwRepeats', 'memory-images': 'memoryImages', 'ofa-sizes': 'ofaSizes', 'ofa-dims': 'ofaDims',
   'ofa-repeats': 'ofaRepeats', k: 'k', 'ona-models': 'onaModels', 'ona-sizes': 'onaSizes', shortlist: 'shortlist',

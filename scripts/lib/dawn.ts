@@ -38,7 +38,7 @@ interface DawnModule {
 }
 
 /** Exit codes of scripts/bench-gpu.ts, so the device command can tell the cases apart. */
-export const EXIT = { noDawn: 2, noAdapter: 3, softwareAdapter: 4 } as const;
+const EXIT = { noDawn: 2, noAdapter: 3, softwareAdapter: 4 } as const;
 
 export class GpuUnavailableError extends Error {
   constructor(

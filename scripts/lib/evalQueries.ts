@@ -31,7 +31,7 @@ export interface ManifestQuery {
 }
 
 /** The query's maps at one network input size, and its box in their cells. */
-export interface QueryView {
+interface QueryView {
   X: Float32Array;
   grid: Grid;
   box: CellBox;
@@ -54,7 +54,7 @@ interface CachedForward {
   X: Float32Array;
 }
 
-export const queryKind = (q: ManifestQuery): string => q.kind ?? (q.query_file ? 'file' : 'box');
+const queryKind = (q: ManifestQuery): string => q.kind ?? (q.query_file ? 'file' : 'box');
 
 /**
  * Builds the queries. `indexed(longSide)` gives the collection's features at a long side (name -> maps) for photos

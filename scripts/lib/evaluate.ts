@@ -108,23 +108,23 @@ interface ImageFeatures {
   probabilities: Float32Array;
 }
 
-export { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec, type EncodedDescriptor } from './descriptorCodec';
+export { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec } from './descriptorCodec';
 
-export interface MethodResult {
+interface MethodResult {
   mAP: number;
   perQuery: Record<string, number>;
 }
 
 
 /** One way of storing the index: a map codec and an OfA descriptor codec; bytes are means over the collection. */
-export interface StorageVariant {
+interface StorageVariant {
   name: string;
   maps: MapCodec;
   ofa: DescriptorCodec;
   bytesPerImage: { maps: number; ofa: number };
 }
 
-export interface StorageReport {
+interface StorageReport {
   /** The variant the top-level `methods` were measured with (--codec maps, float32 OfA). */
   reference: StorageVariant;
   /** Each other variant, with only the methods whose input it changes (the rest are identical by construction). */

@@ -164,7 +164,7 @@ export function syntheticMaps(H: number, W: number, K: number, stats: MapStatist
  * at `offset` with the given stride (1: row-major [N, D]; N: the transposed layout [D, N]). Row `i` of a collection
  * always gets the same values, so both layouts hold the same collection.
  */
-export function writeDescriptorRow(out: Float32Array, D: number, row: number, offset: number, stride: number, seed = 7): void {
+function writeDescriptorRow(out: Float32Array, D: number, row: number, offset: number, stride: number, seed = 7): void {
   const rand = prng((seed * 2654435761 + row) >>> 0);
   const tmp = new Float32Array(D);
   let norm = 0;

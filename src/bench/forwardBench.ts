@@ -82,7 +82,7 @@ async function forwardWithCw(net: CwNetwork, pixels: tf.Tensor3D, longSide: numb
  * read of the probabilities first. Returns what the app would store: the encoded maps' bytes and the descriptor and
  * probabilities lengths.
  */
-export async function appIndexOnce(
+async function appIndexOnce(
   net: CwNetwork,
   pixels: tf.Tensor3D,
   longSide: number,

@@ -31,10 +31,10 @@ export function fmtBytes(b: number): string {
   return `${b} B`;
 }
 
-export const fmtRatio = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(3)}x` : 'n/a');
+const fmtRatio = (r: number): string => (Number.isFinite(r) ? `${r.toFixed(3)}x` : 'n/a');
 
 /** "median (min-max, n)" */
-export const fmtSummary = (s: Summary): string => (s.n ? `${fmtMs(s.median)} (${fmtMs(s.min)}-${fmtMs(s.max)}, n=${s.n})` : 'n/a');
+const fmtSummary = (s: Summary): string => (s.n ? `${fmtMs(s.median)} (${fmtMs(s.min)}-${fmtMs(s.max)}, n=${s.n})` : 'n/a');
 
 const shape = (s: readonly number[]) => s.join('x');
 
@@ -142,7 +142,7 @@ export function reportTables(r: BenchReport): Table[] {
 
 const escapeCell = (s: string) => s.replace(/\|/g, '\\|');
 
-export function tableMarkdown(t: Table): string {
+function tableMarkdown(t: Table): string {
   const lines = [`#### ${t.title}`, ''];
   if (t.note) lines.push(t.note, '');
   lines.push(`| ${t.columns.map(escapeCell).join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);
@@ -150,7 +150,7 @@ export function tableMarkdown(t: Table): string {
   return lines.join('\n');
 }
 
-export function metaMarkdown(r: BenchReport, extra: Record<string, string> = {}): string {
+function metaMarkdown(r: BenchReport, extra: Record<string, string> = {}): string {
   const m = r.meta;
   const c = m.config;
   const lines = [

@@ -11,7 +11,7 @@ import { DEFAULT_MAP_STATISTICS, mapStatistics, storageSizes, syntheticImage, ty
 import { benchForward, benchMemory, breathe, type ForwardBenchResult, type MemoryBenchResult } from './forwardBench';
 import { benchOfa, benchOna, type OfaBenchRow, type OnaBenchRow, type OnaCheck } from './searchBench';
 
-export const SECTIONS = ['forward', 'memory', 'storage', 'ofa', 'ona'] as const;
+const SECTIONS = ['forward', 'memory', 'storage', 'ofa', 'ona'] as const;
 export type BenchSection = (typeof SECTIONS)[number];
 
 export interface BenchConfig {
@@ -163,7 +163,7 @@ export interface BenchEnv {
   log(line: string): void;
 }
 
-export interface StorageRow extends StorageSizes {
+interface StorageRow extends StorageSizes {
   model: ModelId;
   longSide: number;
   maps: [number, number, number];
@@ -195,7 +195,7 @@ export interface BenchReport {
 }
 
 /** Deterministic stand-ins for photos: landscape and portrait, 1024 px long side like the dev set. */
-export function syntheticPhotos(): BenchPhotos {
+function syntheticPhotos(): BenchPhotos {
   return {
     source: 'synthetic 768 x 1024 and 1024 x 768 images (deterministic, src/bench/benchCore.ts syntheticImage)',
     real: false,

@@ -36,10 +36,10 @@ export const OFA_VARIANTS = {
   blockedTopk: 'q x dbT kept as [D, 16384] column blocks (one tensor each: adding photos rebuilds only the last block), tf.topk, read k',
   product: 'WHAT THE APP DOES: src/search rankTop on a src/search BlockedDescriptors built from JS rows as CollectionIndex does ([D, 16384] blocks), read N scores, JS top-k (one pass, exact ties)',
 } as const;
-export type OfaVariant = keyof typeof OFA_VARIANTS;
+type OfaVariant = keyof typeof OFA_VARIANTS;
 
 /** Columns per block of the blocked layout: the product's. */
-export const OFA_BLOCK = BLOCK_COLUMNS;
+const OFA_BLOCK = BLOCK_COLUMNS;
 
 export interface OfaBenchOptions {
   sizes: number[];
@@ -253,7 +253,7 @@ export const ONA_VARIANTS = {
   product: 'WHAT THE APP DOES: src/search onlineDescriptors (class columns gathered once per query, square norms) + rankTop (scores, one read, JS top-k)',
   shortlist: 'OfA top-M on a resident dbT, then exact OnA (src/search onlineDescriptors) on those M',
 } as const;
-export type OnaVariant = keyof typeof ONA_VARIANTS;
+type OnaVariant = keyof typeof ONA_VARIANTS;
 
 export interface OnaBenchOptions {
   model: ModelId;
@@ -412,7 +412,7 @@ export async function benchOna(o: OnaBenchOptions): Promise<{ rows: OnaBenchRow[
 }
 
 /** Largest |a - b| of two tensors of the same shape. */
-export async function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+async function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   const d = tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))));
   try {
     return (await d.data())[0];

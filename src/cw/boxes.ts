@@ -13,7 +13,7 @@ export interface Grid {
   imageHeight: number;
 }
 
-export const wholeGrid = (g: { H: number; W: number }): CellBox => ({ x: 0, y: 0, w: g.W, h: g.H });
+const wholeGrid = (g: { H: number; W: number }): CellBox => ({ x: 0, y: 0, w: g.W, h: g.H });
 
 /**
  * Maps a box in original pixels to feature cells: floor(x1/s), floor(y1/s), ceil(x2/s), ceil(y2/s) (METHOD.md),
@@ -97,7 +97,7 @@ export function largestComponentBox(mask: ArrayLike<number | boolean>, H: number
 }
 
 /** The paper's re-ranking thresholds on the heatmap, as fractions of its max. */
-export const RERANK_THRESHOLDS = [0.01, 0.1, 0.2, 0.3, 0.4] as const;
+const RERANK_THRESHOLDS = [0.01, 0.1, 0.2, 0.3, 0.4] as const;
 
 /**
  * Candidate regions for CAM re-ranking: for each threshold t, the box of the largest connected component of

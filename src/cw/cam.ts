@@ -6,7 +6,7 @@ import { batchMatMul } from './tensorMath';
  * max(cam, 0) / max(cam), all zeros when max(cam) <= 0 (the original code divides by a non-positive max
  * and flips signs).
  */
-export function normalizeCams<T extends tf.Tensor>(raw: T, axis = -1): T {
+function normalizeCams<T extends tf.Tensor>(raw: T, axis = -1): T {
   return tf.tidy(() => {
     const max = tf.max(raw, axis, true);
     // max <= 0 -> divide by +Infinity -> zeros.

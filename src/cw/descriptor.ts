@@ -26,7 +26,7 @@ export interface CellBatch {
 }
 
 /** One map [H, W, K] (optionally cut to a cell box) as a batch of one. */
-export function singleCellBatch(X: tf.Tensor3D, box?: CellBox): CellBatch {
+function singleCellBatch(X: tf.Tensor3D, box?: CellBox): CellBatch {
   return tf.tidy(() => {
     const cut = box ? cropMaps(X, box) : X;
     const [H, W, K] = cut.shape;
@@ -74,7 +74,7 @@ function classVectorsFromCams(batch: CellBatch, cams: tf.Tensor3D): tf.Tensor3D 
 }
 
 /** Steps 5-6: whiten each class vector (optional), sum over classes, l2-normalise. [B, NC, K] -> [B, D]. */
-export function descriptorsFromClassVectors(vectors: tf.Tensor3D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
+function descriptorsFromClassVectors(vectors: tf.Tensor3D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
   return tf.tidy(() => {
     const [B, NC, K] = vectors.shape;
     let v: tf.Tensor3D = vectors;

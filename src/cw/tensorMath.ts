@@ -20,13 +20,6 @@ export async function assertFinite(t: tf.Tensor, what: string): Promise<void> {
   if (!ok) throw new Error(`${what} contains NaN or Infinity`);
 }
 
-/** Same check for a plain array. */
-export function assertFiniteArray(a: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i])) throw new Error(`${what} contains NaN or Infinity (at index ${i})`);
-  }
-}
-
 /**
  * a [B, M, N] x b [B, N, P] -> [B, M, P], no transposes.
  * tfjs-backend-wasm 4.22 only sends 2D, untransposed products to XNNPACK; its batched kernel is a naive loop

@@ -120,7 +120,7 @@ interface PackedRecord {
   block: number;
 }
 
-export interface QueueRecord {
+interface QueueRecord {
   id: string;
   seq: number;
 }
@@ -162,7 +162,7 @@ export interface CustomModelRecord extends ModelSpec {
   addedAt: number;
 }
 
-export type MetaRecord =
+type MetaRecord =
   | { key: 'settings'; value: IndexSettings }
   | { key: 'seq'; value: number }
   | { key: 'customModels'; value: CustomModelRecord[] };
@@ -200,7 +200,7 @@ export interface CollectionSchema extends DBSchema {
 export const PHOTO_STORES = ['images', 'thumbs', 'blobs', 'queue', 'features', 'maps', 'packed'] as const;
 
 export type CollectionDatabase = IDBPDatabase<CollectionSchema>;
-export type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;
+type UpgradeTransaction = IDBPTransaction<CollectionSchema, StoreNames<CollectionSchema>[], 'versionchange'>;
 
 /**
  * MIGRATIONS[v - 1] upgrades a database at version v - 1 to version v (v = 1 creates it). They run in order

@@ -25,7 +25,7 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
 
 /** The order 'auto' tries; cpu is the last resort so a page always gets a working backend. */
-export const AUTO_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface InitBackendOptions {
   /**

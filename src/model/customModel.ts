@@ -24,8 +24,6 @@ export interface CustomModelSpec extends CamLayers {
 const PROBE = 256;
 
 /** Numbered class names, for a model without labels.json. */
-export const numberedLabels = (classes: number): string[] => Array.from({ length: classes }, (_, i) => `class ${i}`);
-
 /**
  * Validates a model folder read through `read` and returns what the app needs to run it. Throws an Error whose
  * message says what is wrong (missing or truncated files, not a layers model, no CAM head, bad labels).

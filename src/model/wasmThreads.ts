@@ -18,7 +18,7 @@ import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm'
  * setThreadsCount asks: it takes half the logical cores to be the physical ones (SMT siblings add little to
  * XNNPACK's SIMD loops), and its Emscripten build starts a pool of 8 pthread workers.
  */
-export const MAX_WASM_THREADS = 8;
+const MAX_WASM_THREADS = 8;
 
 let requested: number | null = null;
 

@@ -18,8 +18,8 @@ export interface Overlay {
 
 export type Database = Descriptors | Overlay;
 
-export const isBlocks = (db: Database): db is DescriptorBlocks => 'blocks' in db;
-export const isOverlay = (db: Database): db is Overlay => 'base' in db;
+const isBlocks = (db: Database): db is DescriptorBlocks => 'blocks' in db;
+const isOverlay = (db: Database): db is Overlay => 'base' in db;
 
 /** Images in the database. */
 export function databaseSize(db: Database): number {

@@ -11,7 +11,7 @@ import { preferredBatchSize } from '../cw/tensorMath';
 import { topIndices } from './search';
 
 export { cellsToPixelBox, pixelBoxToCells, type Grid } from '../cw/boxes';
-export type { CellBox, PixelBox } from '../cw/types';
+export type { CellBox } from '../cw/types';
 export { preferredBatchSize };
 
 /** The offline (OfA) descriptor of one image: its own top-`nc` classes by `probabilities`. [D] */

@@ -18,7 +18,7 @@ export function topIndices(values: ArrayLike<number>, n: number): number[] {
 }
 
 /** Throws a specific message for bad parameters (src/search/controls.ts: one validator for the page and search). */
-export const validateParams = (p: SearchParams): void => validateSearchParams(p);
+const validateParams = (p: SearchParams): void => validateSearchParams(p);
 
 /**
  * Each image's own top-NC classes as an int32 [B, min(NC, C)] tensor (offline aggregation): a model with fewer than

@@ -5,7 +5,7 @@
  * (objectUrls.ts).
  */
 import { useSyncExternalStore } from 'react';
-import type { EngineApi, EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
+import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
 import { createEngineClient, type EngineClient } from '../worker/client';
 import { errorMessage } from './format';
 import { setThumbnailSource, type ThumbnailCache } from './thumbnails';
@@ -248,4 +248,3 @@ export function useEngineState(store: EngineStore): EngineState {
   return useSyncExternalStore(store.subscribe, store.getSnapshot);
 }
 
-export type { EngineApi };

@@ -19,9 +19,6 @@ function release(blob: Blob): void {
   URL.revokeObjectURL(entry.url);
 }
 
-/** How many object URLs are alive now (tests, memory checks). */
-export const liveObjectUrls = (): number => live.size;
-
 /** The object URL of `blob` while the calling component is mounted (null on its first render, and for no blob). */
 export function useObjectUrl(blob: Blob | null | undefined): string | null {
   const subscribe = useCallback(

@@ -7,7 +7,7 @@
 import type { Heatmap, PixelRect } from '../worker/api';
 import { heatAlpha, turbo } from './colormap';
 
-export interface OverlayBoxes {
+interface OverlayBoxes {
   rects: PixelRect[];
   /** Index of the chosen box (drawn solid); the others are drawn dashed when `showAll`. */
   best: number;
@@ -23,8 +23,8 @@ export interface OverlayContent {
   boxes?: OverlayBoxes | null;
 }
 
-export const BOX_COLOUR = '#22d3ee';
-export const OTHER_BOX_COLOUR = '#fbbf24';
+const BOX_COLOUR = '#22d3ee';
+const OTHER_BOX_COLOUR = '#fbbf24';
 
 function heatCanvas(heat: Heatmap): HTMLCanvasElement {
   const { H, W } = heat.grid;

@@ -21,9 +21,9 @@ export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type StorageMode = 'link' | 'copy' | 'none';
 
 /** Where a photo itself is: a stored copy, the original on disk (linked), or only its thumbnail. */
-export type PhotoSource = 'copy' | 'disk' | 'none';
+type PhotoSource = 'copy' | 'disk' | 'none';
 
-export interface StorageInfo {
+interface StorageInfo {
   mode: StorageMode;
   /** Long side of stored copies, px. */
   copySide: number;
@@ -295,7 +295,7 @@ export interface ClassScore {
 }
 
 /** Feature-map geometry of a photo, to draw heatmaps and boxes on it. */
-export type GridInfo = Grid;
+type GridInfo = Grid;
 
 export interface ResultItem {
   id: string;

@@ -61,7 +61,7 @@ import { TabSync } from './services/tabSync';
  * offline top 100 (the smallest shortlist within 0.005 mAP of OnA over every photo, both models): its cost does not
  * grow with the collection.
  */
-export const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100, onlineShortlist: 100 };
+const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100, onlineShortlist: 100 };
 
 const validLongSide = (v: number | undefined): number | undefined => (v !== undefined && Number.isInteger(v) && v >= 64 && v <= 2048 ? v : undefined);
 

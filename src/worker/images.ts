@@ -10,7 +10,7 @@ const KEEP_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 const KEEP_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 /** Photos smaller than this on either side are not imported: nothing in them can be searched for. */
-export const MIN_PHOTO_SIDE = 32;
+const MIN_PHOTO_SIDE = 32;
 
 /** A file that cannot be imported, with a message for the user (shown next to the file's name). */
 export class ImportProblem extends Error {
@@ -20,7 +20,7 @@ export class ImportProblem extends Error {
   }
 }
 
-export class DecodeError extends ImportProblem {
+class DecodeError extends ImportProblem {
   constructor(type: string, cause: unknown, header?: ImageHeader | null) {
     super(decodeFailure(type, header), cause);
     this.name = 'DecodeError';
@@ -60,7 +60,7 @@ export async function decodeUpright(blob: Blob, size?: { width: number; height: 
 }
 
 /** Size with the long side at most `maxSide`, aspect ratio kept (never upscales). */
-export function fitLongSide(width: number, height: number, maxSide: number): { width: number; height: number } {
+function fitLongSide(width: number, height: number, maxSide: number): { width: number; height: number } {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }

@@ -11,7 +11,7 @@ export const MODEL_CACHE = 'cw-models-v1';
  * Models the user loaded (files or a URL of this site), validated before they were kept: their only copy in the
  * browser. A separate cache, so clearing a damaged copy of a shipped model (MODEL_CACHE) never touches them.
  */
-export const CUSTOM_MODEL_CACHE = 'cw-custom-models-v1';
+const CUSTOM_MODEL_CACHE = 'cw-custom-models-v1';
 
 export interface ReadProgress {
   /** Files read so far, and bytes. */
@@ -54,7 +54,7 @@ export function cachedModelReader(folderUrl: string, onFile?: (p: ReadProgress) 
 }
 
 /** Where a custom model's file is kept (a cache key on this origin; nothing is served there). */
-export const customModelUrl = (id: string, path: string): string => new URL(`custom-models/${id}/${path}`, self.location.origin + '/').href;
+const customModelUrl = (id: string, path: string): string => new URL(`custom-models/${id}/${path}`, self.location.origin + '/').href;
 
 /** Keeps a validated custom model's files. */
 export async function putCustomModelFiles(id: string, files: Map<string, ArrayBuffer>): Promise<void> {

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import type { JSHandle, Page } from 'playwright-core';
 import { needsDevSet } from '../helpers/requirements';
 
-export interface DevPhoto {
+interface DevPhoto {
   name: string;
   fileName: string;
   bytes: Buffer;
 }
 
-export interface DevQuery {
+interface DevQuery {
   id: string;
   image: string;
   bbox_xyxy: [number, number, number, number];
@@ -57,7 +57,7 @@ export interface FileSpec {
 }
 
 /** A DataTransfer in the page holding these files (made in the page, as a user's drag would). */
-export async function dataTransfer(page: Page, files: FileSpec[]): Promise<JSHandle<DataTransfer>> {
+async function dataTransfer(page: Page, files: FileSpec[]): Promise<JSHandle<DataTransfer>> {
   const payload = files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') }));
   return page.evaluateHandle((list) => {
     const dt = new DataTransfer();

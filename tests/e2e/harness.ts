@@ -24,7 +24,7 @@ import { chromium, type Browser, type BrowserContext, type LaunchOptions, type P
 import { needs } from '../helpers/requirements';
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const testResultsDir = join(projectRoot, 'test-results');
 const viteBin = join(projectRoot, 'node_modules', '.bin', 'vite');
 
@@ -82,7 +82,7 @@ export interface StartServerOptions {
 }
 
 /** A TCP port that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.unref();
@@ -202,7 +202,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Vit
 // Chromium
 
 /** Arguments every launch gets: WebGPU needs --enable-unsafe-webgpu (SwiftShader here); QUIC off (no internet). */
-export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--disable-quic'];
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--disable-quic'];
 
 /**
  * Headless Debian Chromium through playwright-core (never `playwright install`). `webgpu: false` leaves out
@@ -259,13 +259,13 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
 // ---------------------------------------------------------------------------------------------------------------
 // One-call setup for a describe block
 
-export interface OpenedPage {
+interface OpenedPage {
   page: Page;
   /** Live list of console errors and uncaught exceptions on this page. */
   consoleErrors: string[];
 }
 
-export interface OpenPageOptions {
+interface OpenPageOptions {
   sharedContext?: boolean;
   /** Console messages matching any of these are not collected. */
   ignoreConsole?: RegExp[];

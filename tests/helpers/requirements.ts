@@ -28,7 +28,7 @@ export function needs(what: string, available: boolean, reason: string): boolean
   return false;
 }
 
-export const DEV_SET = '../shared/data/paris6k-mini-dev';
+const DEV_SET = '../shared/data/paris6k-mini-dev';
 
 /** The folder of paris6k-mini-dev (real photos and MANIFEST.json), or null when it is missing (see needs()). */
 export function needsDevSet(): string | null {
@@ -41,7 +41,7 @@ export function needsDevSet(): string | null {
 }
 
 /** What is missing of a model's files in public/models (model.json, labels.json, each weight file), or null. */
-export function missingModelFiles(id: ModelId): string | null {
+function missingModelFiles(id: ModelId): string | null {
   const dir = join(projectRoot, 'public', MODELS[id].folder);
   const modelJson = join(dir, 'model.json');
   if (!existsSync(modelJson)) return `${modelJson} does not exist`;

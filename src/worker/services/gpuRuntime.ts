@@ -10,7 +10,7 @@ import { BackendMemo, backendName, measureOrRecall, measuredWhy, planAuto, type 
 import { errorMessage, noop, type Emit } from './context';
 
 /** The GPU device went away (driver reset, GPU removed, or destroyed by the test hook). */
-export class GpuLostError extends Error {
+class GpuLostError extends Error {
   constructor(reason: string) {
     super(`the GPU device was lost (${reason})`);
     this.name = 'GpuLostError';

@@ -79,7 +79,7 @@ const rect = (b: { x1: number; y1: number; x2: number; y2: number }): PixelRect 
 const shortLabel = (label: string) => label.split(',')[0].trim();
 
 /** The top classes of a probability vector, named. */
-export function topClasses(probabilities: Float32Array, net: CwNetwork, n = TOP_CLASSES): ClassScore[] {
+function topClasses(probabilities: Float32Array, net: CwNetwork, n = TOP_CLASSES): ClassScore[] {
   return topIndices(probabilities, n).map((index) => ({ index, name: shortLabel(net.labels[index] ?? `class ${index}`), probability: probabilities[index] }));
 }
 
