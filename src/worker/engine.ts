@@ -49,6 +49,7 @@ import { Intake } from './services/intake';
 import { ModelRegistry } from './services/modelRegistry';
 import { NetworkManager } from './services/networkManager';
 import { Photos } from './services/photos';
+import { storageReport } from './services/storageReport';
 import { QuerySession } from './services/querySession';
 import { TabFollower } from './services/tabFollower';
 import { TabSync } from './services/tabSync';
@@ -236,30 +237,9 @@ export class Engine implements EngineApi {
     return this.info();
   }
 
-  async storageReport(): Promise<StorageReport> {
-    const [images, sources] = await Promise.all([this.store.listImages(), this.store.listSources()]);
-    const adapter = this.registry.adapter(this.settings.current.modelId);
-    const { index } = this.state;
-    const n = Math.max(1, images.length);
-    const bySource: StorageReport['bySource'] = { copy: 0, disk: 0, none: 0 };
-    for (const i of images) bySource[i.source ?? 'copy']++;
-    const thumbnail = images.reduce((s, i) => s + i.thumb.size, 0) / n;
-    const photo = sources.reduce((s, r) => s + ('blob' in r ? r.blob.size : 0), 0) / n;
-    const maps = index.size ? index.mapsBytes / index.size : 0;
-    // The descriptor is kept twice (its feature record, and its block row with the grid, NC and maps size).
-    const descriptor = index.size ? 2 * 4 * adapter.channels + 8 * 6 + 2 + 4 : 0;
-    const probabilities = index.size ? 4 * adapter.classes : 0;
-    const estimate = await navigator.storage?.estimate?.().catch(() => null);
-    return {
-      photos: images.length,
-      indexed: index.size,
-      bySource,
-      perPhoto: { thumbnail, photo, maps, descriptor, probabilities, total: thumbnail + photo + maps + descriptor + probabilities },
-      usage: estimate?.usage ?? null,
-      quota: estimate?.quota ?? null,
-      indexedDb: (estimate as { usageDetails?: { indexedDB?: number } } | null)?.usageDetails?.indexedDB ?? null,
-      budgetPerPhoto: STORAGE_BUDGET_BYTES,
-    };
+  storageReport(): Promise<StorageReport> {
+    const { store, registry, settings, state } = this;
+    return storageReport({ store, adapter: registry.adapter(settings.current.modelId), index: state.index });
   }
 
   linkedFolders() {
