@@ -1,6 +1,6 @@
 /**
  * npm run gen-collection -- --photos 10000 --out test-results/synthetic-10k.npz [--model mobilenet_v1_0.75]
- *                           [--long-side 512] [--seed 1]
+ *                           [--long-side 512] [--seed 1] [--grid 3x4 (maps H x W; 12x16 as a real 512 px photo)]
  *
  * Writes a synthetic indexed collection of N photos (scripts/lib/synthetic.ts) as an index the app imports with
  * "Import index": no forward pass, deterministic for a seed, streamed to disk (50,000 photos need no more memory
@@ -15,7 +15,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { writeIndex } from '../src/index/exportFormat';
 import { DEFAULT_LONG_SIDE } from '../src/index/settings';
-import { syntheticCollection } from './lib/synthetic';
+import { parseGrid, syntheticCollection } from './lib/synthetic';
 
 const { values: a } = parseArgs({
   options: {
@@ -24,6 +24,7 @@ const { values: a } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v1_0.75' },
     'long-side': { type: 'string', default: String(DEFAULT_LONG_SIDE) },
     seed: { type: 'string', default: '1' },
+    grid: { type: 'string', default: '3x4' },
   },
   strict: true,
 });
@@ -31,7 +32,7 @@ const { values: a } = parseArgs({
 async function main() {
   if (!a.photos || !a.out) throw new Error('usage: npm run gen-collection -- --photos N --out file.npz [--model id] [--long-side N] [--seed N]');
   const t0 = performance.now();
-  const source = syntheticCollection({ photos: Number(a.photos), model: a.model!, longSide: Number(a['long-side']), seed: Number(a.seed) });
+  const source = syntheticCollection({ photos: Number(a.photos), model: a.model!, longSide: Number(a['long-side']), seed: Number(a.seed), grid: parseGrid(a.grid!) });
   await mkdir(dirname(a.out), { recursive: true });
   await pipeline(Readable.fromWeb(writeIndex(source) as NodeReadableStream<Uint8Array>), createWriteStream(a.out));
   const { size } = await stat(a.out);

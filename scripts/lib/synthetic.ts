@@ -2,7 +2,7 @@
  * A synthetic indexed collection of N photos, as an exported index (src/index/exportFormat.ts) that the app's
  * Import index reads: no forward pass, deterministic for a seed, generated a chunk at a time while it is written.
  *
- * Plausible rather than real: photos fall in clusters (about 50 photos each). A photo's maps (a 3 x 4 grid, 15%
+ * Plausible rather than real: photos fall in clusters (about 50 photos each). A photo's maps (a 3 x 4 grid by default, 15%
  * non-zero values, uint8-sparse) are active in its cluster's channels with random values; its OfA descriptor is
  * their sum-pooling, l2-normalised (non-negative like CW descriptors), so offline and online aggregation and
  * re-ranking all find its cluster; its class probabilities put most of the mass on its cluster's few classes;
@@ -22,9 +22,10 @@ export interface SyntheticOptions {
   model: string;
   longSide: number;
   seed: number;
+  /** Feature-map grid H x W (default 3 x 4: small files; 12 x 16 is what a 512 px photo gives at stride 32). */
+  grid?: [number, number];
 }
 
-const [H, W] = [3, 4];
 const CELL = 128;
 const NONZERO = 0.15;
 const CLASSES_PER_CLUSTER = 5;
@@ -44,7 +45,15 @@ function prng(seed: number): () => number {
 
 
 /** The collection as an IndexSource for writeIndex. */
+/** A --grid value, "HxW". */
+export const parseGrid = (g: string): [number, number] => {
+  const m = /^(\d+)x(\d+)$/.exec(g);
+  if (!m || +m[1] < 1 || +m[2] < 1) throw new Error(`--grid must be HxW, e.g. 12x16 (got "${g}")`);
+  return [+m[1], +m[2]];
+};
+
 export function syntheticCollection(o: SyntheticOptions): IndexSource {
+  const [H, W] = o.grid ?? [3, 4];
   const adapter = modelAdapter(o.model);
   const [D, C, K, N] = [adapter.channels, adapter.classes, adapter.channels, o.photos];
   if (!Number.isInteger(N) || N < 1) throw new Error(`--photos must be a positive integer, got ${N}`);
