@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { browserAvailable, launchBrowser, saveScreenshot, useE2E } from './harness';
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
+import { SCHEMA_VERSION } from '../../src/index/schema';
 import { callApi, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
 import { TINY_CLASSES, tinyModelFiles } from './tinyModels';
 
@@ -280,9 +281,9 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const c = await context.newPage();
     await c.goto(`${e2e.server.url}/favicon.svg`);
     const upgraded = await c.evaluate(
-      () =>
+      (version) =>
         new Promise<string>((resolve) => {
-          const req = indexedDB.open('cw-instance-search', 3);
+          const req = indexedDB.open('cw-instance-search', version);
           req.onblocked = () => resolve('blocked');
           req.onsuccess = () => {
             req.result.close();
@@ -290,6 +291,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
           };
           req.onerror = () => resolve(`error ${req.error?.name}`);
         }),
+      SCHEMA_VERSION + 1,
     );
     expect(upgraded, 'the open tab let the upgrade through').toBe('upgraded');
     await other.waitForSelector('[data-testid="fatal"]', { timeout: 10_000 });
