@@ -26,7 +26,16 @@ export interface OverlayContent {
 const BOX_COLOUR = '#22d3ee';
 const OTHER_BOX_COLOUR = '#fbbf24';
 
+/** The colour image of each map, made once: a card redrawn (new settings, scrolled back) reuses it. */
+const heatImages = new WeakMap<Heatmap, HTMLCanvasElement>();
+
 function heatCanvas(heat: Heatmap): HTMLCanvasElement {
+  let c = heatImages.get(heat);
+  if (!c) heatImages.set(heat, (c = colourMap(heat)));
+  return c;
+}
+
+function colourMap(heat: Heatmap): HTMLCanvasElement {
   const { H, W } = heat.grid;
   const c = document.createElement('canvas');
   c.width = W;
@@ -36,7 +45,10 @@ function heatCanvas(heat: Heatmap): HTMLCanvasElement {
   for (let i = 0; i < H * W; i++) {
     const v = heat.values[i];
     const [r, g, b] = turbo(v);
-    img.data.set([r, g, b, Math.round(255 * heatAlpha(v))], i * 4);
+    img.data[i * 4] = r;
+    img.data[i * 4 + 1] = g;
+    img.data[i * 4 + 2] = b;
+    img.data[i * 4 + 3] = Math.round(255 * heatAlpha(v));
   }
   ctx.putImageData(img, 0, 0);
   return c;

@@ -1,7 +1,8 @@
-import type { KeyboardEvent, MouseEvent, ReactNode } from 'react';
+import { memo, useCallback, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
 import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import type { Selection } from '../hooks/useSelection';
+import { useStableCallback } from '../hooks/useStableCallback';
 import { useObjectUrl } from '../objectUrls';
 import { useThumbnail } from '../thumbnails';
 import { PhotoFrame } from './PhotoFrame';
@@ -37,12 +38,19 @@ export function CollectionSection(props: {
 }) {
   const { photos, selection } = props;
   const selected = selection.ids.length;
-  const onTileClick = (p: Photo, e: MouseEvent) => {
+  const onTileClick = useStableCallback((p: Photo, e: MouseEvent) => {
     if (e.ctrlKey || e.metaKey) selection.toggle(p.id);
     else if (e.shiftKey) selection.extendTo(p.id);
     else if (selected) selection.toggle(p.id);
     else props.onPick(p);
-  };
+  });
+  const { queryId } = props;
+  const isSelected = selection.has;
+  // Stable while the query and the selection stay: scrolling re-renders the grid, and its memoised tiles skip.
+  const renderTile = useCallback(
+    (p: Photo, index: number, tile: TileProps) => <PhotoTile photo={p} index={index} cell={tile.cell} tabIndex={tile.tabIndex} isQuery={p.id === queryId} selected={isSelected(p.id)} onClick={onTileClick} />,
+    [queryId, isSelected, onTileClick],
+  );
   // Space toggles the focused photo, shift + arrows extend, Delete deletes (the selection, else the focused photo).
   const onItemKey = (e: KeyboardEvent<HTMLElement>, index: number, movedTo: number | null) => {
     const photo = photos[index];
@@ -123,7 +131,7 @@ export function CollectionSection(props: {
             label="Photos in the collection"
             testId="collection-grid"
             onItemKey={onItemKey}
-            renderTile={(p, _i, tile) => <PhotoTile photo={p} tile={tile} isQuery={p.id === props.queryId} selected={selection.has(p.id)} onClick={onTileClick} />}
+            renderTile={renderTile}
           />
         </div>
       )}
@@ -132,9 +140,8 @@ export function CollectionSection(props: {
 }
 
 /** One tile of the collection; its thumbnail's object URL lives as long as the tile is rendered. */
-function PhotoTile(props: { photo: Photo; tile: TileProps; isQuery: boolean; selected: boolean; onClick: (photo: Photo, e: MouseEvent) => void }) {
-  const { photo: p, isQuery, selected } = props;
-  const { cell, itemProps } = props.tile;
+const PhotoTile = memo(function PhotoTile(props: { photo: Photo; index: number; cell: number; tabIndex: number; isQuery: boolean; selected: boolean; onClick: (photo: Photo, e: MouseEvent) => void }) {
+  const { photo: p, isQuery, selected, cell } = props;
   const thumbUrl = useObjectUrl(useThumbnail(p));
   return (
     <button
@@ -147,7 +154,8 @@ function PhotoTile(props: { photo: Photo; tile: TileProps; isQuery: boolean; sel
       data-photo-name={p.name}
       data-indexed={p.indexed ? 'true' : 'false'}
       data-selected={selected ? 'true' : undefined}
-      {...itemProps}
+      data-grid-index={props.index}
+      tabIndex={props.tabIndex}
     >
       <span className="tile-image" style={{ width: cell, height: cell }}>
         <PhotoFrame src={thumbUrl} imageWidth={p.thumbWidth} imageHeight={p.thumbHeight} maxWidth={cell} maxHeight={cell} alt="" />
@@ -164,7 +172,7 @@ function PhotoTile(props: { photo: Photo; tile: TileProps; isQuery: boolean; sel
       </span>
     </button>
   );
-}
+});
 
 function Problems({ problems, onDismiss }: { problems: FileProblem[]; onDismiss: () => void }) {
   return (

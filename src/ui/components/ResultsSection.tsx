@@ -1,7 +1,8 @@
-import { useMemo } from 'react';
+import { memo, useCallback, useMemo } from 'react';
 import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
+import { useStableCallback } from '../hooks/useStableCallback';
 import { useObjectUrl } from '../objectUrls';
 import { useThumbnail } from '../thumbnails';
 import type { OverlayContent } from '../overlay';
@@ -16,7 +17,9 @@ const MIN_CELL = 140;
 /** A result card below its image: padding, gaps, the score line and the name line. */
 const CARD_EXTRA = 64;
 
-export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: ResultItem | undefined, heat: Heatmap | undefined, s: HeatSettings): OverlayContent {
+export function overlayFor(photo: Pick<Photo, 'width' | 'height'>, result: ResultItem | undefined, heat: Heatmap | undefined, s: HeatSettings): OverlayContent | null {
+  // Nothing to draw (the map not here yet, no boxes): no canvas at all, as most cards are while scrolling fast.
+  if (!(s.show && heat) && !result?.rerank) return null;
   return {
     imageWidth: photo.width,
     imageHeight: photo.height,
@@ -42,8 +45,17 @@ export function ResultsSection(props: {
   minScore: number;
   onMinScore: (v: number) => void;
 }) {
-  const { response } = props;
-  const results = response.results.filter((r) => props.photos.has(r.id));
+  const { response, photos, heatmaps, heat } = props;
+  const results = useMemo(() => response.results.filter((r) => photos.has(r.id)), [response, photos]);
+  const onOpen = useStableCallback(props.onOpen);
+  const onMoreLikeThis = useStableCallback(props.onMoreLikeThis);
+  // Stable while the photos, the maps on screen and the settings stay: the memoised cards skip the grid's re-renders.
+  const renderTile = useCallback(
+    (r: ResultItem, index: number, tile: TileProps) => (
+      <ResultTile result={r} photo={photos.get(r.id)!} heatmap={heatmaps.get(r.id)} heat={heat} index={index} cell={tile.cell} tabIndex={tile.tabIndex} onOpen={onOpen} onMoreLikeThis={onMoreLikeThis} />
+    ),
+    [photos, heatmaps, heat, onOpen, onMoreLikeThis],
+  );
   const c = response.controls;
   const settings = [
     c.aggregation === 'offline' ? 'OfA' : c.onlineShortlist ? `OnA of top ${c.onlineShortlist}` : 'OnA',
@@ -79,25 +91,32 @@ export function ResultsSection(props: {
           label="Results, best match first"
           testId="results-grid"
           onRange={props.onRange}
-          renderTile={(r, _i, tile) => (
-            <div className="result-tile">
-              <ResultCard result={r} photo={props.photos.get(r.id)!} heatmap={props.heatmaps.get(r.id)} heat={props.heat} tile={tile} onOpen={props.onOpen} />
-              {/* Out of the tab order: keyboard users open the result (Enter) and use the viewer's button. */}
-              <button type="button" className="more-like-this" tabIndex={-1} onClick={() => props.onMoreLikeThis(r.id)} data-testid="more-like-this">
-                More like this
-              </button>
-            </div>
-          )}
+          renderTile={renderTile}
         />
       )}
     </section>
   );
 }
 
+type CardProps = { result: ResultItem; photo: Photo; heatmap: Heatmap | undefined; heat: HeatSettings; index: number; cell: number; tabIndex: number; onOpen: (r: ResultItem) => void };
+
+/** A result's card and its "More like this"; re-rendered only when its own props change. */
+const ResultTile = memo(function ResultTile(props: CardProps & { onMoreLikeThis: (id: string) => void }) {
+  const { onMoreLikeThis, ...card } = props;
+  return (
+    <div className="result-tile">
+      <ResultCard {...card} />
+      {/* Out of the tab order: keyboard users open the result (Enter) and use the viewer's button. */}
+      <button type="button" className="more-like-this" tabIndex={-1} onClick={() => onMoreLikeThis(props.result.id)} data-testid="more-like-this">
+        More like this
+      </button>
+    </div>
+  );
+});
+
 /** One result: rank, thumbnail with its heatmap and re-ranking boxes, score and name. */
-function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap | undefined; heat: HeatSettings; tile: TileProps; onOpen: (r: ResultItem) => void }) {
-  const { result: r, photo } = props;
-  const { cell, itemProps } = props.tile;
+function ResultCard(props: CardProps) {
+  const { result: r, photo, cell } = props;
   const thumbUrl = useObjectUrl(useThumbnail(photo));
   // Kept while its inputs stay: a new object would redraw the card's canvas on every render of the results.
   const { heatmap, heat } = props;
@@ -111,7 +130,8 @@ function ResultCard(props: { result: ResultItem; photo: Photo; heatmap: Heatmap 
       data-result-id={r.id}
       data-result-name={photo.name}
       data-rank={r.rank}
-      {...itemProps}
+      data-grid-index={props.index}
+      tabIndex={props.tabIndex}
     >
       <span className="tile-image" style={{ width: cell, height: cell }}>
         <PhotoFrame src={thumbUrl} imageWidth={photo.width} imageHeight={photo.height} maxWidth={cell} maxHeight={cell} alt="" overlay={overlay} />

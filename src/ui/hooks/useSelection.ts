@@ -46,5 +46,6 @@ export function useSelection(order: readonly string[]): Selection {
     setAnchor(null);
   }, []);
 
-  return { ids, has: (id) => present.has(id), toggle, extendTo, clear };
+  const has = useCallback((id: string) => present.has(id), [present]);
+  return { ids, has, toggle, extendTo, clear };
 }
