@@ -65,6 +65,17 @@ try {
   await page.waitForSelector('[data-testid="group-member"][data-heatmap="true"]', { timeout: 120_000 });
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(outDir, 'screenshot-group-members.png') });
+  // The README's main screenshot: a query photo of the collection, CAM re-ranking of the top 100 (boxes over the
+  // heatmaps), the results at the top of the page.
+  await page.click('[data-testid="view-tab-collection"]');
+  await page.click(`[data-photo-name="${set.photo(names[2]).fileName}"]`);
+  await page.waitForSelector('[data-testid="results-grid"] [data-rank="1"]', { timeout: 120_000 });
+  await page.selectOption('[data-testid="control-rerank"]', '100');
+  await page.waitForSelector('[data-testid="results-summary"]:has-text("re-ranked")', { timeout: 300_000 });
+  await page.waitForTimeout(1500);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(outDir, 'screenshot.png') });
   console.log(`${files.length} photos; screenshots in ${outDir}`);
 } finally {
   await browser.close();
