@@ -9,6 +9,7 @@
 import Graph from 'graphology';
 import louvain from 'graphology-communities-louvain';
 import { components, type Link, type LinkComponent } from '../../src/search/groups';
+import { prng } from '../../src/util/prng';
 
 /** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */
 const BRIDGE_SIDE = 3;
@@ -73,17 +74,6 @@ export function withoutBridges(c: LinkComponent, rule: 'sides' | 'cores' = 'side
 export const bridgeCut = (c: LinkComponent) => components(withoutBridges(c, 'sides')).map((d) => d.members);
 export const coreCut = (c: LinkComponent) => components(withoutBridges(c, 'cores')).map((d) => d.members);
 
-/** A fixed pseudo-random sequence (mulberry32), so Louvain gives the same communities on every run. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Louvain communities (modularity, resolution 1, weights = link similarities) of one component. */
 export function louvainCut(c: LinkComponent): string[][] {
@@ -91,7 +81,7 @@ export function louvainCut(c: LinkComponent): string[][] {
   const graph = new Graph({ type: 'undirected' });
   for (const id of c.members) graph.addNode(id);
   for (const { a, b, sim } of c.links) graph.addEdge(a, b, { weight: sim });
-  const community = louvain(graph, { getEdgeWeight: 'weight', resolution: 1, rng: seeded(1) });
+  const community = louvain(graph, { getEdgeWeight: 'weight', resolution: 1, rng: prng(1) });
   const out = new Map<number, string[]>();
   for (const id of c.members) (out.get(community[id]) ?? out.set(community[id], []).get(community[id])!).push(id);
   return [...out.values()];

@@ -9,7 +9,7 @@
  * (+-sqrt(6 / fan-in)), so activations stay finite through the 50 layers.
  */
 import type { io } from '@tensorflow/tfjs-core';
-import { prng } from '../../src/bench/benchCore';
+import { prng } from '../../src/util/prng';
 import type { ReadModelFile } from '../../src/model/artifacts';
 
 /** Inputs feeding one output: kh * kw * cin for a convolution, kh * kw for a depthwise one, in for a dense one. */

@@ -16,6 +16,7 @@ import type { IndexSource, PhotoMeta } from '../../src/index/exportFormat';
 import type { EncodedMaps } from '../../src/index/mapCodec';
 import { INDEX_NC } from '../../src/index/settings';
 import { modelAdapter } from '../../src/model/adapters';
+import { prng } from '../../src/util/prng';
 
 export interface SyntheticOptions {
   photos: number;
@@ -31,17 +32,6 @@ const NONZERO = 0.15;
 const CLASSES_PER_CLUSTER = 5;
 const THUMB_VARIANTS = 4;
 
-/** mulberry32: a small, fast, seeded PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 
 /** The collection as an IndexSource for writeIndex. */

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { median } from '../util/median';
+import { prng } from '../util/prng';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Statistics
@@ -87,17 +88,6 @@ export async function timeInterleaved(
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic synthetic data
 
-/** mulberry32: a small, fast, seeded PRNG giving uniform floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A deterministic RGB test image [height, width, 3] (int32, 0..255): smooth colour gradients, a few rectangles and

@@ -6,9 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { prng } from '../../src/util/prng';
 import {
   mapStatistics,
-  prng,
   ratio,
   storageSizes,
   summarize,
