@@ -182,9 +182,14 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       await page.waitForFunction(() => (document.querySelector('[data-testid="model-select"]') as HTMLSelectElement).selectedOptions[0]?.textContent?.includes('Tiny from the site'), null, {
         timeout: 30_000,
       });
+      // The page's indexed count may still be the old model's for a moment: wait for the photo's new record.
+      type Debug = { modelKey: string; descriptor: Float32Array; probabilities: Float32Array } | null;
+      const ids = (await appPhotos(page)).map((p) => p.id);
+      const firstId = ids[0];
+      const keys = async () => Promise.all(ids.map(async (id) => (await callApi<Debug>(page, 'debugPhoto', id))?.modelKey ?? null));
+      await expect.poll(async () => (await keys()).every((k) => k !== null && /^custom-[0-9a-f]{16}@64$/.test(k)), { timeout: 60_000, interval: 250 }).toBe(true);
       await waitIndexed(page, 2, 60_000);
-      const first = await callApi<{ modelKey: string; descriptor: Float32Array; probabilities: Float32Array }>(page, 'debugPhoto', (await appPhotos(page))[0].id);
-      expect(first.modelKey).toMatch(/^custom-[0-9a-f]{16}@64$/);
+      const first = (await callApi<Debug>(page, 'debugPhoto', firstId))!;
       expect(first.descriptor.length).toBe(16);
       expect(first.probabilities.length).toBe(TINY_CLASSES);
       expect((await shownNotices(page)).join('\n')).toMatch(/Model checked and kept\. Tiny from the site: 5 classes, feature layer features \(16 channels, one cell per 4 px\), classifier classifier\. No labels\.json: its classes are numbered\./);
