@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { writeIndex } from '../src/index/exportFormat';
 import { projectRoot } from './lib/node';
+import { longTasksSince, recordLongTasks, scrollThrough } from '../tests/e2e/longTasks';
 import { syntheticCollection } from './lib/synthetic';
 
 const { values: a } = parseArgs({
@@ -148,7 +149,7 @@ async function profiled(cdp: CDPSession, name: string, work: () => Promise<unkno
     await new Promise((r) => setTimeout(r, 300));
     const m1 = await metrics();
     const d = (k: string, scale = 1) => Math.round(((m1.get(k) ?? 0) - (m0.get(k) ?? 0)) * scale);
-    const ms = await page.evaluate((t0) => (window as unknown as Tasks).__longTasks.filter((l) => l.start >= t0).map((l) => Math.round(l.ms)), since);
+    const ms = (await longTasksSince(page, since)).map((m) => Math.round(m));
     console.log(`[${name}] long tasks: ${ms.length} over 50 ms, longest ${Math.max(0, ...ms)} ms; main thread CPU ${d('ThreadTime', 1000)} ms (script ${d('ScriptDuration', 1000)}, layout ${d('LayoutDuration', 1000)} in ${d('LayoutCount')}, style ${d('RecalcStyleDuration', 1000)} in ${d('RecalcStyleCount')}): ${JSON.stringify(ms)}`);
     return;
   }
@@ -168,21 +169,7 @@ async function profiled(cdp: CDPSession, name: string, work: () => Promise<unkno
   if (a.alloc) allocations(name, ((await cdp.send('HeapProfiler.stopSampling')) as unknown as { profile: { head: AllocNode } }).profile.head);
 }
 
-type Tasks = { __longTasks: { start: number; ms: number }[] };
 const pageOf = new Map<CDPSession, Page>();
-
-async function scrollThrough(page: Page, grid: string): Promise<void> {
-  await page.evaluate(async (g) => {
-    const el = document.querySelector<HTMLElement>(g)!;
-    const top = el.getBoundingClientRect().top + window.scrollY;
-    const end = top + el.offsetHeight - window.innerHeight;
-    for (let y = top; y < end; y += window.innerHeight) {
-      window.scrollTo(0, y);
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
-    }
-    window.scrollTo(0, end);
-  }, grid);
-}
 
 async function searchFromGrid(page: Page): Promise<void> {
   await page.evaluate((g) => document.querySelector(g)!.scrollIntoView(), GRID);
@@ -192,11 +179,7 @@ async function searchFromGrid(page: Page): Promise<void> {
 
 async function main(): Promise<void> {
   const context = await chromium.launchPersistentContext(a.profile!, { executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
-  await context.addInitScript(() => {
-    const w = window as unknown as Tasks;
-    w.__longTasks = [];
-    new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__longTasks.push({ start: e.startTime, ms: e.duration }))).observe({ type: 'longtask', buffered: true });
-  });
+  await context.addInitScript(recordLongTasks);
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => console.log(`pageerror: ${e.message}`));
   await page.goto(APP);

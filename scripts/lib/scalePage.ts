@@ -4,6 +4,7 @@
  * long tasks (PerformanceObserver 'longtask') while scrolling the grid end to end, and memory with the grid.
  */
 import type { BrowserContext } from 'playwright-core';
+import { longTasksSince, pageNow, recordLongTasks, scrollThrough } from '../../tests/e2e/longTasks';
 
 export interface PageFigures {
   /** Navigation to the first thumbnail in the grid, ms. */
@@ -15,34 +16,21 @@ export interface PageFigures {
   heapMiB: number | null;
 }
 
-type Tasks = { __longTasks: { start: number; ms: number }[] };
 const summary = (ms: number[]) => ({ count: ms.length, maxMs: Math.round(Math.max(0, ...ms)) });
 
 export async function pageFigures(context: BrowserContext, url: string): Promise<PageFigures> {
   const page = await context.newPage();
-  await page.addInitScript(() => {
-    const w = window as unknown as Tasks;
-    w.__longTasks = [];
-    new PerformanceObserver((l) => l.getEntries().forEach((e) => w.__longTasks.push({ start: e.startTime, ms: e.duration }))).observe({ type: 'longtask', buffered: true });
-  });
+  await page.addInitScript(recordLongTasks);
   try {
     await page.goto(url, { waitUntil: 'commit' });
     await page.waitForSelector('[data-testid="collection-grid"] img[src^="blob:"]', { timeout: 600_000 });
     const gridMs = await page.evaluate(() => performance.now());
     await page.waitForTimeout(500);
-    const startup = await page.evaluate(() => (window as unknown as Tasks).__longTasks.map((t) => t.ms));
-    const t0 = await page.evaluate(() => performance.now());
-    await page.evaluate(async () => {
-      const el = document.querySelector<HTMLElement>('[data-testid="collection-grid"]')!;
-      const top = el.getBoundingClientRect().top + window.scrollY;
-      const end = top + el.offsetHeight - window.innerHeight;
-      for (let y = top; y < end; y += window.innerHeight) {
-        window.scrollTo(0, y);
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
-      }
-    });
+    const startup = await longTasksSince(page, 0);
+    const t0 = await pageNow(page);
+    await scrollThrough(page, '[data-testid="collection-grid"]');
     await page.waitForTimeout(500);
-    const scroll = await page.evaluate((t) => (window as unknown as Tasks).__longTasks.filter((x) => x.start >= t).map((x) => x.ms), t0);
+    const scroll = await longTasksSince(page, t0);
     const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null);
     return { gridMs, startupTasks: summary(startup), scrollTasks: { ...summary(scroll), over200: scroll.filter((m) => m > 200).length }, heapMiB: heap === null ? null : heap / 2 ** 20 };
   } finally {

@@ -7,31 +7,24 @@
  * stores stay consistent; the query photo among them) and undo (the same descriptors and the group back).
  */
 import { describe, expect, it } from 'vitest';
-import jpeg from 'jpeg-js';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
+import { devSet, dropFiles, waitIndexed } from './appHelpers';
 import { callApi, integrity } from './reliabilityHelpers';
 import { needsModels } from '../helpers/requirements';
-import { applyTransform, TRANSFORMS } from '../../scripts/collection/makeNearDuplicates';
+import { nearDuplicateSet } from './nearDuplicateSet';
 import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker/api';
 
 const data = devSet();
 const MODEL = 'mobilenet_v1_0.75';
 /** Copies that are smaller files than the original, so that the keep suggestion (largest file first) is the original. */
-const COPIES = ['resize60-q70', 'q35'];
 
 describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: collection tools (${MODEL}, wasm), production build`, () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
   it('finds the generated near-duplicates and the groups, filters by class, restricts a search, deletes and undoes', async () => {
     const set = data!;
-    const pick = (landmark: string, n: number) => set.images.filter((i) => i.name.startsWith(`paris_${landmark}_`)).slice(0, n).map((i) => i.name);
-    const names = [...pick('eiffel', 5), ...pick('louvre', 5), ...pick('moulinrouge', 5)];
-    const source = set.photo(names[0]);
-    const decoded = jpeg.decode(source.bytes, { useTArray: true, formatAsRGBA: true });
-    const copies: FileSpec[] = COPIES.map((t) => ({ name: `copy-${t}.jpg`, type: 'image/jpeg', bytes: applyTransform(decoded, TRANSFORMS.find((x) => x.name === t)!) }));
+    const { names, source, copies, files } = nearDuplicateSet(set);
     for (const c of copies) expect(c.bytes.length).toBeLessThan(source.bytes.length);
-    const files: FileSpec[] = [...names.map((n) => set.photo(n)).map((p) => ({ name: p.fileName, type: 'image/jpeg', bytes: p.bytes })), ...copies];
 
     const { page, consoleErrors } = await e2e.openPage(`/?backend=wasm&model=${MODEL}&longSide=512&debug=1`);
     await page.setViewportSize({ width: 1440, height: 900 });

@@ -7,18 +7,16 @@
  * view (members with heatmaps, search within a group). The worker's answers (?debug=1) are the reference.
  */
 import { describe, expect, it } from 'vitest';
-import jpeg from 'jpeg-js';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
-import { devSet, dropFiles, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
+import { devSet, dropFiles, photoCounts, revealPhoto, waitIndexed } from './appHelpers';
 import { callApi, integrity } from './reliabilityHelpers';
 import { needsModels } from '../helpers/requirements';
-import { applyTransform, TRANSFORMS } from '../../scripts/collection/makeNearDuplicates';
+import { nearDuplicateSet } from './nearDuplicateSet';
 import type { DuplicatesReport, GroupsReport, SearchResponse } from '../../src/worker/api';
 
 const data = devSet();
 const MODEL = 'mobilenet_v1_0.75';
-const COPIES = ['resize60-q70', 'q35'];
 
 type AppWindow = { cwApp: { state(): { photos: { id: string; name: string }[] }; response(): SearchResponse | null } };
 const pagePhotos = (page: Page) => page.evaluate(() => (window as unknown as AppWindow).cwApp.state().photos.map(({ id, name }) => ({ id, name })));
@@ -58,12 +56,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
 
   it('deletes a selection with undo, filters by class, cuts results by score, reviews near-duplicates and groups', async () => {
     const set = data!;
-    const pick = (landmark: string, n: number) => set.images.filter((i) => i.name.startsWith(`paris_${landmark}_`)).slice(0, n).map((i) => i.name);
-    const names = [...pick('eiffel', 5), ...pick('louvre', 5), ...pick('moulinrouge', 5)];
-    const source = set.photo(names[0]);
-    const decoded = jpeg.decode(source.bytes, { useTArray: true, formatAsRGBA: true });
-    const copies: FileSpec[] = COPIES.map((t) => ({ name: `copy-${t}.jpg`, type: 'image/jpeg', bytes: applyTransform(decoded, TRANSFORMS.find((x) => x.name === t)!) }));
-    const files: FileSpec[] = [...names.map((n) => set.photo(n)).map((p) => ({ name: p.fileName, type: 'image/jpeg', bytes: p.bytes })), ...copies];
+    const { source, copies, files } = nearDuplicateSet(set);
     const total = files.length;
 
     const { page, consoleErrors } = await e2e.openPage(`/?backend=wasm&model=${MODEL}&longSide=512&debug=1`);

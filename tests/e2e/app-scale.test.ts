@@ -22,6 +22,7 @@ import { writeIndex } from '../../src/index/exportFormat';
 import { syntheticCollection } from '../../scripts/lib/synthetic';
 import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker/api';
 import type { Page } from 'playwright-core';
+import { longTasksSince as pageLongTasksSince, pageNow, recordLongTasks, scrollThrough as scrollGrid } from './longTasks';
 
 const N = 10_000;
 const APP = '/?backend=wasm&model=mobilenet_v1_0.75&longSide=512&debug=1';
@@ -30,33 +31,14 @@ const OFA = { aggregation: 'offline', nc: 64, qe: 0, rerank: 0 };
 /** The longest main-thread task allowed at 10,000 photos (issue 12). */
 const MAX_TASK_MS = 200;
 
-/** Records every main-thread long task of the page (from its start), in window.__longTasks. */
-const recordLongTasks = () => {
-  const w = window as unknown as { __longTasks: { start: number; ms: number }[] };
-  w.__longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, ms: e.duration });
-  }).observe({ type: 'longtask', buffered: true });
-};
-const now = (page: Page) => page.evaluate(() => performance.now());
-const longTasksSince = (page: Page, t: number) =>
-  page.evaluate((t0) => (window as unknown as { __longTasks: { start: number; ms: number }[] }).__longTasks.filter((l) => l.start >= t0).map((l) => Math.round(l.ms)), t);
+const longTasksSince = async (page: Page, t: number) => (await pageLongTasksSince(page, t)).map((ms) => Math.round(ms));
 const GRID = '[data-testid="collection-grid"]';
 const RESULTS = '[data-testid="results-grid"]';
 const count = (page: Page, grid: string) => page.evaluate((g) => Number(document.querySelector<HTMLElement>(g)?.dataset.count ?? 0), grid);
 
-/** Scrolls the window through `grid` to its end, a viewport per frame or two; returns the tiles' thumbnails shown at the end. */
+/** Scrolls the window through `grid` to its end; returns the tiles' thumbnails shown at the end. */
 async function scrollThrough(page: Page, grid: string): Promise<number> {
-  await page.evaluate(async (g) => {
-    const el = document.querySelector<HTMLElement>(g)!;
-    const top = el.getBoundingClientRect().top + window.scrollY;
-    const end = top + el.offsetHeight - window.innerHeight;
-    for (let y = top; y < end; y += window.innerHeight) {
-      window.scrollTo(0, y);
-      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
-    }
-    window.scrollTo(0, end);
-  }, grid);
+  await scrollGrid(page, grid);
   await page.waitForFunction((g) => document.querySelectorAll(`${g} img[src^="blob:"]`).length > 0, grid, { timeout: 30_000 });
   return page.evaluate((g) => document.querySelectorAll(`${g} img[src^="blob:"]`).length, grid);
 }
@@ -149,7 +131,7 @@ describe.skipIf(!browserAvailable() || !needsModels('mobilenet_v1_0.75'))(`app a
     await page.waitForFunction((n) => Number(document.querySelector<HTMLElement>('[data-testid="app"]')?.dataset.indexedCount) === n, N, { timeout: 60_000 });
     const tasks: Record<string, number[]> = {};
     const phase = async (name: string, work: () => Promise<unknown>) => {
-      const t = await now(page);
+      const t = await pageNow(page);
       await work();
       await page.waitForTimeout(300); // tasks end before they are reported
       tasks[name] = await longTasksSince(page, t);
