@@ -3,15 +3,17 @@
  *                        [--ona] [--grid 3x4] [--json out.json]
  *
  * Collection scale, worker side, in headless Chromium on a production build (wasm): the app's worker driven from
- * tests/browser/engine.html (the app's client and worker, without the page's grid, whose own figures are the UI's).
- * For each N, a synthetic index (npm run gen-collection; reused from test-results/ when there) imported with
- * importIndex into a fresh persistent profile, then: import time; memory (the renderer process RSS, which holds the
- * worker; the worker's tfjs tensor bytes); storage per photo (measured records, and navigator.storage.estimate());
- * OfA search latency (the query a photo of the collection, from its stored maps; the worker's own timing, median
- * over --queries photos, the first search apart: it loads the model); then the page closed and the collection
- * opened again in a new one: start-up to ready (the photo list in the page; of it, reading the collection in the
- * worker) and OfA latency again. --ona adds the app's online aggregation (over the OfA top 100, the app's shortlist;
- * median over the same query photos); --grid 12x16 gives the synthetic photos the maps of a real 512 px photo. Prints a markdown table for BENCHMARKS.md.
+ * tests/browser/engine.html (the app's client and worker, without the page's grid). For each N, a synthetic index
+ * (npm run gen-collection; reused from test-results/ when there) imported with importIndex into a fresh persistent
+ * profile, then: import time; memory (the renderer process RSS, which holds the worker; the worker's tfjs tensor
+ * bytes); storage per photo (measured records, and navigator.storage.estimate()); OfA search latency (the query a
+ * photo of the collection, from its stored maps; the worker's own timing, median over --queries photos, the first
+ * search apart: it loads the model); then the page closed and the collection opened again in a new one: start-up to
+ * ready (the photo list in the page; of it, reading the collection in the worker) and OfA latency again. Last, the
+ * app's own page on it (scripts/lib/scalePage.ts): navigation to the grid, and main-thread long tasks by phase
+ * (scroll the grid, search from a tile, results past 1000, open a result) against their target. --ona adds the app's
+ * online aggregation (over the OfA top 100, the app's shortlist; median over the same query photos); --grid 12x16
+ * gives the synthetic photos the maps of a real 512 px photo. Prints markdown tables for BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { median } from '../src/util/median';
 import type { EngineStats, SearchResponse, StorageReport } from '../src/worker/api';
 import { projectRoot } from './lib/node';
 import { pageFigures, type PageFigures } from './lib/scalePage';
+import { LONG_TASK_TARGET_MS } from '../tests/e2e/longTasks';
 import { parseGrid, syntheticCollection } from './lib/synthetic';
 
 const { values: a } = parseArgs({
@@ -214,7 +217,7 @@ async function main() {
           ofaFirstMs: first,
           ofaMs: median(rest),
           onaMs,
-          page: { gridMs: NaN, startupTasks: { count: 0, maxMs: NaN }, scrollTasks: { count: 0, maxMs: NaN, over200: 0 }, heapMiB: null, rendererMiB: null },
+          page: { gridMs: NaN, phases: [], heapMiB: null, rendererMiB: null },
           reload: {
             withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs, snapshotMs: eagerStats.startup!.snapshotMs },
             pageReadyMs: started.ms,
@@ -228,8 +231,8 @@ async function main() {
           },
         });
         await page.close();
-        // The app itself on the same collection: start-up to its grid, scrolling it, memory with it.
-        const figures = await pageFigures(context, `${server.url}/?backend=wasm&model=${model}&longSide=${longSide}`);
+        // The app itself on the same collection: start-up to its grid, the phases through the page, memory with it.
+        const figures = await pageFigures(context, `${server.url}/?backend=wasm&model=${model}&longSide=${longSide}`, N);
         rows.at(-1)!.page = { ...figures, rendererMiB: mib(rendererRss(profile) ?? NaN) };
         log(`${N}: ${JSON.stringify(rows.at(-1))}`);
       } finally {
@@ -252,11 +255,17 @@ async function main() {
         `${f(r.storage.recordsPerPhoto / 1000, 1)} / ${f(r.storage.estimatePerPhoto && r.storage.estimatePerPhoto / 1000, 1)} kB | ${f(r.ofaFirstMs)} / ${f(r.ofaMs)} (${f(r.reload.ofaMs)}) ms | ${r.onaMs === null ? 'not run' : `${f(r.onaMs)} ms`} |`,
     );
   }
-  console.log('\n| photos | the app reopened: navigation to the grid | long tasks to the grid: count, longest | scrolling the whole grid: long tasks, longest, over 200 ms | page JS heap / renderer RSS after scrolling |');
-  console.log('|---|---|---|---|---|');
+  const phases = [...new Set(rows.flatMap((r) => r.page.phases.map((p) => p.name)))];
+  console.log(`\nThe app reopened: main-thread long tasks (> 50 ms) by phase: the longest, ms (how many); target: none over ${LONG_TASK_TARGET_MS} ms (* marks one over).\n`);
+  console.log(`| photos | navigation to the grid | ${phases.join(' | ')} | page JS heap / renderer RSS after them |`);
+  console.log(`|---|---|${phases.map(() => '---|').join('')}---|`);
   for (const r of rows) {
     const p = r.page;
-    console.log(`| ${r.photos.toLocaleString('en')} | ${f(p.gridMs)} ms | ${p.startupTasks.count}, ${f(p.startupTasks.maxMs)} ms | ${p.scrollTasks.count}, ${f(p.scrollTasks.maxMs)} ms, ${p.scrollTasks.over200} | ${f(p.heapMiB)} / ${f(p.rendererMiB)} MiB |`);
+    const cells = phases.map((name) => {
+      const ph = p.phases.find((x) => x.name === name);
+      return ph ? `${ph.count ? ph.maxMs : '-'}${ph.maxMs > LONG_TASK_TARGET_MS ? '*' : ''} (${ph.count})` : 'n/a';
+    });
+    console.log(`| ${r.photos.toLocaleString('en')} | ${f(p.gridMs)} ms | ${cells.join(' | ')} | ${f(p.heapMiB)} / ${f(p.rendererMiB)} MiB |`);
   }
   if (a.json) await writeFile(a.json, JSON.stringify({ model, longSide, rows }, null, 2));
 }

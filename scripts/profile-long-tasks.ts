@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { writeIndex } from '../src/index/exportFormat';
 import { projectRoot } from './lib/node';
-import { longTasksSince, recordLongTasks, scrollThrough } from '../tests/e2e/longTasks';
+import { GRID, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough, searchFromGrid } from '../tests/e2e/longTasks';
 import { syntheticCollection } from './lib/synthetic';
 
 const { values: a } = parseArgs({
@@ -38,8 +38,6 @@ const { values: a } = parseArgs({
 });
 const N = Number(a.photos);
 const APP = `${a.url}/?backend=wasm&model=mobilenet_v1_0.75&longSide=512&debug=1`;
-const GRID = '[data-testid="collection-grid"]';
-const RESULTS = '[data-testid="results-grid"]';
 
 interface Node {
   id: number;
@@ -171,12 +169,6 @@ async function profiled(cdp: CDPSession, name: string, work: () => Promise<unkno
 
 const pageOf = new Map<CDPSession, Page>();
 
-async function searchFromGrid(page: Page): Promise<void> {
-  await page.evaluate((g) => document.querySelector(g)!.scrollIntoView(), GRID);
-  await page.locator(`${GRID} [data-photo-id]`).first().click();
-  await page.waitForFunction((r) => Number(document.querySelector<HTMLElement>(r)?.dataset.count) === 1000 && !document.querySelector('.results.is-stale'), RESULTS, { timeout: 60_000 });
-}
-
 async function main(): Promise<void> {
   const context = await chromium.launchPersistentContext(a.profile!, { executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
   await context.addInitScript(recordLongTasks);
@@ -202,18 +194,8 @@ async function main(): Promise<void> {
   if (phases.includes('grid')) await profiled(cdp, 'scroll the grid', () => scrollThrough(page, GRID));
   if (phases.includes('search')) await profiled(cdp, 'search from a tile', () => searchFromGrid(page));
   else if (phases.includes('results')) await searchFromGrid(page);
-  if (phases.includes('results'))
-    await profiled(cdp, 'results past 1000', async () => {
-      await scrollThrough(page, RESULTS);
-      await page.waitForFunction((r) => Number(document.querySelector<HTMLElement>(r)?.dataset.count) > 1000, RESULTS, { timeout: 60_000 });
-    });
-  if (phases.includes('open'))
-    await profiled(cdp, 'open a result', async () => {
-      await page.evaluate((r) => document.querySelector(r)!.scrollIntoView(), RESULTS);
-      await page.locator(`${RESULTS} [data-result-id]`).first().click();
-      await page.waitForSelector('[data-testid="viewer"] img[src^="blob:"]', { timeout: 30_000 });
-      await page.keyboard.press('Escape');
-    });
+  if (phases.includes('results')) await profiled(cdp, 'results past 1000', () => resultsPast1000(page));
+  if (phases.includes('open')) await profiled(cdp, 'open a result', () => openResult(page));
   await context.close();
 }
 

@@ -1,8 +1,8 @@
 /**
  * The page's view of the worker: collection, indexing progress, model status, problems. An external store
  * (useSyncExternalStore) fed by the worker's events. Photo events are applied in batches (one new list per batch,
- * not per photo: an import of 50,000 photos is not quadratic), and thumbnails get object URLs only while shown
- * (objectUrls.ts).
+ * not per photo: an import of 50,000 photos is not quadratic), and thumbnails are fetched for the tiles shown, as
+ * object URLs the worker makes (thumbnails.ts).
  */
 import { useSyncExternalStore } from 'react';
 import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
@@ -73,7 +73,10 @@ export class EngineStore {
   constructor(options: StartOptions) {
     this.client = createEngineClient();
     this.api = this.client.api;
-    this.thumbs = setThumbnailSource((ids) => this.api.thumbnails(ids));
+    this.thumbs = setThumbnailSource(
+      (ids) => this.api.thumbnailUrls(ids),
+      (urls) => void this.api.releaseThumbnailUrls(urls).catch(() => undefined),
+    );
     this.client.onCrash((message) => this.set({ phase: 'failed', fatal: `The search worker stopped: ${message}` }));
     // Photo lists come without thumbnails: opening 50,000 photos reads none; the grid asks for those it shows.
     this.api
@@ -196,6 +199,8 @@ export class EngineStore {
 
   importFiles(files: ImportFile[]): void {
     if (!files.length) return;
+    // The worker holds calls made while it starts until the collection is open: say so, the grid shows nothing yet.
+    if (this.state.phase === 'starting') this.notify('info', `Opening your collection: ${files.length === 1 ? 'the file is' : `the ${files.length} files are`} added as soon as it is open.`);
     this.api.importFiles(files).catch((e: unknown) => this.notify('error', `Import failed: ${errorMessage(e)}`));
   }
 

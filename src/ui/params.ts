@@ -19,7 +19,8 @@ export function readUrlOptions(search: string = location.search): UrlOptions {
   return {
     backend: backend && BACKENDS.includes(backend) ? backend : 'auto',
     model: p.get('model') ?? undefined,
-    longSide: longSide && /^\d+$/.test(longSide) ? Number(longSide) : undefined,
+    // The engine refuses a long side out of 64..2048 (its start would fail): an address with one is ignored.
+    longSide: longSide && /^\d+$/.test(longSide) && Number(longSide) >= 64 && Number(longSide) <= 2048 ? Number(longSide) : undefined,
     threads: threads && /^\d+$/.test(threads) && Number(threads) >= 1 && Number(threads) <= 64 ? Number(threads) : undefined,
     debug: p.get('debug') === '1',
   };

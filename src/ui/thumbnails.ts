@@ -1,14 +1,15 @@
 /**
  * Thumbnails on demand: the worker is started with thumbnails 'on-demand' (photo lists carry none), and a tile asks
- * for its thumbnail while it is rendered. Requests go to the worker as one `thumbnails(ids)` call (one IndexedDB
- * transaction) once no new tile has asked for SETTLE_MS (at most MAX_WAIT_MS after the first ask); a tile scrolled past
- * before that is not fetched, so a fast scroll fetches (and makes object URLs for) the screens it stops on, not every
- * tile it passes: profiled at 10,000 photos, createObjectURL was the main thread's largest cost while scrolling. Fetched thumbnails are kept in a
- * bounded cache (the least recently shown go first, never one on screen), so scrolling back does not read them
- * again and a 50,000-photo collection never holds 50,000 Blobs. Object URLs stay with objectUrls.ts (made while a
- * tile shows the Blob, revoked after).
+ * for its thumbnail while it is rendered. Requests go to the worker as one `thumbnailUrls(ids)` call (one IndexedDB
+ * transaction) once no new tile has asked for SETTLE_MS (at most MAX_WAIT_MS after the first ask); a tile scrolled
+ * past before that is not fetched, so a fast scroll fetches the screens it stops on, not every tile it passes. The
+ * worker makes the object URLs: createObjectURL and revokeObjectURL, synchronous calls to the browser process, were
+ * the main thread's largest cost while scrolling 10,000 photos (BENCHMARKS.md). Fetched URLs are kept in a bounded
+ * cache (the least recently shown go first, never one on screen, and the worker is told to revoke them), so
+ * scrolling back does not read them again and a 50,000-photo collection never holds 50,000 URLs.
  */
 import { useCallback, useSyncExternalStore } from 'react';
+import { useObjectUrl } from './objectUrls';
 
 /** Thumbnails kept beyond those on screen (about 8 KB each at THUMB_SIDE 320: ~16 MB). */
 const CACHE_SIZE = 2000;
@@ -19,11 +20,14 @@ const SETTLE_MS = 50;
 /** ...or this long after the first waiting ask (ms), so a slow steady scroll still fills in. */
 const MAX_WAIT_MS = 150;
 
-type Fetch = (ids: string[]) => Promise<(Blob | null)[]>;
+/** Object URLs of the thumbnails (null where a photo is gone), made by the worker. */
+type Fetch = (ids: string[]) => Promise<(string | null)[]>;
+/** The cache no longer uses these URLs: the worker revokes them. */
+type Release = (urls: string[]) => void;
 
 export class ThumbnailCache {
-  /** id -> thumbnail (null: the photo has none / is gone), in least recently shown order. */
-  private blobs = new Map<string, Blob | null>();
+  /** id -> its thumbnail's URL (null: the photo has none / is gone), in least recently shown order. */
+  private urls = new Map<string, string | null>();
   private watchers = new Map<string, Set<() => void>>();
   private wanted = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -32,11 +36,12 @@ export class ThumbnailCache {
 
   constructor(
     private readonly fetch: Fetch,
+    private readonly release: Release,
     private readonly size = CACHE_SIZE,
   ) {}
 
-  get(id: string): Blob | null | undefined {
-    return this.blobs.get(id);
+  get(id: string): string | null | undefined {
+    return this.urls.get(id);
   }
 
   /** Calls `changed` when the thumbnail of `id` arrives; fetches it unless cached. Returns the unsubscribe. */
@@ -44,10 +49,10 @@ export class ThumbnailCache {
     let set = this.watchers.get(id);
     if (!set) this.watchers.set(id, (set = new Set()));
     set.add(changed);
-    if (this.blobs.has(id)) {
-      const b = this.blobs.get(id)!;
-      this.blobs.delete(id);
-      this.blobs.set(id, b); // most recently shown
+    if (this.urls.has(id)) {
+      const url = this.urls.get(id)!;
+      this.urls.delete(id);
+      this.urls.set(id, url); // most recently shown
     } else {
       this.wanted.add(id);
       this.schedule();
@@ -62,12 +67,13 @@ export class ThumbnailCache {
 
   /** Thumbnails cached now (tests, memory checks). */
   get cached(): number {
-    return this.blobs.size;
+    return this.urls.size;
   }
 
   /** Forgets everything (the collection was cleared or reloaded). */
   clear(): void {
-    this.blobs.clear();
+    this.drop([...this.urls.values()]);
+    this.urls.clear();
   }
 
   private schedule(): void {
@@ -89,7 +95,13 @@ export class ThumbnailCache {
         return null;
       });
       if (!got) continue; // not cached: asked again when shown again
-      part.forEach((id, i) => this.blobs.set(id, got[i]));
+      const twice: (string | null)[] = [];
+      part.forEach((id, i) => {
+        // Asked again while its first fetch was on its way: the first URL stays (a tile may show it).
+        if (this.urls.has(id)) twice.push(got[i]);
+        else this.urls.set(id, got[i]);
+      });
+      this.drop(twice);
       this.evict();
       for (const id of part) for (const changed of this.watchers.get(id) ?? []) changed();
     }
@@ -97,27 +109,39 @@ export class ThumbnailCache {
 
   /** Drops the least recently shown thumbnails beyond the cache size, never one that is on screen. */
   private evict(): void {
-    let over = this.blobs.size - Math.max(this.size, this.watchers.size);
-    for (const id of this.blobs.keys()) {
+    let over = this.urls.size - Math.max(this.size, this.watchers.size);
+    const gone: (string | null)[] = [];
+    for (const [id, url] of this.urls) {
       if (over <= 0) break;
       if (this.watchers.has(id)) continue;
-      this.blobs.delete(id);
+      this.urls.delete(id);
+      gone.push(url);
       over--;
     }
+    this.drop(gone);
+  }
+
+  private drop(urls: (string | null)[]): void {
+    const live = urls.filter((u): u is string => u !== null);
+    if (live.length) this.release(live);
   }
 }
 
 let shared: ThumbnailCache | null = null;
 
 /** The page's cache, fetching through the worker (engineStore sets it up). */
-export function setThumbnailSource(fetch: Fetch): ThumbnailCache {
-  return (shared = new ThumbnailCache(fetch));
+export function setThumbnailSource(fetch: Fetch, release: Release): ThumbnailCache {
+  return (shared = new ThumbnailCache(fetch, release));
 }
 
-/** A photo's thumbnail: the one it carries, else fetched while the calling tile is mounted (null until it arrives). */
-export function useThumbnail(photo: { id: string; thumb?: Blob } | undefined): Blob | null {
-  const id = photo?.id;
-  const thumb = photo?.thumb;
-  const subscribe = useCallback((changed: () => void) => (thumb || !shared || id === undefined ? () => undefined : shared.watch(id, changed)), [id, thumb]);
-  return useSyncExternalStore(subscribe, () => thumb ?? (id === undefined ? null : shared?.get(id)) ?? null);
+/**
+ * The URL of a photo's thumbnail: of the one it carries (made here while shown), else fetched from the worker while
+ * the calling tile is mounted (null until it arrives).
+ */
+export function useThumbnailUrl(photo: { id: string; thumb?: Blob } | undefined): string | null {
+  const id = photo?.thumb ? undefined : photo?.id;
+  const own = useObjectUrl(photo?.thumb);
+  const subscribe = useCallback((changed: () => void) => (!shared || id === undefined ? () => undefined : shared.watch(id, changed)), [id]);
+  const fetched = useSyncExternalStore(subscribe, () => (id === undefined ? null : (shared?.get(id) ?? null)));
+  return own ?? fetched;
 }

@@ -268,8 +268,10 @@ export interface SearchControls {
 
 export interface SearchRequest {
   query: QuerySource;
-  box: PixelRect;
-  controls: SearchControls;
+  /** The query region, pixels of the query image; absent: the whole image. */
+  box?: PixelRect;
+  /** Absent: the app's default search (EngineInfo.defaultControls). */
+  controls?: SearchControls;
   /**
    * Search only these photos: a group (GroupsReport), the photos with a class among their top `topK` (default 1),
    * or a list of ids. Applied in the ranking: the results are the best photos of the scope, re-ranking and query
@@ -418,7 +420,10 @@ export interface IndexImportReport {
   problems: FileProblem[];
 }
 
-/** What the worker exposes (through comlink). */
+/**
+ * What the worker exposes (through comlink). Every method checks its arguments and refuses wrong ones with an Error
+ * that says which and why (unknown fields of an object are ignored); every call made while start() runs waits for it.
+ */
 export interface EngineApi extends CollectionToolsApi {
   /** Opens the collection, starts the backend; returns the collection and resumes an interrupted import. */
   start(options: StartOptions, onEvent: (event: EngineEvent) => void): Promise<{ info: EngineInfo; photos: PhotoItem[]; progress: IndexProgress }>;
@@ -441,8 +446,14 @@ export interface EngineApi extends CollectionToolsApi {
   /** The photo to show (the original, a copy, or its thumbnail); photoFile says which, and why. */
   photoBlob(id: string): Promise<Blob>;
   photoFile(id: string): Promise<PhotoFile>;
-  /** Thumbnails of these photos (null where a photo is gone), read in one transaction: what the grid shows. */
+  /** Thumbnails of these photos (null where a photo is gone), read in one transaction. */
   thumbnails(ids: string[]): Promise<(Blob | null)[]>;
+  /**
+   * The same as object URLs made in the worker (what the grid shows: the page's main thread then makes none), each
+   * valid until releaseThumbnailUrls or the worker ends.
+   */
+  thumbnailUrls(ids: string[]): Promise<(string | null)[]>;
+  releaseThumbnailUrls(urls: string[]): Promise<void>;
   /** What to keep of photos added from now on (persisted). */
   setStorageMode(mode: StorageMode): Promise<EngineInfo>;
   /** What the collection takes, per photo and in all (measured). */

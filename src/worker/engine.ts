@@ -51,6 +51,7 @@ import { NetworkManager } from './services/networkManager';
 import { Photos } from './services/photos';
 import { storageReport } from './services/storageReport';
 import { QuerySession } from './services/querySession';
+import { ThumbnailUrls } from './services/thumbnailUrls';
 import { TabFollower } from './services/tabFollower';
 import { TabSync } from './services/tabSync';
 
@@ -71,6 +72,7 @@ export class Engine implements EngineApi {
   private readonly session = new Session();
   private readonly lock = new Lock();
   private readonly runtime = new GpuRuntime((e) => this.emit(e));
+  private readonly thumbUrls = new ThumbnailUrls(() => this.store);
   private store!: CollectionStore;
   private settings!: Settings;
   private registry!: ModelRegistry;
@@ -358,6 +360,14 @@ export class Engine implements EngineApi {
     return this.store.getThumbs(ids);
   }
 
+  thumbnailUrls(ids: string[]) {
+    return this.thumbUrls.make(ids);
+  }
+
+  async releaseThumbnailUrls(urls: string[]) {
+    this.thumbUrls.release(urls);
+  }
+
   photoClasses(id: string) {
     return this.query.photoClasses(id);
   }
@@ -367,7 +377,7 @@ export class Engine implements EngineApi {
   }
 
   search(request: SearchRequest) {
-    return this.query.search(request);
+    return this.query.search({ ...request, controls: request.controls ?? APP_DEFAULT_CONTROLS });
   }
 
   heatmaps(targets: HeatmapTarget[], classIndex: number) {

@@ -1,8 +1,10 @@
 /**
  * The module Web Worker: indexing and search run here, off the page's main thread. Everything it does is in
- * ./engine.ts; the page talks to it through ./client.ts (comlink).
+ * ./engine.ts, reached through ./boundary.ts (arguments checked, calls held until start-up is done); the page talks
+ * to it through ./client.ts (comlink).
  */
 import { expose } from 'comlink';
+import { guardApi } from './boundary';
 import { Engine } from './engine';
 
-expose(new Engine());
+expose(guardApi(new Engine()));

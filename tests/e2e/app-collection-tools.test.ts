@@ -104,7 +104,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(deleted).toMatchObject({ deleted: 3, queryRemoved: true });
     expect((await integrity(page)).problems).toEqual([]);
     expect(await integrity(page)).toMatchObject({ images: files.length - 3, features: files.length - 3, maps: files.length - 3, blobs: files.length - 3 });
-    await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id]').length === n, files.length - 3, { timeout: 10_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-photo-id]').length === n, files.length - 3, { timeout: 60_000 });
     const other = idOf(set.photo(names[5]).fileName);
     const afterDelete = await callApi<SearchResponse>(page, 'search', { query: { kind: 'photo', id: other }, box, controls });
     expect(afterDelete.searched).toBe(files.length - 3);

@@ -98,7 +98,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
       expect((await response(page))!.query.key).toBe(order[3]);
       await page.keyboard.press('Delete');
       await page.waitForSelector('[data-testid="undo-bar"][data-count="3"]');
-      await expect.poll(() => photoCounts(page), { timeout: 5_000 }).toEqual({ photos: total - 3, indexed: total - 3 }); // photo events reach the page in 50 ms batches
+      await expect.poll(() => photoCounts(page), { timeout: 30_000 }).toEqual({ photos: total - 3, indexed: total - 3 }); // photo events reach the page in 50 ms batches
       expect(await count(page, '[data-testid="query-removed"]'), 'the query photo was among them: the page says so').toBe(1);
       await page.waitForSelector('[data-testid="query-deleted"]');
       await page.waitForFunction((ids) => ids.every((id) => !document.querySelector(`[data-result-id="${id}"]`)), order.slice(1, 4));
@@ -175,12 +175,12 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
       await saveScreenshot(page, 'collection-ui-duplicates');
       await page.click('[data-testid="dup-keep-suggested"]');
       await page.waitForSelector('[data-testid="undo-bar"][data-count="2"]');
-      await expect.poll(() => photoCounts(page), { timeout: 5_000 }).toEqual({ photos: total - 2, indexed: total - 2 }); // photo events reach the page in 50 ms batches
+      await expect.poll(() => photoCounts(page), { timeout: 30_000 }).toEqual({ photos: total - 2, indexed: total - 2 }); // photo events reach the page in 50 ms batches
       expect((await pagePhotos(page)).some((p) => copyIds.includes(p.id)), 'the copies are gone, the original stays').toBe(false);
       await page.waitForSelector('[data-testid="dup-none"]');
       await page.click('[data-testid="undo-delete"]');
       await page.waitForSelector('[data-testid="dup-groups"] [data-testid="dup-group"]');
-      await expect.poll(() => photoCounts(page), { timeout: 5_000 }).toEqual({ photos: total, indexed: total }); // photo events reach the page in 50 ms batches
+      await expect.poll(() => photoCounts(page), { timeout: 30_000 }).toEqual({ photos: total, indexed: total }); // photo events reach the page in 50 ms batches
 
       // ---- groups: largest first with their counts, members with heatmaps, search within one
       await page.click('[data-testid="view-tab-groups"]');

@@ -300,7 +300,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // Asking the browser to keep the collection: granted or not, the page says which.
     await page.click('[data-testid="persist"]');
     await page.waitForFunction(() => [...document.querySelectorAll('.notices .notice')].some((n) => /persistent storage|will keep the collection/.test(n.textContent ?? '')), null, {
-      timeout: 10_000,
+      timeout: 60_000,
     });
     expect(consoleErrors).toEqual([]);
     await context.close();
@@ -427,7 +427,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const passes = await forwardPasses(page);
     await page.setInputFiles('[data-testid="index-input"]', file);
     await waitIndexed(page, files.length, 60_000);
-    await page.waitForFunction(() => /Imported exported-index\.npz: 4 photos added\./.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.waitForFunction(() => /Imported exported-index\.npz: 4 photos added\./.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 60_000 });
     expect(await descriptors()).toEqual(before);
     expect(await forwardPasses(page), 'the collection was not run through the network again').toBe(passes);
     expect(await searchTop()).toEqual(rankedBefore);
@@ -438,9 +438,9 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
 
     // ---- the same file again: nothing doubled; a file that is not an index: a clear error
     await page.setInputFiles('[data-testid="index-input"]', file);
-    await page.waitForFunction(() => /4 already in the collection/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.waitForFunction(() => /4 already in the collection/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 60_000 });
     await page.setInputFiles('[data-testid="index-input"]', { name: 'holiday.npz', mimeType: 'application/octet-stream', buffer: Buffer.from('not a zip at all') });
-    await page.waitForFunction(() => /Importing holiday\.npz failed: not an exported index \(not a zip\/\.npz file\)/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 10_000 });
+    await page.waitForFunction(() => /Importing holiday\.npz failed: not an exported index \(not a zip\/\.npz file\)/.test(document.querySelector('.notices')?.textContent ?? ''), null, { timeout: 60_000 });
     expect((await integrity(page)).images).toBe(files.length);
     expect(pageErrors).toEqual([]);
     await context.close();

@@ -260,7 +260,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await dropFiles(a, '[data-testid="app"]', more);
     const stateOf = (p: Page) => p.getAttribute('[data-testid="progress"]', 'data-state', { timeout: 1000 }).catch(() => null);
     let indexing: Page | null = null;
-    for (const deadline = Date.now() + 30_000; !indexing && Date.now() < deadline; await a.waitForTimeout(50)) {
+    for (const deadline = Date.now() + 120_000; !indexing && Date.now() < deadline; await a.waitForTimeout(50)) {
       const [sa, sb] = [await stateOf(a), await stateOf(b)];
       if (sa === 'running' && sb === 'waiting') indexing = a;
       else if (sb === 'running' && sa === 'waiting') indexing = b;
@@ -299,7 +299,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       SCHEMA_VERSION + 1,
     );
     expect(upgraded, 'the open tab let the upgrade through').toBe('upgraded');
-    await other.waitForSelector('[data-testid="fatal"]', { timeout: 10_000 });
+    await other.waitForSelector('[data-testid="fatal"]', { timeout: 60_000 });
     expect(await other.textContent('[data-testid="fatal"]')).toMatch(/upgraded by a newer version of the app in another tab: reload this page/);
     // ---- and a database newer than this app: a message, not a crash
     await other.reload();

@@ -196,7 +196,7 @@ export async function revealPhoto(page: Page, id: string): Promise<string> {
     scrollTo(0, Math.max(0, top - 80));
   }, id);
   const selector = `[data-photo-id="${id}"]`;
-  await page.waitForSelector(selector, { timeout: 10_000 });
+  await page.waitForSelector(selector, { timeout: 60_000 });
   return selector;
 }
 

@@ -70,6 +70,8 @@ export interface Proxy {
    * function, or a file of the test's own (a model "hosted on this site").
    */
   rules: Map<string, number | ((upstream: Buffer) => Buffer) | { body: Buffer; type: string }>;
+  /** Paths held back before they are answered (e.g. a slow wasm binary: the engine's start-up waits for it). */
+  delays: { match: RegExp; ms: number }[];
   /** Requests seen, by path. */
   seen: string[];
   close(): Promise<void>;
@@ -78,11 +80,14 @@ export interface Proxy {
 export async function startProxy(target: string): Promise<Proxy> {
   const { createServer } = await import('node:http');
   const rules: Proxy['rules'] = new Map();
+  const delays: Proxy['delays'] = [];
   const seen: string[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       seen.push(path);
+      const delay = delays.find((d) => d.match.test(path));
+      if (delay) await new Promise((r) => setTimeout(r, delay.ms));
       const rule = rules.get(path);
       if (typeof rule === 'number') {
         res.writeHead(rule, { 'content-type': 'text/plain' });
@@ -115,6 +120,7 @@ export async function startProxy(target: string): Promise<Proxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     rules,
+    delays,
     seen,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

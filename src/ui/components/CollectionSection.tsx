@@ -3,8 +3,7 @@ import type { FileProblem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import type { Selection } from '../hooks/useSelection';
 import { useStableCallback } from '../hooks/useStableCallback';
-import { useObjectUrl } from '../objectUrls';
-import { useThumbnail } from '../thumbnails';
+import { useThumbnailUrl } from '../thumbnails';
 import { PhotoFrame } from './PhotoFrame';
 import { VirtualGrid, type TileProps } from './VirtualGrid';
 
@@ -113,7 +112,7 @@ export function CollectionSection(props: {
           <p className="muted">JPEG, PNG, WebP and anything else this browser can open. Folders are searched recursively.</p>
           <div className="empty-actions">
             <AddButtons onAddPhotos={props.onAddPhotos} onAddFolder={props.onAddFolder} />
-            <button type="button" className="btn" onClick={props.onImportIndex} disabled={props.transferring || !props.ready} data-testid="import-index">
+            <button type="button" className="btn" onClick={props.onImportIndex} disabled={props.transferring} data-testid="import-index">
               Import index
             </button>
           </div>
@@ -142,7 +141,7 @@ export function CollectionSection(props: {
 /** One tile of the collection; its thumbnail's object URL lives as long as the tile is rendered. */
 const PhotoTile = memo(function PhotoTile(props: { photo: Photo; index: number; cell: number; tabIndex: number; isQuery: boolean; selected: boolean; onClick: (photo: Photo, e: MouseEvent) => void }) {
   const { photo: p, isQuery, selected, cell } = props;
-  const thumbUrl = useObjectUrl(useThumbnail(p));
+  const thumbUrl = useThumbnailUrl(p);
   return (
     <button
       type="button"

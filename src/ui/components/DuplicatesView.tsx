@@ -4,8 +4,7 @@ import type { EngineStore, Photo } from '../engineStore';
 import { formatBytes } from '../format';
 import type { Deletions } from '../hooks/useDeletion';
 import { useCollectionReport } from '../hooks/useCollectionReport';
-import { useObjectUrl } from '../objectUrls';
-import { useThumbnail } from '../thumbnails';
+import { useThumbnailUrl } from '../thumbnails';
 import { GraphProgress } from './GraphProgress';
 import { PhotoFrame } from './PhotoFrame';
 
@@ -99,7 +98,7 @@ function pairFor(g: DuplicateGroup, id: string): DuplicatePair | undefined {
 
 function DuplicateMember(props: { facts: PhotoFacts; photo: Photo | undefined; keep: boolean; pair: DuplicatePair | undefined; busy: boolean; onRemove: () => void }) {
   const { facts: m, photo, pair } = props;
-  const url = useObjectUrl(useThumbnail(photo));
+  const url = useThumbnailUrl(photo);
   const other = pair && (pair.a === m.id ? pair.b : pair.a);
   return (
     <figure className={`dup-member ${props.keep ? 'is-keep' : ''}`} data-testid="dup-member" data-photo-id={m.id} data-keep={props.keep ? 'true' : 'false'}>

@@ -3,8 +3,7 @@ import type { GroupingProgress, GroupsReport, Heatmap, PlaceGroup } from '../../
 import type { EngineStore, Photo } from '../engineStore';
 import { useCollectionReport } from '../hooks/useCollectionReport';
 import { useGroupHeatmaps } from '../hooks/useGroupHeatmaps';
-import { useObjectUrl } from '../objectUrls';
-import { useThumbnail } from '../thumbnails';
+import { useThumbnailUrl } from '../thumbnails';
 import { GraphProgress } from './GraphProgress';
 import { PhotoFrame } from './PhotoFrame';
 
@@ -69,7 +68,7 @@ export function GroupsView(props: {
 }
 
 function GroupCard({ group: g, photo, onOpen }: { group: PlaceGroup; photo: Photo | undefined; onOpen: () => void }) {
-  const url = useObjectUrl(useThumbnail(photo));
+  const url = useThumbnailUrl(photo);
   return (
     <button type="button" className="group-card" onClick={onOpen} aria-label={`Group of ${g.count} photos like ${photo?.name ?? 'this photo'}: open`} data-testid="group-card" data-group-id={g.id} data-count={g.count}>
       <span className="tile-image" style={{ width: CARD_SIDE, height: CARD_SIDE }}>
@@ -116,7 +115,7 @@ function GroupDetail(props: { store: EngineStore; group: PlaceGroup; photos: Rea
 
 function GroupMember(props: { id: string; photo: Photo | undefined; heat: Heatmap | undefined; representative: boolean; onPick: () => void }) {
   const { photo } = props;
-  const url = useObjectUrl(useThumbnail(photo));
+  const url = useThumbnailUrl(photo);
   if (!photo) return null;
   const overlay = props.heat ? { imageWidth: photo.width, imageHeight: photo.height, heat: props.heat, opacity: 0.5 } : null;
   return (

@@ -3,8 +3,7 @@ import type { ClassScore, Heatmap, ResultItem } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { percent } from '../format';
 import { fitSize } from '../layout';
-import { useObjectUrl } from '../objectUrls';
-import { useThumbnail } from '../thumbnails';
+import { useThumbnailUrl } from '../thumbnails';
 import type { HeatSettings } from './HeatmapControls';
 import { PhotoFrame } from './PhotoFrame';
 import { SCORE_KINDS } from '../scoreKinds';
@@ -41,7 +40,7 @@ export function ResultViewer(props: {
   }, []);
 
   const { result: r, photo } = props;
-  const thumbUrl = useObjectUrl(useThumbnail(photo));
+  const thumbUrl = useThumbnailUrl(photo);
   const fit = fitSize(photo.width, photo.height, Math.min(900, viewport.w - 420), viewport.h - 160);
   const overlay = overlayFor(photo, r, props.heat, props.heatSettings);
 

@@ -3,8 +3,7 @@ import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useStableCallback } from '../hooks/useStableCallback';
-import { useObjectUrl } from '../objectUrls';
-import { useThumbnail } from '../thumbnails';
+import { useThumbnailUrl } from '../thumbnails';
 import type { OverlayContent } from '../overlay';
 import type { ScopeView } from '../hooks/useSearchSession';
 import type { HeatSettings } from './HeatmapControls';
@@ -117,7 +116,7 @@ const ResultTile = memo(function ResultTile(props: CardProps & { onMoreLikeThis:
 /** One result: rank, thumbnail with its heatmap and re-ranking boxes, score and name. */
 function ResultCard(props: CardProps) {
   const { result: r, photo, cell } = props;
-  const thumbUrl = useObjectUrl(useThumbnail(photo));
+  const thumbUrl = useThumbnailUrl(photo);
   // Kept while its inputs stay: a new object would redraw the card's canvas on every render of the results.
   const { heatmap, heat } = props;
   const overlay = useMemo(() => overlayFor(photo, r, heatmap, heat), [photo, r, heatmap, heat]);

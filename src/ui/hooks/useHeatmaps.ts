@@ -86,11 +86,17 @@ export function useHeatmaps({ store, modelId, query, response, visibleResults, i
     ).then(
       (maps) =>
         setHeatmaps((old) => {
-          if (old.size > HEATMAP_CACHE_LIMIT) requested.current.clear();
-          const next = new Map(old.size > HEATMAP_CACHE_LIMIT ? [] : old);
+          const next = new Map(old);
           for (const h of maps) {
             const key = keyOf(h.target);
             if (key) next.set(key, h);
+          }
+          // The oldest maps go first (those scrolled past long ago), never all at once: clearing the whole cache
+          // took the maps of the cards on screen too, which then redrew their canvases (profiled at 2000 results).
+          for (const key of next.keys()) {
+            if (next.size <= HEATMAP_CACHE_LIMIT) break;
+            next.delete(key);
+            requested.current.delete(key);
           }
           return next;
         }),

@@ -106,6 +106,8 @@ export class Intake {
   }
 
   private drain(): Promise<void> {
+    // Nothing to read (an empty import): readAll would end before `running` is set, and `running` would stay set.
+    if (!this.files.length) return this.running ?? Promise.resolve();
     this.running ??= this.readAll(); // which sets `running` back to null when it ends
     return this.running;
   }

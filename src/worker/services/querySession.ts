@@ -16,7 +16,7 @@ import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities,
 import { search, topIndices } from '../../search/search';
 import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
 import { INDEX_NC } from '../../index/settings';
-import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchRequest, SearchResponse, SearchScope } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
@@ -174,7 +174,7 @@ export class QuerySession {
     return !!this.query && !this.query.image.key.startsWith('file:');
   }
 
-  async search(request: SearchRequest): Promise<SearchResponse> {
+  async search(request: SearchRequest & { controls: SearchControls }): Promise<SearchResponse> {
     const t0 = performance.now();
     const controls = validateSearchControls(request.controls);
     const page = validatePage(request);
@@ -186,7 +186,7 @@ export class QuerySession {
       const q = this.query;
       if (!q || q.image.key !== image.key) throw new Error('the query changed during the search');
       const tn = performance.now();
-      const box = clampPixelBox(request.box, image.width, image.height);
+      const box = clampPixelBox(request.box ?? { x1: 0, y1: 0, x2: image.width, y2: image.height }, image.width, image.height);
       const ids = index.ids;
       const inScope = scope ? scope.size : ids.length;
       const key = JSON.stringify([image.key, box, controls, page.minScore, scope ? [scope.size, idsHash(scope)] : null, index.version]);
