@@ -54,11 +54,11 @@ export function classColumns(w: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor2D 
   const [K, C] = w.shape;
   const idx = classes.dataSync();
   const NC = idx.length;
+  for (const c of idx) if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`class index ${c} is out of range (${C} classes)`);
   const out = new Float32Array(K * NC);
-  for (let j = 0; j < NC; j++) {
-    const c = idx[j];
-    if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`class index ${c} is out of range (${C} classes)`);
-    for (let k = 0; k < K; k++) out[k * NC + j] = data[k * C + c];
+  for (let k = 0; k < K; k++) {
+    const row = k * C, at = k * NC;
+    for (let j = 0; j < NC; j++) out[at + j] = data[row + idx[j]];
   }
   return tf.tensor2d(out, [K, NC]);
 }
