@@ -74,8 +74,13 @@ function mAPOf(r: EvalReport, method: string, set?: string): number | undefined 
   return ids.length ? mean(ids.map((q) => m.perQuery[q])) : undefined;
 }
 
+/** Which queries a report evaluated: all, or per query set how many of how many (a seeded draw). */
 function subsetNote(r: EvalReport): string {
-  return r.querySubset ? `a seeded draw (seed ${r.querySubset.seed}) of at most ${r.querySubset.limitPerSet} queries per query set, ${r.queries} of ${r.manifestQueries}` : `all ${r.queries} queries`;
+  if (!r.querySubset) return `all ${r.queries} queries`;
+  const draw = `a seeded draw (seed ${r.querySubset.seed}) of at most ${r.querySubset.limitPerSet} per query set`;
+  if (!r.querySets || !r.manifestQueriesPerSet) return `${r.queries} of ${r.manifestQueries} queries (${draw})`;
+  const per = Object.entries(r.manifestQueriesPerSet).map(([set, n]) => `${Object.values(r.querySets!).filter((s) => s === set).length} of ${n} ${set}`);
+  return `${per.join(' and ')} queries (${draw})`;
 }
 
 function columnsOf(run: SetRun): Column[] {
@@ -84,15 +89,15 @@ function columnsOf(run: SetRun): Column[] {
   if (run.set === 'sparse') {
     return [{
       name: `sparse (${run.reports.length} x ${r.queries} q)`,
-      note: `sparse: mean mAP over ${run.reports.length} seeded draws of the sparse landmark set (${run.reports.map((x) => `${x.images} photos`).join(', ')}), ${r.queries} crop queries each`,
+      note: `sparse: mean mAP over ${run.reports.length} seeded draws of the sparse landmark set, ${r.images} photos and ${r.queries} crop queries each`,
       value: (m) => (run.reports.every((x) => x.methods[m]) ? mean(run.reports.map((x) => x.methods[m].mAP)) : undefined),
       isMAP: true,
     }];
   }
   if (run.set === 'mixed') {
-    return ['dev', 'ukbench'].map((s) => ({
+    return ['dev', 'ukbench'].map((s, i) => ({
       name: `mixed: ${s} q (${count(s)})`,
-      note: `mixed: ${r.images} photos (dev + ukbench-mini), mAP of the ${s} queries (${subsetNote(r)})`,
+      note: i === 0 ? `mixed: ${r.images} photos (dev and ukbench-mini in one collection), mAP of each set's queries: ${subsetNote(r)}` : '',
       value: (m: string) => mAPOf(r, m, s),
       isMAP: true,
     }));
@@ -133,7 +138,7 @@ export function tableOf(runs: readonly SetRun[], appDefault: string): { text: st
     const label = m === appDefault ? `**${m}** (the app's default)` : m;
     lines.push(`| ${[label, ...cells, w === undefined ? '' : sign(w)].join(' | ')} |`);
   }
-  const notes = columns.map((c) => `- ${c.note}`);
+  const notes = columns.filter((c) => c.note).map((c) => `- ${c.note}`);
   notes.push(`- worst vs ${BASE}: the method's lowest mAP minus ${BASE}'s over the mAP columns (negative: it loses to plain CW-OfA somewhere)`);
   return { text: `${lines.join('\n')}\n\n${notes.join('\n')}`, sets: Object.fromEntries(columns.map((c) => [c.name, c.note])), rows };
 }

@@ -132,6 +132,8 @@ export interface EvalReport {
   queryKinds: Record<string, string>;
   /** Query id -> the set it comes from, when the manifest names sets (a collection made of several). */
   querySets?: Record<string, string>;
+  /** Queries of each set in the manifest (before any draw), when the manifest names sets. */
+  manifestQueriesPerSet?: Record<string, number>;
   /** Indexing throughput: forward pass + maps read back, median over images; null when features came from the cache. */
   imagesPerSecond: number | null;
   medianMsPerImage: number | null;
@@ -147,6 +149,8 @@ export interface EvalReport {
   methodSeconds: Record<string, number>;
   seconds: number;
 }
+
+const countBy = (xs: readonly string[]): Record<string, number> => xs.reduce<Record<string, number>>((n, x) => ({ ...n, [x]: (n[x] ?? 0) + 1 }), {});
 
 export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   const started = performance.now();
@@ -336,7 +340,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     manifestQueries: manifest.queries.length,
     querySubset: opts.queryLimit === undefined ? null : { limitPerSet: opts.queryLimit, seed },
     queryKinds: Object.fromEntries(queries.map((q) => [q.id, q.kind])),
-    ...(sets ? { querySets: sets } : {}),
+    ...(sets ? { querySets: sets, manifestQueriesPerSet: countBy(manifest.queries.map((q) => q.set ?? '')) } : {}),
     imagesPerSecond: med ? 1000 / med : null,
     medianMsPerImage: med,
     whitening: whiteningSource ? { on: opts.whitenOn, trainedOn, dims } : null,
