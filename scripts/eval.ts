@@ -6,6 +6,7 @@
  *                 [--input-resize network|rounded] [--backend wasm|cpu] [--cache dir]
  *                 [--only <regex of method names>] [--codecs float32,float16,uint8,uint8-sparse] [--ofa-codecs float16,int8]
  *                 [--scales 0.7071,0.5] [--no-beyond] [--baseline cw-ofa+r100[,other]]
+ *                 [--queries N] [--seed S] [--methods name,name] [--method 'NAME={json search parameters}' ...]
  *
  * Prints mAP (Oxford protocol) for the baselines and CW methods from ONE run, per-query AP, images/s and
  * the parameters. Without whitening the rows can be checked against METHOD.md's reference measurements.
@@ -13,7 +14,9 @@
  * OfA methods once per OfA descriptor codec (--ofa-codecs), as a method x variant table of mAP with bytes per image.
  * A query is a photo of the collection (`image`) or a file outside it (`query_file`, relative to the manifest), with
  * `bbox_xyxy` in its pixels and an optional `kind`; mAP is also printed per kind. Every method's per-query AP is
- * compared with each --baseline method (delta table, wins / losses).
+ * compared with each --baseline method (delta table, wins / losses). --queries N evaluates a seeded draw of at most N
+ * queries of each query set (the header says so). A manifest with UKBench queries also gets the N-S score, and one
+ * made of several sets (scripts/make-eval-sets.ts) the mAP per set. `app-default` is the app's default search.
  */
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -21,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { modelAdapter } from '../src/model/adapters';
 import { MAP_CODECS, type MapCodec } from '../src/index/mapCodec';
 import { DEFAULT_EVAL, evaluate, type DescriptorCodec, type EvalReport } from './lib/evaluate';
+import { parseMethod } from './lib/evalMethods';
 import { useNodeBackend } from './lib/node';
 
 /** METHOD.md, "Reference measurements on paris6k-mini-dev" (no whitening, long side 512). */
@@ -63,6 +67,10 @@ const { values: a } = parseArgs({
     scales: { type: 'string' },
     'no-beyond': { type: 'boolean', default: false },
     baseline: { type: 'string', default: 'cw-ofa+r100' },
+    queries: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    methods: { type: 'string' },
+    method: { type: 'string', multiple: true },
   },
   strict: true,
 });
@@ -118,6 +126,10 @@ async function main() {
       return f;
     }),
     beyond: !a['no-beyond'],
+    queryLimit: a.queries === undefined ? undefined : int('queries', a.queries, 1),
+    seed: int('seed', a.seed, 0),
+    methods: a.methods?.split(',').map((x) => x.trim()).filter(Boolean),
+    extraMethods: (a.method ?? []).map(parseMethod),
     log: (line) => process.stderr.write(`[eval] ${line}\n`),
   });
   print(report);
@@ -133,7 +145,8 @@ function print(r: EvalReport) {
   const ref = devSet && r.longSide === 512 ? REFERENCE[r.model] : undefined;
   const boxIds = Object.keys(r.queryKinds).filter((q) => r.queryKinds[q] === 'box');
   const boxMAP = (n: string) => boxIds.reduce((s, q) => s + r.methods[n].perQuery[q], 0) / boxIds.length;
-  console.log(`\n${r.manifest}: ${r.images} images, ${r.queries} queries; ${r.model}, long side ${r.longSide}, ${r.backend} backend`);
+  const subset = r.querySubset ? ` (a seeded draw, seed ${r.querySubset.seed}, of at most ${r.querySubset.limitPerSet} per query set, from ${r.manifestQueries})` : '';
+  console.log(`\n${r.manifest}: ${r.images} images, ${r.queries} queries${subset}; ${r.model}, long side ${r.longSide}, ${r.backend} backend`);
   console.log(
     `indexing: ${r.imagesPerSecond ? `${r.imagesPerSecond.toFixed(2)} images/s (median ${r.medianMsPerImage!.toFixed(0)} ms/image: forward pass + maps read back)` : 'features from cache (not timed)'}`,
   );
@@ -145,29 +158,38 @@ function print(r: EvalReport) {
   const queries = Object.keys(r.methods[names[0]].perQuery);
   const w = Math.max(...names.map((n) => n.length));
   const refHead = ref ? (boxIds.length < Object.keys(r.queryKinds).length ? '   box  ref    diff (reference: box queries only)' : ' ref    diff') : '';
-  console.log(`\n${'method'.padEnd(w)}   mAP  ${refHead}`);
+  const hasNS = names.some((n) => r.methods[n].ns !== undefined);
+  console.log(`\n${'method'.padEnd(w)}   mAP  ${hasNS ? '  N-S  ' : ''}${refHead}`);
   for (const n of names) {
     const m = r.methods[n].mAP;
     const rv = ref?.[n];
     const b = boxIds.length < Object.keys(r.queryKinds).length ? boxMAP(n) : m;
     const box = b === m ? '' : `  ${b.toFixed(3)}`;
-    console.log(`${n.padEnd(w)}  ${m.toFixed(3)}${rv !== undefined ? `${box}  ${rv.toFixed(3)}  ${(b - rv >= 0 ? '+' : '') + (b - rv).toFixed(3)}` : ''}`);
+    const ns = hasNS ? `  ${r.methods[n].ns?.toFixed(3) ?? '     '}` : '';
+    console.log(`${n.padEnd(w)}  ${m.toFixed(3)}${ns}${rv !== undefined ? `${box}  ${rv.toFixed(3)}  ${(b - rv >= 0 ? '+' : '') + (b - rv).toFixed(3)}` : ''}`);
   }
+  if (hasNS) console.log(`N-S: UKBench's score, photos of the query's object (itself included) in the top 4, mean over its ${Object.keys(r.methods[names.find((n) => r.methods[n].perQueryNS)!].perQueryNS!).length} queries (0..4)`);
   const qw = Math.max(8, ...queries.map((q) => q.length));
-  console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.padStart(qw)).join(' ')}`);
-  for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(qw)).join(' ')}`);
-  printKinds(r, names, w);
+  if (queries.length <= MAX_QUERY_COLUMNS) {
+    console.log(`\nper-query AP\n${'method'.padEnd(w)}  ${queries.map((q) => q.padStart(qw)).join(' ')}`);
+    for (const n of names) console.log(`${n.padEnd(w)}  ${queries.map((q) => r.methods[n].perQuery[q].toFixed(3).padStart(qw)).join(' ')}`);
+  } else console.log(`\nper-query AP: in the --json report (${queries.length} queries)`);
+  printGroups(r, names, w, 'query kind', r.queryKinds);
+  if (r.querySets) printGroups(r, names, w, 'query set', r.querySets);
   for (const b of a.baseline!.split(',').filter(Boolean)) printDeltas(r, names, w, b);
   if (r.storage) printStorage(r, names, w);
   console.log(`\n${r.seconds.toFixed(0)} s in all`);
 }
 
-/** mAP of each method per query kind (when the manifest has more than one). */
-function printKinds(r: EvalReport, names: string[], w: number) {
-  const kinds = [...new Set(Object.values(r.queryKinds))];
+/** Per-query tables are printed up to this many queries (all of them are in the --json report). */
+const MAX_QUERY_COLUMNS = 60;
+
+/** mAP of each method per query kind or set (when the run has more than one). */
+function printGroups(r: EvalReport, names: string[], w: number, label: string, groupOf: Record<string, string>) {
+  const kinds = [...new Set(Object.values(groupOf))];
   if (kinds.length < 2) return;
-  const ids = (k: string) => Object.keys(r.queryKinds).filter((q) => r.queryKinds[q] === k);
-  console.log(`\nmAP per query kind (${kinds.map((k) => `${k}: ${ids(k).length}`).join(', ')} queries)\n${'method'.padEnd(w)}  ${kinds.map((k) => k.padStart(8)).join(' ')}      all`);
+  const ids = (k: string) => Object.keys(groupOf).filter((q) => groupOf[q] === k);
+  console.log(`\nmAP per ${label} (${kinds.map((k) => `${k}: ${ids(k).length}`).join(', ')} queries)\n${'method'.padEnd(w)}  ${kinds.map((k) => k.padStart(8)).join(' ')}      all`);
   for (const n of names) {
     const per = r.methods[n].perQuery;
     const mean = (qs: string[]) => qs.reduce((s, q) => s + per[q], 0) / qs.length;
@@ -185,12 +207,13 @@ function printDeltas(r: EvalReport, names: string[], w: number, baseline: string
   const queries = Object.keys(base.perQuery);
   console.log(`\nper-query AP minus ${baseline} (mAP ${base.mAP.toFixed(3)}); wins / losses: |delta| >= 0.001`);
   const qw = Math.max(8, ...queries.map((q) => q.length));
-  console.log(`${'method'.padEnd(w)}   dmAP  win loss  ${queries.map((q) => q.padStart(qw)).join(' ')}`);
+  const perQuery = queries.length <= MAX_QUERY_COLUMNS;
+  console.log(`${'method'.padEnd(w)}   dmAP  win loss  ${perQuery ? queries.map((q) => q.padStart(qw)).join(' ') : ''}`);
   for (const n of names) {
     const d = queries.map((q) => r.methods[n].perQuery[q] - base.perQuery[q]);
     const sign = (x: number) => (x >= 0 ? '+' : '') + x.toFixed(3);
     const wins = d.filter((x) => x >= 0.001).length, losses = d.filter((x) => x <= -0.001).length;
-    console.log(`${n.padEnd(w)} ${sign(r.methods[n].mAP - base.mAP)} ${String(wins).padStart(4)} ${String(losses).padStart(4)}  ${d.map((x) => sign(x).padStart(qw)).join(' ')}`);
+    console.log(`${n.padEnd(w)} ${sign(r.methods[n].mAP - base.mAP)} ${String(wins).padStart(4)} ${String(losses).padStart(4)}  ${perQuery ? d.map((x) => sign(x).padStart(qw)).join(' ') : ''}`);
   }
 }
 

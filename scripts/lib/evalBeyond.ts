@@ -1,32 +1,27 @@
 /**
- * Beyond the paper (issue 10): training-free steps on the same features, evaluated with the app's search code
- * (src/search) on the same queries as the paper's methods. Names extend the paper's: `+aqe10` alpha-QE (alpha 3,
- * n 10), `+dba10` alpha-DBA (n 10, alpha 3), `+sgM` SuperGlobal over the top M, `+diffM` diffusion over the top M
- * (`kK`: graph neighbours), `norm`: SuperGlobal with l2-normalised refined descriptors, `+rRmax` re-ranking keyed by
- * the previous score raised by the region's gain over the cosine (plain `+rR` is the paper's region order), `+qe5reg` QE averaging the best regions (the
- * authors' code), `-ms` multi-scale descriptors, `cw-ona-sM` online aggregation over the OfA top M. Steps run in
- * search()'s order whatever the name's: SuperGlobal, re-ranking, QE, diffusion.
+ * Beyond the paper: training-free steps on the same features, evaluated with the app's search code (src/search) on
+ * the same queries as the paper's methods. Names extend the paper's: `+aqe10` alpha-QE (alpha 3, n 10), `+dba10`
+ * alpha-DBA (n 10, alpha 3), `+sgM` SuperGlobal over the top M (`all`: the whole collection), `+diffMkK` diffusion
+ * over the top M with K graph neighbours, `norm`: SuperGlobal with l2-normalised refined descriptors, `+rRmax`
+ * re-ranking keyed by the previous score raised by the region's gain over the cosine (plain `+rR` is the paper's
+ * region order), `+qe5reg` QE averaging the best regions (the authors' code), `-ms` multi-scale descriptors,
+ * `cw-ona-sM` online aggregation over the OfA top M. Steps run in search()'s order whatever the name's: SuperGlobal,
+ * re-ranking, QE, diffusion.
  */
-import type * as tf from '@tensorflow/tfjs-core';
-import type { Grid } from '../../src/cw/boxes';
-import { databaseAugmentation } from '../../src/search/expansion';
-import { search } from '../../src/search/search';
-import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
+import type { SearchParams } from '../../src/search/types';
+import type { MethodSpec } from './evalMethods';
 
-export interface BeyondMethod {
-  name: string;
-  /** Descriptors searched: OfA, OfA after alpha-DBA, multi-scale OfA, or the query's OnA. */
-  db: 'ofa' | 'dba' | 'ms' | 'ona';
-  params: Partial<SearchParams>;
-}
-
-/** The methods, for R (re-ranking), n (QE after re-ranking), N (collection size) and whether multi-scale is on. */
-export function beyondMethods(R: number, n: number, N: number, multiScale: boolean): BeyondMethod[] {
-  const m = (name: string, db: BeyondMethod['db'], params: Partial<SearchParams>): BeyondMethod => ({ name, db, params });
+/**
+ * The methods, for R (re-ranking), n (QE after re-ranking), N (collection size: `all`) and whether multi-scale
+ * descriptors are on.
+ */
+export function beyondMethods(R: number, n: number, N: number, multiScale: boolean): MethodSpec[] {
+  const m = (name: string, db: MethodSpec['db'], params: Partial<SearchParams>): MethodSpec => ({ name, db, params });
+  const ona = { aggregation: 'online' as const };
   const aqe = { qe: 10, qeAlpha: 3 };
   const rmax = { rerank: R, rerankScore: 'max' as const };
   const sg = { superGlobal: 100 };
-  const list: BeyondMethod[] = [
+  const list: MethodSpec[] = [
     m('cw-ofa+aqe10', 'ofa', aqe),
     m('cw-ofa+aqe5', 'ofa', { qe: 5, qeAlpha: 3 }),
     m('cw-ofa+aqe20', 'ofa', { qe: 20, qeAlpha: 3 }),
@@ -35,9 +30,10 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     m('cw-ofa+dba10+aqe10', 'dba', aqe),
     m('cw-ofa+dba10+sg100', 'dba', sg),
     m(`cw-ofa+dba10+r${R}max`, 'dba', rmax),
-    ...[50, 100, N].map((M) => m(`cw-ofa+sg${M}`, 'ofa', { superGlobal: M })),
+    ...[50, 100].map((M) => m(`cw-ofa+sg${M}`, 'ofa', { superGlobal: M })),
+    m('cw-ofa+sgall', 'ofa', { superGlobal: N }),
     m('cw-ofa+sg100norm', 'ofa', { ...sg, superGlobalNormalize: true }),
-    ...[100, N].flatMap((M) => [10, 20, 50].map((k) => m(`cw-ofa+diff${M}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
+    ...([[100, '100'], [N, 'all']] as const).flatMap(([M, tag]) => [10, 20, 50].map((k) => m(`cw-ofa+diff${tag}k${k}`, 'ofa', { diffusion: M, diffusionK: k }))),
     ...[10, 25, 50, R].map((r) => m(`cw-ofa+r${r}max`, 'ofa', { rerank: r, rerankScore: 'max' })),
     m(`cw-ofa+r${R}+qe${n}reg`, 'ofa', { rerank: R, rerankScore: 'region', qe: n, qeSource: 'region' }),
     m(`cw-ofa+r${R}max+qe${n}`, 'ofa', { ...rmax, qe: n }),
@@ -49,19 +45,19 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     ...[10, 25, R].map((r) => m(`cw-ofa+sg100+r${r}max`, 'ofa', { ...sg, rerank: r, rerankScore: 'max' })),
     m(`cw-ofa+sg100+r25max+qe${n}reg`, 'ofa', { ...sg, rerank: 25, rerankScore: 'max', qe: n, qeSource: 'region' }),
     m(`cw-ofa+sg100+r${R}max+qe${n}reg`, 'ofa', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
-    m('cw-ona+aqe10', 'ona', aqe),
-    m('cw-ona+sg100', 'ona', sg),
-    m('cw-ona+diff100k10', 'ona', { diffusion: 100, diffusionK: 10 }),
-    m(`cw-ona+r${R}max`, 'ona', rmax),
-    m(`cw-ona+r${R}max+qe${n}`, 'ona', { ...rmax, qe: n }),
-    m(`cw-ona+r${R}max+qe${n}reg`, 'ona', { ...rmax, qe: n, qeSource: 'region' }),
-    m(`cw-ona+r${R}max+aqe10`, 'ona', { ...rmax, ...aqe }),
-    m(`cw-ona+sg100+r${R}max+qe${n}reg`, 'ona', { ...sg, ...rmax, qe: n, qeSource: 'region' }),
-    ...[10, 25, 50, 100, 150, 200].map((M) => m(`cw-ona-s${M}`, 'ofa', { aggregation: 'online', onlineShortlist: M })),
-    ...[25, 100].map((M) => m(`cw-ona-s${M}+r${R}max+qe${n}`, 'ofa', { aggregation: 'online', onlineShortlist: M, ...rmax, qe: n })),
+    m('cw-ona+aqe10', 'ofa', { ...ona, ...aqe }),
+    m('cw-ona+sg100', 'ofa', { ...ona, ...sg }),
+    m('cw-ona+diff100k10', 'ofa', { ...ona, diffusion: 100, diffusionK: 10 }),
+    m(`cw-ona+r${R}max`, 'ofa', { ...ona, ...rmax }),
+    m(`cw-ona+r${R}max+qe${n}`, 'ofa', { ...ona, ...rmax, qe: n }),
+    m(`cw-ona+r${R}max+qe${n}reg`, 'ofa', { ...ona, ...rmax, qe: n, qeSource: 'region' }),
+    m(`cw-ona+r${R}max+aqe10`, 'ofa', { ...ona, ...rmax, ...aqe }),
+    m(`cw-ona+sg100+r${R}max+qe${n}reg`, 'ofa', { ...ona, ...sg, ...rmax, qe: n, qeSource: 'region' }),
+    ...[10, 25, 50, 100, 150, 200].map((M) => m(`cw-ona-s${M}`, 'ofa', { ...ona, onlineShortlist: M })),
+    ...[25, 100].map((M) => m(`cw-ona-s${M}+r${R}max+qe${n}`, 'ofa', { ...ona, onlineShortlist: M, ...rmax, qe: n })),
     // What the app can afford at 10k photos: OnA over an OfA shortlist, then the other steps.
     ...[50, 100].flatMap((M) => {
-      const s = { aggregation: 'online' as const, onlineShortlist: M };
+      const s = { ...ona, onlineShortlist: M };
       return [
         m(`cw-ona-s${M}+qe10`, 'ofa', { ...s, qe: 10 }),
         m(`cw-ona-s${M}+aqe10`, 'ofa', { ...s, ...aqe }),
@@ -81,46 +77,4 @@ export function beyondMethods(R: number, n: number, N: number, multiScale: boole
     );
   }
   return list;
-}
-
-export interface BeyondSetup {
-  size: number;
-  grids: readonly Grid[];
-  maps: Collection['maps'];
-  w: tf.Tensor2D;
-  nc: number;
-  ncRerank: number;
-  methods: BeyondMethod[];
-  ofa: tf.Tensor2D;
-  /** Multi-scale OfA descriptors (null without --scales). */
-  ofaMs: tf.Tensor2D | null;
-}
-
-/** The alpha-DBA database of `ofa` (n = 10, alpha = 3), built once. */
-export const dbaOf = (ofa: tf.Tensor2D): Promise<tf.Tensor2D> => databaseAugmentation(ofa, 10, 3);
-
-/**
- * Runs every wanted method for one query and records its ranking. `ona`: the query's OnA descriptors (NC classes),
- * `dba`: the alpha-DBA database; `otherScales`: the query at the other long sides, for the multi-scale methods.
- * Re-ranking results are shared by all the methods of the query (`rerankMemo`, the paper rows' of the same query).
- */
-export async function runBeyond(
-  setup: BeyondSetup,
-  query: Query,
-  otherScales: NonNullable<Query['otherScales']>,
-  dbs: { ona: tf.Tensor2D | null; dba: tf.Tensor2D | null },
-  rerankMemo: Map<number, RerankedImage>,
-  wanted: (name: string) => boolean,
-  record: (name: string, ranking: Int32Array) => void,
-): Promise<void> {
-  for (const method of setup.methods) {
-    if (!wanted(method.name)) continue;
-    const db = { ofa: setup.ofa, dba: dbs.dba, ms: setup.ofaMs, ona: dbs.ona }[method.db];
-    if (!db) throw new Error(`${method.name}: no ${method.db} descriptors`);
-    const collection: Collection = { size: setup.size, grids: setup.grids, offlineDescriptors: db, maps: setup.maps };
-    const q = method.db === 'ms' ? { ...query, otherScales } : query;
-    const params: SearchParams = { aggregation: 'offline', nc: setup.nc, qe: 0, rerank: 0, ncRerank: setup.ncRerank, ...method.params };
-    const r = await search(q, collection, params, { w: setup.w, whitening: null, rerankMemo });
-    record(method.name, r.ranking);
-  }
 }

@@ -22,7 +22,7 @@ function normalizeCams<T extends tf.Tensor>(raw: T, axis = -1): T {
 export function classActivationMaps(A: tf.Tensor3D, w: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor2D {
   return tf.tidy(() => {
     const [H, W, K] = A.shape;
-    const wc = tf.gather(w, classes, 1); // [K, NC]
+    const wc = classColumns(w, classes); // [K, NC]
     return normalizeCams(tf.matMul(wc, tf.reshape(A, [H * W, K]), true, true) as tf.Tensor2D);
   });
 }
@@ -42,11 +42,29 @@ export function classActivationMapsBatch(X: tf.Tensor3D, w: tf.Tensor2D, classes
 
 /**
  * The classifier columns of classes shared by every item, w[:, classes]: [K, NC]. Gather them once per query and
- * reuse them for every chunk of images (tf.gather along axis 1 costs 4-10 ms per call on wasm, BENCHMARKS.md).
+ * reuse them for every chunk of images (tf.gather along axis 1 costs 4-25 ms per call on wasm, BENCHMARKS.md, so the
+ * wasm and cpu backends copy the columns in JavaScript instead).
  */
 export function classColumns(w: tf.Tensor2D, classes: tf.Tensor1D): tf.Tensor2D {
-  return tf.gather(w, classes, 1) as tf.Tensor2D;
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') return tf.gather(w, classes, 1) as tf.Tensor2D;
+  // On the CPU backends the same copy in JavaScript, from w's values read once, takes well under 1 ms.
+  let data = hostWeights.get(w);
+  if (!data) hostWeights.set(w, (data = (w.dataSync() as Float32Array).slice()));
+  const [K, C] = w.shape;
+  const idx = classes.dataSync();
+  const NC = idx.length;
+  for (const c of idx) if (!(Number.isInteger(c) && c >= 0 && c < C)) throw new Error(`class index ${c} is out of range (${C} classes)`);
+  const out = new Float32Array(K * NC);
+  for (let k = 0; k < K; k++) {
+    const row = k * C, at = k * NC;
+    for (let j = 0; j < NC; j++) out[at + j] = data[row + idx[j]];
+  }
+  return tf.tensor2d(out, [K, NC]);
 }
+
+/** The classifier's values on the JavaScript side, per weight tensor (wasm and cpu backends only). */
+const hostWeights = new WeakMap<tf.Tensor2D, Float32Array>();
 
 /** classActivationMapsBatch for shared classes given their columns wc = classColumns(w, classes): [B, P, NC]. */
 export function classActivationMapsFromColumns(X: tf.Tensor3D, wc: tf.Tensor2D): tf.Tensor3D {

@@ -61,6 +61,11 @@ export function classVectorsBatch(batch: CellBatch, w: tf.Tensor2D, classes: tf.
   return tf.tidy(() => classVectorsFromCams(batch, classActivationMapsBatch(batch.X, w, classes)));
 }
 
+/** classVectorsBatch for classes shared by every item, given their classifier columns wc = classColumns(w, classes). */
+export function classVectorsFromColumns(batch: CellBatch, wc: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => classVectorsFromCams(batch, classActivationMapsFromColumns(batch.X, wc)));
+}
+
 /** Steps 3-4 given the normalised CAMs [B, P, NC] of the batch: [B, NC, K]. */
 function classVectorsFromCams(batch: CellBatch, cams: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
@@ -96,7 +101,7 @@ export function cwDescriptors(batch: CellBatch, w: tf.Tensor2D, classes: tf.Tens
  * [K, NC] (gathered once per query, not once per chunk). [B, D].
  */
 export function cwDescriptorsFromColumns(batch: CellBatch, wc: tf.Tensor2D, whitening?: WhiteningOnDevice | null): tf.Tensor2D {
-  return tf.tidy(() => descriptorsFromClassVectors(classVectorsFromCams(batch, classActivationMapsFromColumns(batch.X, wc)), whitening));
+  return tf.tidy(() => descriptorsFromClassVectors(classVectorsFromColumns(batch, wc), whitening));
 }
 
 /** The CW descriptor of one map (optionally cut to a box) for the given classes: [D]. */

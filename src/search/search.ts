@@ -47,9 +47,11 @@ export async function search(query: Query, collection: Collection, params: Searc
   if (inScope === 0) return empty;
 
   const classes = tf.tensor1d(queryClasses, 'int32');
-  const q = query.otherScales?.length
-    ? tf.tidy(() => l2Normalize(tf.addN([query, ...query.otherScales!].map((v) => cwDescriptor(v.X, ctx.w, classes, ctx.whitening, v.box)))))
-    : cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box);
+  const q = memoized(ctx, `${params.nc}${query.otherScales?.length ? ' multi-scale' : ''}`, () =>
+    query.otherScales?.length
+      ? tf.tidy(() => l2Normalize(tf.addN([query, ...query.otherScales!].map((v) => cwDescriptor(v.X, ctx.w, classes, ctx.whitening, v.box)))))
+      : cwDescriptor(query.X, ctx.w, classes, ctx.whitening, query.box),
+  );
   const limit = Math.min(params.limit ?? inScope, inScope);
   const shortlist = params.aggregation === 'online' ? (params.onlineShortlist ?? 0) : 0;
   // Ranked positions the steps need: the results, the R to re-rank, the n of QE, the shortlists.
@@ -75,7 +77,7 @@ export async function search(query: Query, collection: Collection, params: Searc
     if (shortlist > 0) {
       // OnA for the top M of OfA only: max(OfA, OnA) cosine keeps the rest after them (mergePrefix).
       const top = Array.from(ranked.ranking.subarray(0, shortlist));
-      const rows = await onlineDescriptors(subCollection(collection, top), classes, ctx);
+      const rows = await onlineDescriptors(collection, classes, ctx, top);
       owned.push(rows);
       const fresh = await readAndDispose(cosineScores(rows, q));
       ranked = mergePrefix(ranked, top.length, fresh, 'cosine');
@@ -112,18 +114,8 @@ export async function search(query: Query, collection: Collection, params: Searc
       rerank,
     };
   } finally {
-    tf.dispose([classes, q, ...owned]);
+    tf.dispose([classes, ...(ctx.queryMemo ? [] : [q]), ...owned]);
   }
-}
-
-/** The images at `indices` of a collection, as a collection of their own (position i = indices[i]). */
-function subCollection(collection: Collection, indices: readonly number[]): Collection {
-  return {
-    size: indices.length,
-    grids: indices.map((i) => collection.grids[i]),
-    offlineDescriptors: null,
-    maps: (positions) => collection.maps(positions.map((p) => indices[p])),
-  };
 }
 
 /**
@@ -137,23 +129,41 @@ export async function rankTop(db: Descriptors, q: tf.Tensor1D, k: number, within
   return { ranking, scores: Float32Array.from(ranking, (i) => scores[i]) };
 }
 
-/** Online aggregation: every image's descriptor with the QUERY's classes, from its stored maps, in chunks. */
-export async function onlineDescriptors(collection: Collection, classes: tf.Tensor1D, ctx: SearchContext): Promise<tf.Tensor2D> {
+/**
+ * Online aggregation: the descriptors of `images` (default: every image, in order) with the QUERY's classes, from
+ * their stored maps, in chunks. Rows in ctx.onlineMemo are taken from it, and the rows computed here are kept in it.
+ */
+export async function onlineDescriptors(
+  collection: Collection,
+  classes: tf.Tensor1D,
+  ctx: SearchContext,
+  images: readonly number[] = range(0, collection.size),
+): Promise<tf.Tensor2D> {
   const chunk = ctx.chunkSize ?? preferredBatchSize();
+  const memo = ctx.onlineMemo;
+  const todo = memo ? images.filter((i) => !memo.has(i)) : images;
   const parts: tf.Tensor2D[] = [];
   // The query's classifier columns, gathered once for every chunk.
-  const wc = classColumns(ctx.w, classes);
+  const wc = todo.length ? classColumns(ctx.w, classes) : null;
   try {
-    for (let start = 0; start < collection.size; start += chunk) {
-      const indices = range(start, Math.min(collection.size, start + chunk));
-      const maps = await collection.maps(indices);
+    for (let start = 0; start < todo.length; start += chunk) {
+      const maps = await collection.maps(todo.slice(start, start + chunk));
       const batch = padCellBatch(maps);
-      parts.push(cwDescriptorsFromColumns(batch, wc, ctx.whitening));
+      parts.push(cwDescriptorsFromColumns(batch, wc!, ctx.whitening));
       tf.dispose([...maps, batch.X, batch.cellCounts]);
     }
-    return tf.concat(parts, 0);
+    if (!memo) return tf.concat(parts, 0);
+    if (parts.length) {
+      const computed = await readAndDispose(tf.concat(parts, 0));
+      const D = computed.length / todo.length;
+      todo.forEach((image, r) => memo.set(image, computed.slice(r * D, (r + 1) * D)));
+    }
+    const D = memo.get(images[0])!.length;
+    const flat = new Float32Array(images.length * D);
+    images.forEach((image, r) => flat.set(memo.get(image)!, r * D));
+    return tf.tensor2d(flat, [images.length, D]);
   } finally {
-    tf.dispose([wc, ...parts]);
+    tf.dispose([...(wc ? [wc] : []), ...parts]);
   }
 }
 
@@ -183,7 +193,7 @@ async function camRerank(
   const heatColumns = classColumns(ctx.w, heatClasses);
   const reColumns = classColumns(ctx.w, reClasses);
   // The query descriptor is recomputed with the same NC_re classes as the regions.
-  const qRe = cwDescriptor(query.X, ctx.w, reClasses, ctx.whitening, query.box);
+  const qRe = memoized(ctx, `re ${params.ncRerank}`, () => cwDescriptor(query.X, ctx.w, reClasses, ctx.whitening, query.box));
   const memo = ctx.rerankMemo ?? new Map<number, RerankedImage>();
   const top = Array.from(prior.ranking.subarray(0, R));
   const todo = top.filter((i) => !memo.has(i));
@@ -218,7 +228,7 @@ async function camRerank(
       });
     }
   } finally {
-    tf.dispose([reClasses, heatClasses, heatColumns, reColumns, qRe]);
+    tf.dispose([reClasses, heatClasses, heatColumns, reColumns, ...(ctx.queryMemo ? [] : [qRe])]);
   }
   const rerank = new Map(top.map((i) => [i, memo.get(i)!.info]));
   const D = memo.get(top[0])!.row.length;
@@ -231,6 +241,15 @@ async function camRerank(
   const mode = params.rerankScore === 'region' ? 'replace' : 'boost';
   const ranked = mergePrefix(prior, R, fresh, 'region', mode, top.map((i) => cosines[i]));
   return { ranked, rerank, regions: { base: db, images: top, rows } };
+}
+
+/** A query descriptor from ctx.queryMemo (kept there, owned by the caller), or made (owned by the search). */
+function memoized(ctx: SearchContext, key: string, make: () => tf.Tensor1D): tf.Tensor1D {
+  const kept = ctx.queryMemo?.get(key);
+  if (kept) return kept;
+  const q = make();
+  ctx.queryMemo?.set(key, q);
+  return q;
 }
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);

@@ -111,6 +111,16 @@ export interface SearchContext {
    * whitening only. Lets the steps after re-ranking be varied without recomputing the regions (the evaluation).
    */
   rerankMemo?: Map<number, RerankedImage>;
+  /**
+   * Online (OnA) descriptor rows kept across searches, per image: valid for ONE query's classes (the same NC) and
+   * whitening only. Lets the steps after online aggregation be varied without recomputing it (the evaluation).
+   */
+  onlineMemo?: Map<number, Float32Array>;
+  /**
+   * Query descriptors kept across searches, by NC (and NC_re): valid for ONE query (same maps, box and classes) and
+   * whitening only. The caller disposes them.
+   */
+  queryMemo?: Map<string, tf.Tensor1D>;
 }
 
 /** One image's re-ranking: its regions and the descriptor of the best one. */

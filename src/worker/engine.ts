@@ -12,7 +12,7 @@ import { SCHEMA_VERSION } from '../index/schema';
 import { BLOCK_ROWS } from '../index/blocks';
 import { COPY_SIDE, DEFAULT_LONG_SIDE, DEFAULT_STORAGE, INDEX_NC, MAP_CODEC, STORAGE_BUDGET_BYTES, STORAGE_MODES, modelKey, type IndexSettings } from '../index/settings';
 import { DEFAULT_MODEL } from '../model/adapters';
-import { DEFAULT_SEARCH } from '../search/types';
+import { APP_DEFAULT_CONTROLS } from '../search/defaults';
 import type {
   CustomModelOptions,
   CustomModelResult,
@@ -29,7 +29,6 @@ import type {
   IntegrityReport,
   PhotoDebug,
   QuerySource,
-  SearchControls,
   SearchRequest,
   StartOptions,
   StorageMode,
@@ -55,15 +54,6 @@ import { ThumbnailUrls } from './services/thumbnailUrls';
 import { TabFollower } from './services/tabFollower';
 import { TabSync } from './services/tabSync';
 
-/**
- * What the app searches with by default: the best measured on paris6k-mini-dev (both models, box, crop and whole-photo
- * queries) within 300 ms per query at 10k photos on wasm (docs/RANKING.md, BENCHMARKS.md): offline descriptors and
- * SuperGlobal re-ranking of the top 100. CAM re-ranking (R) and online aggregation read stored maps per photo, which
- * costs seconds with ResNet-50 at 10k; they stay one control away. Online aggregation, when chosen, runs over the
- * offline top 100 (the smallest shortlist within 0.005 mAP of OnA over every photo, both models): its cost does not
- * grow with the collection.
- */
-const APP_DEFAULT_CONTROLS: SearchControls = { aggregation: DEFAULT_SEARCH.aggregation, nc: DEFAULT_SEARCH.nc, qe: DEFAULT_SEARCH.qe, rerank: 0, superGlobal: 100, onlineShortlist: 100 };
 
 const validLongSide = (v: number | undefined): number | undefined => (v !== undefined && Number.isInteger(v) && v >= 64 && v <= 2048 ? v : undefined);
 

@@ -28,17 +28,21 @@ export function needs(what: string, available: boolean, reason: string): boolean
   return false;
 }
 
-const DEV_SET = '../shared/data/paris6k-mini-dev';
-
-/** The folder of paris6k-mini-dev (real photos and MANIFEST.json), or null when it is missing (see needs()). */
-export function needsDevSet(): string | null {
+/** The folder of a data set in ../shared/data (real photos and MANIFEST.json), or null when it is missing (see needs()). */
+function needsSharedSet(name: string): string | null {
   const shared = sharedDir();
-  const dir = shared && join(shared, 'data', 'paris6k-mini-dev');
-  const where = sharedDirCandidates().map((d) => join(d, 'data', 'paris6k-mini-dev', 'MANIFEST.json')).join(' nor ');
+  const dir = shared && join(shared, 'data', name);
+  const where = sharedDirCandidates().map((d) => join(d, 'data', name, 'MANIFEST.json')).join(' nor ');
   const how = process.env.CW_SHARED_DIR ? `CW_SHARED_DIR=${process.env.CW_SHARED_DIR}` : 'set CW_SHARED_DIR to look elsewhere';
-  const ok = needs(DEV_SET, !!dir && existsSync(join(dir, 'MANIFEST.json')), `there is no ${where} (${how})`);
+  const ok = needs(`../shared/data/${name}`, !!dir && existsSync(join(dir, 'MANIFEST.json')), `there is no ${where} (${how})`);
   return ok ? dir : null;
 }
+
+/** The folder of paris6k-mini-dev, or null when it is missing (see needs()). */
+export const needsDevSet = (): string | null => needsSharedSet('paris6k-mini-dev');
+
+/** The folder of ukbench-mini (1,000 UKBench photos), or null when it is missing (see needs()). */
+export const needsUkbenchSet = (): string | null => needsSharedSet('ukbench-mini');
 
 /** What is missing of a model's files in public/models (model.json, labels.json, each weight file), or null. */
 function missingModelFiles(id: ModelId): string | null {

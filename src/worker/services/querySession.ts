@@ -14,8 +14,8 @@ import { queryCrop } from '../../model/preprocess';
 import { clampPixelBox, validateSearchControls } from '../../search/controls';
 import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/describe';
 import { search, topIndices } from '../../search/search';
-import { DEFAULT_SEARCH, type SearchParams } from '../../search/types';
-import { INDEX_NC } from '../../index/settings';
+import { queryFromStored, searchParamsOf } from '../../search/defaults';
+import type { SearchParams } from '../../search/types';
 import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
@@ -32,16 +32,6 @@ const TOP_CLASSES = 5;
  */
 const RESULT_LIMIT = 1000;
 
-/**
- * Whether an indexed photo of the collection used as the query takes its maps from storage and its box classes from
- * the classifier on the box's stored maps (no forward pass, no reading of the photo) for these controls: where that
- * ranks as well as the pass, within 0.005 mAP on paris6k-mini-dev for both models (`npm run eval -- --query-from
- * stored`, README "A collection photo as the query"): offline aggregation at the collection's NC (64), with or
- * without QE and re-ranking. Online aggregation loses up to 0.011 (0.078 with QE) and OfA at NC 8 with QE 0.0052
- * (ResNet-50): those keep the pass. A photo that is not at hand (thumbnail only, or not readable from disk now)
- * always uses its stored maps.
- */
-const queryFromStored = (c: { aggregation: 'offline' | 'online'; nc: number }): boolean => c.aggregation === 'offline' && c.nc === INDEX_NC;
 
 interface QueryState {
   image: QueryImage;
@@ -203,7 +193,7 @@ export class QuerySession {
         networkMs = performance.now() - tn;
         const limit = Math.max(1, Math.min(inScope, want));
         const within = scope ? Uint8Array.from(ids, (id) => (scope.has(id) ? 1 : 0)) : undefined;
-        const params: SearchParams = { ...DEFAULT_SEARCH, ...controls, limit, ...(within ? { within } : {}) };
+        const params: SearchParams = { ...searchParamsOf(controls), limit, ...(within ? { within } : {}) };
         // OfA descriptors: the ranking itself, or the shortlist that online aggregation re-scores.
         const offline = (controls.aggregation === 'offline' || (controls.onlineShortlist ?? 0) > 0) && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
         const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });

@@ -1,0 +1,159 @@
+/**
+ * The evaluation's sets and bookkeeping: the built manifests (ukbench, mixed, sparse) from the real manifests in
+ * ../shared, the seeded query subset, the N-S score, the manifest checks, and the app-default row being the app's
+ * own controls. No network, no photos decoded.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateSearchControls } from '../../src/search/controls';
+import { APP_DEFAULT_CONTROLS, searchParamsOf } from '../../src/search/defaults';
+import type { ManifestQuery } from '../../scripts/lib/evalQueries';
+import { selectQueries } from '../../scripts/lib/evalQueries';
+import { APP_DEFAULT, appDefaultMethod, paramsOf, parseMethod } from '../../scripts/lib/evalMethods';
+import { mixedSet, sparseSet, ukbenchSet, SPARSE_DEFAULTS, type SourceSet } from '../../scripts/lib/evalSets';
+import { TABLE_METHODS } from '../../scripts/lib/evalTable';
+import { nsScore, readManifest } from '../../scripts/lib/manifest';
+import { projectRoot } from '../../scripts/lib/node';
+import { needsDevSet, needsUkbenchSet } from '../helpers/requirements';
+
+const devDir = needsDevSet();
+const ukbDir = needsUkbenchSet();
+const source = (dir: string): SourceSet => ({ ...JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8')), dir });
+
+/** dev's outside-query manifest as scripts/make-outside-queries.ts writes it (query files named, not decoded). */
+function devOutside(dir: string): SourceSet {
+  const dev = source(dir);
+  const queries = dev.queries.flatMap((q): ManifestQuery[] => [
+    { ...q, kind: 'box' },
+    { id: `c.${q.id}`, query_file: `queries/${q.id}-crop.png`, kind: 'crop', bbox_xyxy: [0, 0, 10, 10], positives: q.positives, junk: q.junk },
+    { id: `p.${q.id}`, query_file: `queries/${q.id}-photo.jpg`, kind: 'photo', bbox_xyxy: [0, 0, 10, 10], positives: q.positives, junk: q.junk },
+  ]);
+  return { ...dev, name: 'paris6k-mini-dev-outside', queries };
+}
+
+describe.skipIf(!devDir || !ukbDir)('evaluation sets from ../shared', () => {
+  const out = mkdtempSync(join(tmpdir(), 'eval-sets-'));
+  it('ukbench: 1000 whole-photo queries, 3 positives each from their own object, N-S on', () => {
+    const set = ukbenchSet(source(ukbDir!), out);
+    expect(set.images).toHaveLength(1000);
+    expect(set.queries).toHaveLength(1000);
+    expect(set.ns_score_sets).toEqual(['ukbench']);
+    const objectOf = new Map(set.groups!.flatMap((g, k) => g.map((n) => [n, k])));
+    for (const q of set.queries) {
+      expect(q.positives).toHaveLength(3);
+      expect(q.positives.every((p) => objectOf.get(p) === objectOf.get(q.image!))).toBe(true);
+      expect(q).toMatchObject({ kind: 'whole', set: 'ukbench', bbox_xyxy: [0, 0, expect.any(Number), expect.any(Number)] });
+    }
+    expect(existsSync(join(out, set.images[0].file))).toBe(true);
+  });
+
+  it('mixed: 1250 photos of both sets, each query with positives and junk only from its own set', () => {
+    const dev = devOutside(devDir!);
+    const set = mixedSet(dev, source(ukbDir!), out);
+    expect(set.images).toHaveLength(1250);
+    expect(new Set(set.images.map((i) => i.name)).size).toBe(1250);
+    const from = new Map([...dev.images.map((i) => [i.name, 'dev'] as const), ...source(ukbDir!).images.map((i) => [i.name, 'ukbench'] as const)]);
+    expect(set.queries.filter((q) => q.set === 'dev')).toHaveLength(36);
+    expect(set.queries.filter((q) => q.set === 'ukbench')).toHaveLength(1000);
+    for (const q of set.queries) for (const n of [...q.positives, ...q.junk]) expect(from.get(n)).toBe(q.set);
+    // Every photo and query file is named relative to the built manifest's folder.
+    for (const i of set.images) expect(existsSync(join(out, i.file))).toBe(true);
+    expect(resolve(out, set.queries.find((q) => q.id === 'c.louvre_1')!.query_file!)).toBe(resolve(devDir!, 'queries/louvre_1-crop.png'));
+  });
+
+  it('sparse: seeded, 167 photos, few photos per landmark, no query photo or junk in the collection, crops as queries', () => {
+    const dev = devOutside(devDir!), ukb = source(ukbDir!);
+    const a = sparseSet(dev, ukb, out, 1), again = sparseSet(dev, ukb, out, 1), other = sparseSet(dev, ukb, out, 2);
+    expect(again).toEqual(a);
+    expect(other.images.map((i) => i.name)).not.toEqual(a.images.map((i) => i.name));
+    for (const set of [a, other]) {
+      expect(set.images).toHaveLength(SPARSE_DEFAULTS.photos);
+      const names = new Set(set.images.map((i) => i.name));
+      const banned = new Set(dev.queries.flatMap((q) => [...(q.image ? [q.image] : []), ...q.junk]));
+      expect([...names].some((n) => banned.has(n))).toBe(false);
+      expect(set.queries).toHaveLength(12);
+      for (const q of set.queries) {
+        expect(q.kind).toBe('crop');
+        expect(q.query_file).toBeDefined();
+        expect(q.junk).toEqual([]);
+        const available = dev.queries.find((d) => d.id === q.id)!.positives.filter((n) => !banned.has(n)).length;
+        expect(q.positives.length).toBeGreaterThanOrEqual(Math.min(SPARSE_DEFAULTS.minPositives, available));
+        expect(q.positives.length).toBeLessThanOrEqual(SPARSE_DEFAULTS.maxPositives);
+        expect(q.positives.every((n) => names.has(n))).toBe(true);
+      }
+      const landmark = new Set(set.queries.flatMap((q) => q.positives));
+      expect(set.images.length - landmark.size).toBeGreaterThan(set.images.length / 2);
+    }
+  });
+});
+
+describe('query subset', () => {
+  const queries = Array.from({ length: 100 }, (_, i) => ({ id: `q${i}`, set: i < 10 ? 'dev' : 'ukbench' }));
+  it('draws at most N per query set, seeded, in manifest order', () => {
+    const a = selectQueries(queries, 20, 1);
+    expect(a.filter((q) => q.set === 'dev')).toHaveLength(10);
+    expect(a.filter((q) => q.set === 'ukbench')).toHaveLength(20);
+    expect(a.map((q) => Number(q.id.slice(1)))).toEqual([...a.map((q) => Number(q.id.slice(1)))].sort((x, y) => x - y));
+    expect(selectQueries(queries, 20, 1)).toEqual(a);
+    expect(selectQueries(queries, 20, 2)).not.toEqual(a);
+    expect(selectQueries(queries, undefined, 1)).toEqual(queries);
+  });
+});
+
+describe('N-S score', () => {
+  it('counts the photos of the group in the top 4 of the full ranking', () => {
+    const group = new Set(['a', 'b', 'c', 'd']);
+    expect(nsScore(['a', 'b', 'c', 'd', 'x'], group)).toBe(4);
+    expect(nsScore(['a', 'x', 'b', 'y', 'c', 'd'], group)).toBe(2);
+    expect(nsScore(['x', 'y', 'z', 'w', 'a'], group)).toBe(0);
+  });
+});
+
+describe('readManifest', () => {
+  const write = (json: unknown) => {
+    const dir = mkdtempSync(join(tmpdir(), 'manifest-'));
+    writeFileSync(join(dir, 'MANIFEST.json'), JSON.stringify(json));
+    return join(dir, 'MANIFEST.json');
+  };
+  const image = (name: string) => ({ name, file: `${name}.jpg`, width: 4, height: 4 });
+  const q = { id: 'q', image: 'a', bbox_xyxy: [0, 0, 4, 4], positives: ['b'], junk: [] };
+  it('rejects repeated photo names and queries naming photos outside the list; reads N-S sets', async () => {
+    await expect(readManifest(write({ images: [image('a'), image('a')], queries: [] }))).rejects.toThrow(/photo names repeat/);
+    await expect(readManifest(write({ images: [image('a')], queries: [q] }))).rejects.toThrow(/names b, which is not in the image list/);
+    expect((await readManifest(write({ images: [image('a'), image('b')], queries: [q], ns_score_sets: ['ukbench'] }))).nsScoreSets).toEqual(['ukbench']);
+    expect((await readManifest(write({ images: [image('a'), image('b')], queries: [q], protocol: { ns_score: 'yes' } }))).nsScoreSets).toBe('all');
+  });
+});
+
+describe('the app-default row', () => {
+  it('searches with exactly the controls the app starts with, as the worker turns them into parameters', () => {
+    const m = appDefaultMethod();
+    expect(m.name).toBe(APP_DEFAULT);
+    expect(TABLE_METHODS).toContain(APP_DEFAULT);
+    // Whatever the run's NC, NC_re or R, the row's parameters are the app's.
+    const run = { nc: 8, ncRerank: 3 };
+    expect(paramsOf(m, run)).toEqual(searchParamsOf({ ...APP_DEFAULT_CONTROLS }));
+    for (const [key, value] of Object.entries(APP_DEFAULT_CONTROLS)) expect(paramsOf(m, run)[key as keyof typeof APP_DEFAULT_CONTROLS]).toEqual(value);
+    expect(validateSearchControls({ ...APP_DEFAULT_CONTROLS })).toEqual({ ...APP_DEFAULT_CONTROLS });
+    expect(m.appQuery).toBe(true);
+  });
+
+  it('the worker gives the page APP_DEFAULT_CONTROLS and searches with searchParamsOf (one definition)', () => {
+    const engine = readFileSync(join(projectRoot, 'src/worker/engine.ts'), 'utf8');
+    const session = readFileSync(join(projectRoot, 'src/worker/services/querySession.ts'), 'utf8');
+    expect(engine).toMatch(/import \{ APP_DEFAULT_CONTROLS \} from '\.\.\/search\/defaults'/);
+    expect(engine).toContain('defaultControls: { ...APP_DEFAULT_CONTROLS }');
+    expect(engine).not.toMatch(/const APP_DEFAULT_CONTROLS/);
+    expect(session).toMatch(/import \{ queryFromStored, searchParamsOf \} from '\.\.\/\.\.\/search\/defaults'/);
+    expect(session).toContain('...searchParamsOf(controls)');
+  });
+
+  it('a method from the command line', () => {
+    expect(parseMethod('cw-ofa+sg50={"superGlobal":50}')).toEqual({ name: 'cw-ofa+sg50', db: 'ofa', params: { superGlobal: 50 } });
+    expect(parseMethod('x={"db":"dba","qe":5}')).toEqual({ name: 'x', db: 'dba', params: { qe: 5 } });
+    expect(() => parseMethod('x={bad')).toThrow(/not JSON/);
+    expect(() => parseMethod('x={"db":"nope"}')).toThrow(/db must be/);
+  });
+});
