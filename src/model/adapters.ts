@@ -1,7 +1,7 @@
 /**
  * The three ImageNet CNNs the app ships with, each declared in one place: where it is, how to feed it, and
  * which layers the CW method reads. All are "GAP + one linear classifier" networks, so the layer that
- * feeds GAP gives the CAMs and is also the feature layer X (METHOD.md).
+ * feeds GAP gives the CAMs and is also the feature layer X (METHOD.md; EfficientNet-B0: X = max(A, 0), below).
  */
 import type { ModelSpec } from './spec';
 
@@ -58,10 +58,10 @@ export const MODELS: Record<ModelId, ModelAdapter & { id: ModelId }> = {
     channels: 1280,
     classes: 1000,
     stride: 32,
-    // Swish leaves small negative values (down to -0.28; 85% of the values): X = max(A, 0) keeps the stored maps (whose
-    // codec keeps only positive values) equal to X, so a collection photo searched from its stored maps finds itself
-    // (self-score 0.9997, against 0.971 with X = A); mAP of both: README "Models". The probabilities come from A; CAMs
-    // from X stay within 0.12 of A's (normalised; same peak cell in 197 of 200, dev photos, top-8 classes).
+    // Swish leaves small negative values (down to -0.28; 81-89 % of the values): X = max(A, 0) keeps the stored maps
+    // (their codec keeps only positive values) equal to X, so a collection photo searched from its stored maps finds
+    // itself (self-score 0.9997, against 0.971 with X = A); mAP is level (docs/MODELS.md). The probabilities come from
+    // A; CAMs from X stay within 0.12 of A's (normalised; same peak cell in 197 of 200, dev photos, top-8 classes).
     nonNegativeX: true,
   },
 };
