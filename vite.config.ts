@@ -26,6 +26,7 @@ function testPagesInput(): Record<string, string> {
 const tfjsDeps = [
   '@tensorflow/tfjs-core',
   '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-converter',
   '@tensorflow/tfjs-backend-cpu',
   '@tensorflow/tfjs-backend-webgl',
   '@tensorflow/tfjs-backend-webgpu',

@@ -1,5 +1,5 @@
 /**
- * npm run bench:indexing -- [--photos 24] [--models mobilenet_v1_0.75,resnet50] [--long-side 512] [--backend wasm]
+ * npm run bench:indexing -- [--photos 24] [--models mobilenet_v1_0.75,efficientnet_b0,resnet50] [--long-side 512] [--backend wasm]
  *                           [--json out.json] [--md]
  *
  * Indexing rate against the bare forward-pass rate, in ONE run, through the real app: builds the app (vite build),
@@ -28,7 +28,7 @@ import type { Browser } from 'playwright-core';
 const { values: a } = parseArgs({
   options: {
     photos: { type: 'string', default: '24' },
-    models: { type: 'string', default: 'mobilenet_v1_0.75,resnet50' },
+    models: { type: 'string', default: 'mobilenet_v1_0.75,efficientnet_b0,resnet50' },
     'long-side': { type: 'string', default: '512' },
     backend: { type: 'string', default: 'wasm' },
     json: { type: 'string' },
@@ -155,7 +155,8 @@ async function idbBatching(browser: Browser, url: string): Promise<Record<string
       const done = (tx: IDBTransaction) => new Promise<void>((ok, no) => ((tx.oncomplete = () => ok()), (tx.onerror = tx.onabort = () => no(tx.error))));
       const out: Record<string, Record<number, number>> = {};
       const N = 48;
-      for (const [model, D, mapBytes] of [['resnet50', 2048, 12 * 16 * 2048], ['mobilenet_v1_0.75', 768, 12 * 16 * 768]] as const) {
+      for (const [model, D] of [['resnet50', 2048], ['efficientnet_b0', 1280], ['mobilenet_v1_0.75', 768]] as const) {
+        const mapBytes = 12 * 16 * D;
         const times: Record<number, number[]> = { 1: [], 2: [], 4: [] };
         for (let round = 0; round < 3; round++) {
           for (const batch of [1, 2, 4]) {

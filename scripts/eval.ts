@@ -1,5 +1,5 @@
 /**
- * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75] [--long-side N]
+ * npm run eval -- --manifest <MANIFEST.json> [--model resnet50|mobilenet_v1_0.75|efficientnet_b0] [--long-side N]
  *                 [--whiten-on self|none|<other MANIFEST.json>] [--json out.json] [--nc 64] [--npca 1]
  *                 [--pca-dims d] [--shrinkage s] [--pca-mode whiten|project] [--nc-re 6] [--rerank 100] [--qe 10] [--qe-after-rerank 5]
  *                 [--codec float32|float16|uint8|uint8-sparse] [--query-scale same|long-side] [--query-from forward|stored]

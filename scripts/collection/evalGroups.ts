@@ -1,5 +1,5 @@
 /**
- * npx tsx scripts/collection/evalGroups.ts --model resnet50|mobilenet_v1_0.75 [--long-side 512] [--cache /work/eval-cache]
+ * npx tsx scripts/collection/evalGroups.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512] [--cache /work/eval-cache]
  *     [--seeds 1,2,3,4] [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json]
  *
  * Groups of the same place (src/search/groups.ts) at the app's defaults (k 10, OfA >= 0.7, region check >= 0.8),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The network's own head: logits = GAP(A) . w + b, A: [H, W, K], w: [K, C], b: [C]. */
-function classLogits(A: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor1D {
+export function classLogits(A: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => tf.add(tf.squeeze(tf.matMul(tf.expandDims(tf.mean(A, [0, 1]), 0), w), [0]), b) as tf.Tensor1D);
 }
 

@@ -13,29 +13,21 @@ function specBytes(spec: io.WeightsManifestEntry): number {
   return n * bytes;
 }
 
-/**
- * Loads a tfjs layers model's model.json and weight files, checks every weight file is there and complete,
- * and makes the input fully convolutional ([null, null, null, 3]) so any image size can be fed.
- */
-export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelArtifacts> {
-  let json: { modelTopology?: unknown; weightsManifest?: io.WeightsManifestConfig; format?: string };
+type ModelJson = { modelTopology?: unknown; weightsManifest?: io.WeightsManifestConfig; format?: string };
+
+async function readModelJson(read: ReadModelFile): Promise<ModelJson> {
   try {
-    json = JSON.parse(new TextDecoder().decode(await read('model.json')));
+    return JSON.parse(new TextDecoder().decode(await read('model.json')));
   } catch (e) {
     throw new Error(`model.json could not be read as JSON: ${(e as Error).message}`, { cause: e });
   }
-  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error('model.json is not a TensorFlow.js layers model (needs modelTopology and weightsManifest)');
-  }
-  const topology = structuredClone(json.modelTopology) as { model_config?: { config?: { layers?: LayerJson[] } }; config?: { layers?: LayerJson[] } };
-  const layers = (topology.model_config ?? topology).config?.layers;
-  const input = layers?.find((l) => l.class_name === 'InputLayer');
-  if (!input) throw new Error('model.json has no InputLayer');
-  input.config.batch_input_shape = [null, null, null, 3];
+}
 
+/** Every weight file the manifest names, each group checked complete (a truncated or wrong file says so). */
+async function readWeights(read: ReadModelFile, manifest: io.WeightsManifestConfig): Promise<Pick<io.ModelArtifacts, 'weightSpecs' | 'weightData'>> {
   const weightSpecs: io.WeightsManifestEntry[] = [];
   const weightData: ArrayBuffer[] = [];
-  for (const group of json.weightsManifest) {
+  for (const group of manifest) {
     const expected = group.weights.reduce((s, spec) => s + specBytes(spec), 0);
     const buffers = await Promise.all(
       group.paths.map(async (p) => {
@@ -53,7 +45,34 @@ export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelA
     weightSpecs.push(...group.weights);
     weightData.push(...buffers);
   }
-  return { modelTopology: topology as object, weightSpecs, weightData, format: json.format };
+  return { weightSpecs, weightData };
+}
+
+/**
+ * Loads a tfjs layers model's model.json and weight files, checks every weight file is there and complete,
+ * and makes the input fully convolutional ([null, null, null, 3]) so any image size can be fed.
+ */
+export async function loadModelArtifacts(read: ReadModelFile): Promise<io.ModelArtifacts> {
+  const json = await readModelJson(read);
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest) || json.format === 'graph-model') {
+    throw new Error('model.json is not a TensorFlow.js layers model (needs modelTopology and weightsManifest)');
+  }
+  const topology = structuredClone(json.modelTopology) as { model_config?: { config?: { layers?: LayerJson[] } }; config?: { layers?: LayerJson[] } };
+  const layers = (topology.model_config ?? topology).config?.layers;
+  const input = layers?.find((l) => l.class_name === 'InputLayer');
+  if (!input) throw new Error('model.json has no InputLayer');
+  input.config.batch_input_shape = [null, null, null, 3];
+  return { modelTopology: topology as object, ...(await readWeights(read, json.weightsManifest)), format: json.format };
+}
+
+/** Loads a tfjs graph model's model.json (a TensorFlow graph: modelTopology.node) and its weight files, checked complete. */
+export async function loadGraphArtifacts(read: ReadModelFile): Promise<io.ModelArtifacts> {
+  const json = await readModelJson(read);
+  const topology = json.modelTopology as { node?: unknown } | undefined;
+  if (json.format !== 'graph-model' || !Array.isArray(topology?.node) || !Array.isArray(json.weightsManifest)) {
+    throw new Error('model.json is not a TensorFlow.js graph model (needs format "graph-model", modelTopology.node and weightsManifest)');
+  }
+  return { modelTopology: topology, ...(await readWeights(read, json.weightsManifest)), format: json.format };
 }
 
 interface LayerJson {

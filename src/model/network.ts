@@ -38,44 +38,36 @@ export interface CwNetwork {
   dispose(): void;
 }
 
+/** A loaded network up to its feature layer, and its classifier: what loadNetwork wraps as a CwNetwork. */
+export interface NetworkBody {
+  head: ClassifierHead;
+  /** The preprocessed input [1, h, w, 3] -> feature maps X [H, W, K] and the class probabilities [C]. */
+  run(input: tf.Tensor4D): { X: tf.Tensor3D; probabilities: tf.Tensor1D };
+  dispose(): void;
+}
+
 /**
- * Loads an adapter's network from its folder, checks it has a CAM-capable head (GAP + one linear classifier),
- * and warms it up on zeros so the first real image does not pay for kernel compilation.
+ * Loads an adapter's network from its folder (a tfjs layers model, or a graph model: ./graphNetwork.ts), checks it
+ * has a CAM-capable head (GAP + one linear classifier), and warms it up so the first real image does not pay for
+ * kernel compilation.
  */
 export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, options: LoadOptions): Promise<CwNetwork> {
   if (!(Number.isInteger(options.longSide) && options.longSide >= adapter.stride)) {
     throw new Error(`long side must be an integer >= ${adapter.stride} pixels (one feature cell), got ${options.longSide}`);
   }
-  const artifacts = await loadModelArtifacts(read);
-  const labels = parseLabels(await read('labels.json'), adapter.classes);
-  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-  let head: ClassifierHead | undefined;
+  // The graph-model runtime (tfjs-converter) is only fetched by the pages that run a graph model.
+  const body = adapter.format === 'graph-model' ? await (await import('./graphNetwork')).loadGraphBody(adapter, read) : await loadLayersBody(adapter, read);
   try {
-    const found = inspectCamHead(model);
-    if (found.featureLayer !== adapter.featureLayer || found.classifierLayer !== adapter.classifierLayer) {
-      throw new Error(
-        `${adapter.id}: expected feature layer ${adapter.featureLayer} and classifier ${adapter.classifierLayer}, ` +
-          `found ${found.featureLayer} and ${found.classifierLayer}`,
-      );
-    }
-    if (found.channels !== adapter.channels || found.classes !== adapter.classes) {
-      throw new Error(`${adapter.id}: expected ${adapter.channels} channels and ${adapter.classes} classes, found ${found.channels} and ${found.classes}`);
-    }
-    head = found.head;
-    const backbone = tfl.model({ inputs: model.inputs, outputs: model.getLayer(adapter.featureLayer).output as tfl.SymbolicTensor });
+    const labels = parseLabels(await read('labels.json'), adapter.classes);
     const network: CwNetwork = {
       adapter,
-      head,
+      head: body.head,
       labels,
       longSide: options.longSide,
       forward(pixels, longSide = options.longSide, imageSize) {
         const { width, height } = imageSize ?? { width: pixels.shape[1], height: pixels.shape[0] };
         const size = inputSize(width, height, longSide, adapter.stride);
-        const { X, probabilities } = tf.tidy(() => {
-          const input = toNetworkInput(pixels, size, adapter.preprocessing);
-          const maps = tf.squeeze(backbone.predict(input) as tf.Tensor4D, [0]) as tf.Tensor3D;
-          return { X: maps, probabilities: classProbabilities(maps, head!.w, head!.b) };
-        });
+        const { X, probabilities } = tf.tidy(() => body.run(toNetworkInput(pixels, size, adapter.preprocessing)));
         const grid: Grid = {
           H: X.shape[0],
           W: X.shape[1],
@@ -86,15 +78,47 @@ export async function loadNetwork(adapter: ModelAdapter, read: ReadModelFile, op
         };
         return { X, probabilities, grid };
       },
-      dispose() {
-        model.dispose();
-        tf.dispose([head!.w, head!.b]);
-      },
+      dispose: () => body.dispose(),
     };
     const zeros = tf.zeros([64, 64, 3]) as tf.Tensor3D;
     const warm = network.forward(zeros);
     tf.dispose([zeros, warm.X, warm.probabilities]);
     return network;
+  } catch (e) {
+    body.dispose();
+    throw e;
+  }
+}
+
+/** A tfjs layers model cut at its feature layer, after checking its head is the one the adapter declares. */
+async function loadLayersBody(adapter: ModelAdapter, read: ReadModelFile): Promise<NetworkBody> {
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(await loadModelArtifacts(read)));
+  let head: ClassifierHead | undefined;
+  try {
+    const found = inspectCamHead(model);
+    head = found.head;
+    if (found.featureLayer !== adapter.featureLayer || found.classifierLayer !== adapter.classifierLayer) {
+      throw new Error(
+        `${adapter.id}: expected feature layer ${adapter.featureLayer} and classifier ${adapter.classifierLayer}, ` +
+          `found ${found.featureLayer} and ${found.classifierLayer}`,
+      );
+    }
+    if (found.channels !== adapter.channels || found.classes !== adapter.classes) {
+      throw new Error(`${adapter.id}: expected ${adapter.channels} channels and ${adapter.classes} classes, found ${found.channels} and ${found.classes}`);
+    }
+    const { w, b } = found.head;
+    const backbone = tfl.model({ inputs: model.inputs, outputs: model.getLayer(adapter.featureLayer).output as tfl.SymbolicTensor });
+    return {
+      head: found.head,
+      run(input) {
+        const X = tf.squeeze(backbone.predict(input) as tf.Tensor4D, [0]) as tf.Tensor3D;
+        return { X, probabilities: classProbabilities(X, w, b) };
+      },
+      dispose() {
+        model.dispose();
+        tf.dispose([w, b]);
+      },
+    };
   } catch (e) {
     model.dispose();
     if (head) tf.dispose([head.w, head.b]);

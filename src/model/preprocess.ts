@@ -22,7 +22,8 @@ export function toNetworkInput(pixels: tf.Tensor3D, size: { width: number; heigh
       // Half-pixel centres: a 2x downscale averages each 2 x 2 block exactly.
       x = tf.image.resizeBilinear(x, [size.height, size.width], false, true);
     }
-    const normalised = preprocessing === 'caffe' ? tf.sub(tf.reverse(x, -1), CAFFE_MEAN_BGR) : tf.sub(tf.div(x, 127.5), 1);
+    const normalised =
+      preprocessing === 'caffe' ? tf.sub(tf.reverse(x, -1), CAFFE_MEAN_BGR) : preprocessing === 'unit' ? tf.div(x, 255) : tf.sub(tf.div(x, 127.5), 1);
     return tf.expandDims(normalised, 0) as tf.Tensor4D;
   });
 }

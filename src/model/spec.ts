@@ -7,7 +7,9 @@ export type Preprocessing =
   /** Keras "caffe": BGR, 0..255 minus the ImageNet mean, no scaling (ResNet-50). */
   | 'caffe'
   /** Keras "tf"/inception: RGB scaled to [-1, 1] (MobileNet). */
-  | 'inception';
+  | 'inception'
+  /** RGB scaled to [0, 1]; the network normalises it itself (EfficientNet-B0 from TF Hub). */
+  | 'unit';
 
 /** The layers Class Activation Maps need, as found in a network: GAP's input, then ONE linear classifier. */
 export interface CamLayers {

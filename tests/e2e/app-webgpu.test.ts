@@ -2,8 +2,8 @@
  * (a) The app on WebGPU: `?backend=webgpu` runs it (SwiftShader, software WebGPU, on these machines; by default the
  * app chooses wasm here, tests/e2e/app-backend-choice.test.ts), and indexing a real photo on it gives the same stored
  * descriptor (and class probabilities) as on wasm; searching with it works on both (re-ranked result, heatmap drawn).
- * MobileNet v1 0.75 at long side 160 keeps SwiftShader's shader compilation bearable; WebGPU speed is only meaningful
- * on a real GPU.
+ * MobileNet v1 0.75 at long side 160 and EfficientNet-B0 (a graph model: other kernels, swish, squeeze-excitation) at
+ * 64 keep SwiftShader's shader compilation bearable; WebGPU speed is only meaningful on a real GPU.
  */
 import { describe, expect, it } from 'vitest';
 import { browserAvailable, saveScreenshot, useE2E, type E2E } from './harness';
@@ -13,7 +13,11 @@ import { needsModels } from '../helpers/requirements';
 const data = devSet();
 
 const PHOTO = 'paris_eiffel_000004';
-const SETTINGS = 'model=mobilenet_v1_0.75&longSide=160&debug=1';
+/** Each model, the long side it runs at here, and its descriptor length. */
+const CASES = [
+  { model: 'mobilenet_v1_0.75', longSide: 160, D: 768 },
+  { model: 'efficientnet_b0', longSide: 64, D: 1280 },
+] as const;
 /** Largest allowed |difference| of any descriptor component between backends (descriptors are unit vectors). */
 const TOLERANCE = 1e-4;
 
@@ -70,27 +74,30 @@ async function indexOne(e2e: E2E, query: string, label: string): Promise<Indexed
   return { backend, descriptor: result.descriptor, probabilities: result.probabilities, grid: result.grid, ms: result.ms, searchMs, wallMs: Date.now() - started };
 }
 
-describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app: ?backend=webgpu runs WebGPU, same descriptor as wasm', () => {
-  const e2e = useE2E();
+for (const { model, longSide, D } of CASES) {
+  describe.skipIf(!browserAvailable() || !data || !needsModels(model))(`app (${model}): ?backend=webgpu runs WebGPU, same descriptor as wasm`, () => {
+    const e2e = useE2E();
+    const settings = `model=${model}&longSide=${longSide}&debug=1`;
 
-  it(`indexing ${PHOTO} on webgpu (forced) and on wasm gives the same descriptor within ${TOLERANCE}`, async () => {
-    const gpu = await indexOne(e2e, `backend=webgpu&${SETTINGS}`, 'webgpu');
-    expect(gpu.backend, '?backend=webgpu must run webgpu, software adapter or not').toBe('webgpu');
-    const wasm = await indexOne(e2e, `backend=wasm&${SETTINGS}`, 'wasm');
-    expect(wasm.backend).toBe('wasm');
+    it(`indexing ${PHOTO} on webgpu (forced) and on wasm gives the same descriptor within ${TOLERANCE}`, async () => {
+      const gpu = await indexOne(e2e, `backend=webgpu&${settings}`, `webgpu-${model}`);
+      expect(gpu.backend, '?backend=webgpu must run webgpu, software adapter or not').toBe('webgpu');
+      const wasm = await indexOne(e2e, `backend=wasm&${settings}`, `wasm-${model}`);
+      expect(wasm.backend).toBe('wasm');
 
-    expect(gpu.grid).toEqual(wasm.grid);
-    expect(gpu.descriptor.length).toBe(768);
-    const maxDiff = Math.max(...gpu.descriptor.map((v, i) => Math.abs(v - wasm.descriptor[i])));
-    const cosine = gpu.descriptor.reduce((s, v, i) => s + v * wasm.descriptor[i], 0);
-    const maxProbDiff = Math.max(...gpu.probabilities.map((v, i) => Math.abs(v - wasm.probabilities[i])));
-    console.log(
-      `[app webgpu vs wasm] descriptor max |diff| ${maxDiff.toExponential(2)}, cosine ${cosine.toFixed(7)}, ` +
-        `probabilities max |diff| ${maxProbDiff.toExponential(2)}; first photo indexed in ${gpu.ms.toFixed(0)} ms on webgpu ` +
-        `(SwiftShader: shader compilation), ${wasm.ms.toFixed(0)} ms on wasm; search ${gpu.searchMs} / ${wasm.searchMs} ms; ` +
-        `pages ${gpu.wallMs} / ${wasm.wallMs} ms`,
-    );
-    expect(maxDiff).toBeLessThan(TOLERANCE);
-    expect(maxProbDiff).toBeLessThan(TOLERANCE);
-  }, 600_000);
-});
+      expect(gpu.grid).toEqual(wasm.grid);
+      expect(gpu.descriptor.length).toBe(D);
+      const maxDiff = Math.max(...gpu.descriptor.map((v, i) => Math.abs(v - wasm.descriptor[i])));
+      const cosine = gpu.descriptor.reduce((s, v, i) => s + v * wasm.descriptor[i], 0);
+      const maxProbDiff = Math.max(...gpu.probabilities.map((v, i) => Math.abs(v - wasm.probabilities[i])));
+      console.log(
+        `[app ${model} webgpu vs wasm] descriptor max |diff| ${maxDiff.toExponential(2)}, cosine ${cosine.toFixed(7)}, ` +
+          `probabilities max |diff| ${maxProbDiff.toExponential(2)}; first photo indexed in ${gpu.ms.toFixed(0)} ms on webgpu ` +
+          `(SwiftShader: shader compilation), ${wasm.ms.toFixed(0)} ms on wasm; search ${gpu.searchMs} / ${wasm.searchMs} ms; ` +
+          `pages ${gpu.wallMs} / ${wasm.wallMs} ms`,
+      );
+      expect(maxDiff).toBeLessThan(TOLERANCE);
+      expect(maxProbDiff).toBeLessThan(TOLERANCE);
+    }, 600_000);
+  });
+}

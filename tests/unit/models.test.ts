@@ -1,5 +1,5 @@
 /**
- * The two real ImageNet networks, with their real weights (public/models, fetched by scripts/fetch-models.mjs),
+ * The real ImageNet networks, with their real weights (public/models, fetched by scripts/fetch-models.mjs),
  * on the tfjs wasm backend in Node: they load, classify real Paris photos sensibly, and the CAM of the top class
  * peaks where the object is. Photos come from ../shared (never committed). A missing model or ../shared skips the
  * tests that need it, or fails them under CI=true (tests/helpers/requirements.ts).
@@ -12,10 +12,13 @@ import { classActivationMaps } from '../../src/cw/cam';
 import { topClasses } from '../../src/cw/classifier';
 import { cwDescriptor } from '../../src/cw/descriptor';
 import { pixelBoxToCells } from '../../src/cw/boxes';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { MODELS, type ModelId } from '../../src/model/adapters';
+import { loadGraphArtifacts } from '../../src/model/artifacts';
 import type { CwNetwork } from '../../src/model/network';
+import { inputSize, toNetworkInput } from '../../src/model/preprocess';
 import type { Manifest } from '../../scripts/lib/evaluate';
-import { decodeImageFile, loadNodeNetwork, useNodeBackend } from '../../scripts/lib/node';
+import { decodeImageFile, loadNodeNetwork, projectRoot, useNodeBackend } from '../../scripts/lib/node';
 import { needsDevSet, needsModels } from '../helpers/requirements';
 
 const devSet = needsDevSet();
@@ -107,3 +110,44 @@ for (const id of Object.keys(MODELS) as ModelId[]) {
     });
   });
 }
+
+// A graph model's classifier is not a layer: the loader reads w and b out of the graph's weights. Here the graph runs
+// whole, to its own output, on real photos, and the network's probabilities (GAP of the feature node, then w, b)
+// must be the graph's.
+describe.skipIf(!needsModels('efficientnet_b0'))('EfficientNet-B0 (a tfjs graph model) with real weights (wasm)', () => {
+  const folder = join(projectRoot, 'public', MODELS.efficientnet_b0.folder);
+  const read = async (p: string) => {
+    const b = readFileSync(join(folder, p));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+  };
+
+  it.skipIf(!devSet)('X = max(top_activation, 0), and the probabilities from GAP(top_activation) . w + b are the graph\'s own output, on real photos', async () => {
+    await useNodeBackend('wasm');
+    const net = await loadNodeNetwork('efficientnet_b0', 320);
+    const graph = await loadGraphModel(tf.io.fromMemory(await loadGraphArtifacts(read)));
+    for (const name of ['paris_invalides_000007', 'paris_moulinrouge_000003']) {
+      const pixels = await decodeImageFile(photo(name));
+      const r = net.forward(pixels);
+      const input = toNetworkInput(pixels, inputSize(pixels.shape[1], pixels.shape[0], 320, 32), 'unit');
+      const [own, A] = graph.execute(input, [graph.outputs[0].name, MODELS.efficientnet_b0.featureLayer]) as tf.Tensor[];
+      // X = max(A, 0) of the top activation (swish, with negative values), the maps the app stores.
+      expect(await tf.min(A).data(), 'the top activation has negative values').toSatisfy((m: Float32Array) => m[0] < 0);
+      expect(Array.from(await r.X.data())).toEqual(Array.from(await tf.relu(tf.squeeze(A, [0])).data()));
+      const [mine, theirs] = [await r.probabilities.data(), await own.data()];
+      expect(mine.length).toBe(1000);
+      const worst = Math.max(...Array.from(mine, (p, i) => Math.abs(p - theirs[i])));
+      expect(worst, `${name}: max |probability difference|`).toBeLessThan(1e-5);
+      expect(mine.indexOf(Math.max(...mine))).toBe(theirs.indexOf(Math.max(...theirs)));
+      tf.dispose([pixels, r.X, r.probabilities, input, own, A]);
+    }
+    graph.dispose();
+    net.dispose();
+  });
+
+  it('its labels are the ImageNet names and order of resnet50\'s', () => {
+    const labels = JSON.parse(readFileSync(join(folder, 'labels.json'), 'utf8')) as string[];
+    expect(labels.slice(0, 3)).toEqual(['tench', 'goldfish', 'great white shark']);
+    const resnet = join(projectRoot, 'public', MODELS.resnet50.folder, 'labels.json');
+    if (needsModels('resnet50')) expect(labels).toEqual(JSON.parse(readFileSync(resnet, 'utf8')));
+  });
+});
