@@ -1,13 +1,13 @@
 /**
  * npm run eval:all -- --model mobilenet_v1_0.75|resnet50 [--long-side 512] [--cache /work/eval-cache]
- *                     [--sets dev,ukbench,mixed,sparse] [--queries ukbench=200,mixed=200] [--seed 1]
- *                     [--sparse-seeds 1,2,3,4,5] [--methods table|all|name,name,...] [--method 'NAME={json}' ...]
+ *                     [--sets dev,ukbench,mixed,sparse,sparse-lm] [--queries ukbench=200,mixed=200] [--seed 1]
+ *                     [--sparse-seeds 1,2,3,4,5] [--sparse-lm-seeds 1,...,10] [--methods table|all|name,name,...] [--method 'NAME={json}' ...]
  *                     [--json out.json] [--out .eval] [--shared ../shared]
  *
  * One command for the defaults table: builds the evaluation sets (scripts/make-eval-sets.ts) when missing, runs
  * `npm run eval`'s evaluation (no whitening, float32 maps) on each with the same method list, and prints ONE markdown
- * table: a row per method, a column per set (mAP; UKBench also its N-S score; mixed per query set; sparse the mean over
- * its seeded draws), the app's default row marked, and each method's worst change against plain CW-OfA over the sets;
+ * table: a row per method, a column per set (mAP; UKBench also its N-S score; mixed per query set; sparse and sparse-lm the
+ * mean over their seeded draws), the app's default row marked, and each method's worst change against plain CW-OfA over the sets;
  * then the same per query kind and per sparse draw.
  * --queries limits a set to a seeded draw of at most N queries per query set (the table says so; default: 200 of
  * UKBench's 1,000 in ukbench and in mixed, where dev's 36 all stay; `--queries ''` runs every query). Every set's full
@@ -27,10 +27,11 @@ const { values: a } = parseArgs({
     model: { type: 'string', default: 'mobilenet_v1_0.75' },
     'long-side': { type: 'string', default: '512' },
     cache: { type: 'string', default: '/work/eval-cache' },
-    sets: { type: 'string', default: 'dev,ukbench,mixed,sparse' },
+    sets: { type: 'string', default: 'dev,ukbench,mixed,sparse,sparse-lm' },
     queries: { type: 'string', default: 'ukbench=200,mixed=200' },
     seed: { type: 'string', default: '1' },
     'sparse-seeds': { type: 'string', default: '1,2,3,4,5' },
+    'sparse-lm-seeds': { type: 'string', default: '1,2,3,4,5,6,7,8,9,10' },
     methods: { type: 'string', default: 'table' },
     method: { type: 'string', multiple: true },
     json: { type: 'string' },
@@ -41,7 +42,7 @@ const { values: a } = parseArgs({
   strict: true,
 });
 
-const SETS = ['dev', 'ukbench', 'mixed', 'sparse'] as const;
+const SETS = ['dev', 'ukbench', 'mixed', 'sparse', 'sparse-lm'] as const;
 
 function whole(name: string, v: string, min = 0): number {
   const n = Number(v);
@@ -61,17 +62,18 @@ async function main() {
     limits.set(set, whole(`--queries ${set}`, n, 1));
   }
   const seed = whole('--seed', a.seed!);
-  const sparseSeeds = a['sparse-seeds']!.split(',').map((s) => whole('--sparse-seeds', s));
+  const sparseSeeds = a['sparse-seeds']!.split(',').map((s) => whole('--sparse-seeds', s, 1));
+  const landmarkSeeds = a['sparse-lm-seeds']!.split(',').map((s) => whole('--sparse-lm-seeds', s, 1));
   if (a.backend !== 'wasm' && a.backend !== 'cpu') throw new Error('--backend must be wasm or cpu');
   const extraMethods = (a.method ?? []).map(parseMethod);
   const methods = a.methods === 'all' ? undefined : [...(a.methods === 'table' ? TABLE_METHODS : a.methods!.split(',').map((s) => s.trim())), ...extraMethods.map((m) => m.name)];
   await useNodeBackend(a.backend);
   const log = (line: string) => process.stderr.write(`[eval:all] ${line}\n`);
-  const paths = await buildEvalSets(a.shared!, a.out!, sparseSeeds, log);
+  const paths = await buildEvalSets(a.shared!, a.out!, sparseSeeds, log, landmarkSeeds);
   const runs: SetRun[] = [];
   const started = performance.now();
   for (const set of sets) {
-    const manifests = set === 'sparse' ? paths.sparse : [paths[set as 'dev' | 'ukbench' | 'mixed']];
+    const manifests = set === 'sparse' || set === 'sparse-lm' ? paths[set] : [paths[set as 'dev' | 'ukbench' | 'mixed']];
     const reports: EvalReport[] = [];
     for (const manifestPath of manifests) {
       log(`${set}: ${manifestPath}`);

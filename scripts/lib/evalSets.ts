@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { prng } from '../../src/util/prng';
 import type { ManifestQuery } from './evalQueries';
 import { makeOutsideQueries } from './outsideQueries';
+import { sparseLandmarkSet, writeQueryCrops } from './sparseLandmarks';
 
 interface Image {
   name: string;
@@ -142,6 +143,7 @@ export interface EvalSetPaths {
   ukbench: string;
   mixed: string;
   sparse: string[];
+  'sparse-lm': string[];
 }
 
 async function readSource(path: string): Promise<SourceSet> {
@@ -155,12 +157,13 @@ async function readSource(path: string): Promise<SourceSet> {
  * writes the query files, needs a tfjs backend), then ukbench, mixed and one sparse set per seed (rewritten every
  * time: they are cheap and follow the sources).
  */
-export async function buildEvalSets(shared: string, outDir: string, sparseSeeds: readonly number[], log: (line: string) => void): Promise<EvalSetPaths> {
+export async function buildEvalSets(shared: string, outDir: string, sparseSeeds: readonly number[], log: (line: string) => void, landmarkSeeds: readonly number[] = sparseSeeds): Promise<EvalSetPaths> {
   const out = resolve(outDir);
   const devOutside = join(out, 'paris6k-mini-dev-outside', 'MANIFEST.json');
   if (!existsSync(devOutside)) await makeOutsideQueries(join(shared, 'data', 'paris6k-mini-dev', 'MANIFEST.json'), dirname(devOutside), 800, log);
   const dev = await readSource(devOutside);
   const ukb = await readSource(join(shared, 'data', 'ukbench-mini', 'MANIFEST.json'));
+  const devSource = await readSource(join(shared, 'data', 'paris6k-mini-dev', 'MANIFEST.json'));
   const write = async (folder: string, make: (dir: string) => BuiltSet) => {
     const dir = join(out, folder);
     await mkdir(dir, { recursive: true });
@@ -174,5 +177,12 @@ export async function buildEvalSets(shared: string, outDir: string, sparseSeeds:
     ukbench: await write('ukbench', (dir) => ukbenchSet(ukb, dir)),
     mixed: await write('mixed', (dir) => mixedSet(dev, ukb, dir)),
     sparse: await Promise.all(sparseSeeds.map((seed) => write(`sparse-${seed}`, (dir) => sparseSet(dev, ukb, dir, seed)))),
+    'sparse-lm': await Promise.all(landmarkSeeds.map(async (seed) => {
+      const dir = join(out, `sparse-lm-${seed}`);
+      const built = sparseLandmarkSet(devSource, dir, seed);
+      await mkdir(dir, { recursive: true });
+      await writeQueryCrops(dir, built.crops);
+      return write(`sparse-lm-${seed}`, () => built.set);
+    })),
   };
 }

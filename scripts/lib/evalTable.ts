@@ -86,10 +86,13 @@ function subsetNote(r: EvalReport): string {
 function columnsOf(run: SetRun): Column[] {
   const [r] = run.reports;
   const count = (set: string) => Object.values(r.querySets ?? {}).filter((s) => s === set).length;
-  if (run.set === 'sparse') {
+  if (run.set === 'sparse' || run.set === 'sparse-lm') {
+    const what = run.set === 'sparse'
+      ? `the sparse landmark set (UKBench distractors), ${r.images} photos and ${r.queries} crop queries each`
+      : `the landmark-distractor sparse set (two target landmarks among the other three), ${run.reports.map((x) => x.images).join(', ')} photos and ${r.queries} crop queries each`;
     return [{
-      name: `sparse (${run.reports.length} x ${r.queries} q)`,
-      note: `sparse: mean mAP over ${run.reports.length} seeded draws of the sparse landmark set, ${r.images} photos and ${r.queries} crop queries each`,
+      name: `${run.set} (${run.reports.length} x ${r.queries} q)`,
+      note: `${run.set}: mean mAP over ${run.reports.length} seeded draws of ${what}`,
       value: (m) => (run.reports.every((x) => x.methods[m]) ? mean(run.reports.map((x) => x.methods[m].mAP)) : undefined),
       isMAP: true,
     }];

@@ -68,7 +68,7 @@ function rgba(rgb: ArrayLike<number>, n: number): Uint8Array {
   return out;
 }
 
-function encodePng(rgb: ArrayLike<number>, width: number, height: number): Buffer {
+export function encodePng(rgb: ArrayLike<number>, width: number, height: number): Buffer {
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba(rgb, width * height));
   return PNG.sync.write(png);

@@ -11,10 +11,11 @@ import { validateSearchControls } from '../../src/search/controls';
 import { APP_DEFAULT_CONTROLS, searchParamsOf } from '../../src/search/defaults';
 import type { ManifestQuery } from '../../scripts/lib/evalQueries';
 import { selectQueries } from '../../scripts/lib/evalQueries';
-import { APP_DEFAULT, appDefaultMethod, paramsOf, parseMethod } from '../../scripts/lib/evalMethods';
+import { APP_DEFAULT, appDefaultMethod, methodFromName, paramsOf, parseMethod } from '../../scripts/lib/evalMethods';
 import { mixedSet, sparseSet, ukbenchSet, SPARSE_DEFAULTS, type SourceSet } from '../../scripts/lib/evalSets';
 import { TABLE_METHODS } from '../../scripts/lib/evalTable';
 import { nsScore, readManifest } from '../../scripts/lib/manifest';
+import { sparseLandmarkSet, SPARSE_LM_DEFAULTS } from '../../scripts/lib/sparseLandmarks';
 import { projectRoot } from '../../scripts/lib/node';
 import { needsDevSet, needsUkbenchSet } from '../helpers/requirements';
 
@@ -89,6 +90,71 @@ describe.skipIf(!devDir || !ukbDir)('evaluation sets from ../shared', () => {
   });
 });
 
+describe.skipIf(!devDir)('the landmark-distractor sparse set (sparse-lm) from ../shared', () => {
+  const out = mkdtempSync(join(tmpdir(), 'eval-sets-lm-'));
+  const dev = () => source(devDir!);
+  const landmarkOf = (name: string) => name.split('_')[1];
+
+  it('seeded: the same seed gives the same set and crops, another seed another', () => {
+    const a = sparseLandmarkSet(dev(), out, 1);
+    expect(sparseLandmarkSet(dev(), out, 1)).toEqual(a);
+    expect(sparseLandmarkSet(dev(), out, 2).set.images).not.toEqual(a.set.images);
+  });
+
+  it('two target landmarks per seed, each landmark a target twice over seeds 1-5', () => {
+    const targets = [1, 2, 3, 4, 5].flatMap((seed) => sparseLandmarkSet(dev(), out, seed).targets);
+    expect(targets.slice(0, 2)).toEqual(['defense', 'eiffel']);
+    const count = new Map<string, number>();
+    targets.forEach((t) => count.set(t, (count.get(t) ?? 0) + 1));
+    expect(Object.fromEntries(count)).toEqual({ defense: 2, eiffel: 2, invalides: 2, louvre: 2, moulinrouge: 2 });
+  });
+
+  it('queries: crops of held-aside good/ok photos of a target, never in the collection, never an official query or junk; positives: only that target', () => {
+    const d = dev();
+    const official = new Set(d.queries.map((q) => q.image));
+    const junk = new Set(d.queries.flatMap((q) => q.junk));
+    // By the queries' landmark (triomphe_5's positives are defense photos: it is not a landmark with enough photos).
+    const positivesOf = new Map(d.queries.map((q) => [q.id.split('_')[0], new Set(q.positives)]));
+    for (let seed = 1; seed <= 10; seed++) {
+      const { set, crops, targets } = sparseLandmarkSet(d, out, seed);
+      const names = new Set(set.images.map((i) => i.name));
+      expect(set.images.length).toBeLessThanOrEqual(SPARSE_LM_DEFAULTS.photos);
+      expect(set.images.length).toBeGreaterThanOrEqual(150);
+      expect(set.queries).toHaveLength(SPARSE_LM_DEFAULTS.targets * SPARSE_LM_DEFAULTS.queriesPerTarget);
+      expect(crops).toHaveLength(set.queries.length);
+      set.queries.forEach((q, i) => {
+        const photo = q.id.replace(/^lm\d+\./, '');
+        const target = landmarkOf(photo);
+        expect(targets).toContain(target);
+        // The held-aside photo: a positive of its landmark's official queries, not junk, not an official query photo.
+        expect(positivesOf.get(target)!.has(photo)).toBe(true);
+        expect(official.has(photo) || junk.has(photo) || names.has(photo)).toBe(false);
+        expect(q).toMatchObject({ kind: 'crop', set: 'sparse-lm', junk: [], query_file: crops[i].queryFile });
+        // Positives: the target's photos in the collection, 3 to 17, all good/ok for it, none junk.
+        expect(q.positives.length).toBeGreaterThanOrEqual(SPARSE_LM_DEFAULTS.minPositives);
+        expect(q.positives.length).toBeLessThanOrEqual(SPARSE_LM_DEFAULTS.maxPositives);
+        expect(q.positives.every((n) => names.has(n) && positivesOf.get(target)!.has(n) && !junk.has(n))).toBe(true);
+        // Every collection photo of the target's ground truth is a positive: the rest are distractors of other landmarks.
+        expect([...names].filter((n) => positivesOf.get(target)!.has(n)).sort()).toEqual([...q.positives].sort());
+        // The crop: inside the photo, 50-80 % of each side, the box of the query file.
+        const { width: W, height: H } = d.images.find((im) => im.name === photo)!;
+        const { x1, y1, x2, y2 } = crops[i].box;
+        expect(x1 >= 0 && y1 >= 0 && x2 <= W && y2 <= H).toBe(true);
+        expect((x2 - x1) / W).toBeGreaterThanOrEqual(0.49);
+        expect((x2 - x1) / W).toBeLessThanOrEqual(0.81);
+        expect((y2 - y1) / H).toBeGreaterThanOrEqual(0.49);
+        expect(q.bbox_xyxy).toEqual([0, 0, x2 - x1, y2 - y1]);
+      });
+      // Distractors: labelled neither positive nor junk for a target's queries (mostly the other landmarks' photos).
+      const positives = new Set(set.queries.flatMap((q) => q.positives));
+      const targetJunk = new Set(d.queries.filter((q) => targets.includes(q.id.split('_')[0])).flatMap((q) => q.junk));
+      const distractors = [...names].filter((n) => !positives.has(n));
+      expect(distractors.some((n) => targets.some((t) => positivesOf.get(t)!.has(n)) || targetJunk.has(n))).toBe(false);
+      expect(distractors.filter((n) => !targets.includes(landmarkOf(n))).length).toBeGreaterThan(0.95 * distractors.length);
+    }
+  });
+});
+
 describe('query subset', () => {
   const queries = Array.from({ length: 100 }, (_, i) => ({ id: `q${i}`, set: i < 10 ? 'dev' : 'ukbench' }));
   it('draws at most N per query set, seeded, in manifest order', () => {
@@ -155,5 +221,19 @@ describe('the app-default row', () => {
     expect(parseMethod('x={"db":"dba","qe":5}')).toEqual({ name: 'x', db: 'dba', params: { qe: 5 } });
     expect(() => parseMethod('x={bad')).toThrow(/not JSON/);
     expect(() => parseMethod('x={"db":"nope"}')).toThrow(/db must be/);
+  });
+
+  it('a method from its name: every step of the name, in any order, and nothing for a name that does not parse', () => {
+    expect(methodFromName('cw-ona-nc8-s100+sg25k3b0.1rec+r50max+aqe10a2regrec20min0.6')).toEqual({
+      name: 'cw-ona-nc8-s100+sg25k3b0.1rec+r50max+aqe10a2regrec20min0.6',
+      db: 'ofa',
+      params: {
+        aggregation: 'online', nc: 8, onlineShortlist: 100, superGlobal: 25, superGlobalK: 3, superGlobalBeta: 0.1, superGlobalNeighbours: 'reciprocal',
+        rerank: 50, rerankScore: 'max', qe: 10, qeAlpha: 2, qeSource: 'region', qeNeighbours: 'reciprocal', reciprocalK: 20, qeMinScore: 0.6,
+      },
+    });
+    expect(methodFromName('cw-ofa+dba10+qe5gap')).toEqual({ name: 'cw-ofa+dba10+qe5gap', db: 'dba', params: { qe: 5, qeSource: 'global', qeNeighbours: 'gap' } });
+    expect(methodFromName('cw-ofa+r100')?.params).toEqual({ rerank: 100, rerankScore: 'region' });
+    for (const bad of ['cw-ofa-s100', 'cw-ofa+qe5a2', 'cw-ofa+nope', 'crow', 'cw-ofa+sg']) expect(methodFromName(bad)).toBeNull();
   });
 });
