@@ -87,3 +87,39 @@ export function parseMethod(text: string): MethodSpec {
   if (!['ofa', 'dba', 'ms'].includes(db)) throw new Error(`--method ${text}: db must be ofa, dba or ms`);
   return { name: text.slice(0, eq), db, params };
 }
+
+/**
+ * A CW method from its name alone, for names no list holds (`--methods` takes them): `cw-ofa` or `cw-ona`, then
+ * `-ncN` (NC), `-sM` (OnA over the OfA top M), and steps, each `+`: `dba10` (alpha-DBA descriptors), `sgM` (SuperGlobal
+ * over the top M; then `kK`, `bBETA`, `rec` / `gap` for its query side), `rR` (re-ranking, the paper's region order;
+ * `rRmax` the max key), `qeN` / `aqeN` (QE / alpha-QE, alpha 3 unless `aALPHA`; then `reg` for the best regions,
+ * `rec` or `recK` / `gap` for the neighbours, `minT` a minimum score), `diffMkK` (diffusion). Steps run in search()'s
+ * order whatever the name's. Returns null when the name does not follow this.
+ */
+export function methodFromName(name: string): MethodSpec | null {
+  const head = /^cw-(ofa|ona)(?:-nc(\d+))?(?:-s(\d+))?((?:\+[a-z0-9.]+)*)$/.exec(name);
+  if (!head) return null;
+  const [, agg, nc, shortlist, steps] = head;
+  const params: Partial<SearchParams> = {
+    ...(agg === 'ona' ? { aggregation: 'online' as const } : {}),
+    ...(nc ? { nc: Number(nc) } : {}),
+    ...(shortlist ? { onlineShortlist: Number(shortlist) } : {}),
+  };
+  if (shortlist && agg !== 'ona') return null;
+  let db: MethodSpec['db'] = 'ofa';
+  const num = '(\\d+(?:\\.\\d+)?)';
+  const rule = (s: string | undefined): 'reciprocal' | 'gap' | undefined => (s === 'rec' ? 'reciprocal' : s === 'gap' ? 'gap' : undefined);
+  for (const step of steps.split('+').filter(Boolean)) {
+    let m: RegExpExecArray | null;
+    if (step === 'dba10') db = 'dba';
+    else if ((m = new RegExp(`^sg(\\d+)(?:k(\\d+))?(?:b${num})?(rec|gap)?(\\d+)?$`).exec(step))) {
+      Object.assign(params, { superGlobal: Number(m[1]) }, m[2] && { superGlobalK: Number(m[2]) }, m[3] && { superGlobalBeta: Number(m[3]) }, m[4] && { superGlobalNeighbours: rule(m[4]) }, m[5] && { reciprocalK: Number(m[5]) });
+    } else if ((m = /^r(\d+)(max)?$/.exec(step))) Object.assign(params, { rerank: Number(m[1]), rerankScore: m[2] ? 'max' : 'region' });
+    else if ((m = new RegExp(`^(a?)qe(\\d+)(?:a${num})?(reg)?(?:(rec|gap)(\\d+)?)?(?:min${num})?$`).exec(step))) {
+      Object.assign(params, { qe: Number(m[2]), qeSource: m[4] ? 'region' : 'global' }, m[1] && { qeAlpha: m[3] ? Number(m[3]) : 3 }, m[5] && { qeNeighbours: rule(m[5]) }, m[6] && { reciprocalK: Number(m[6]) }, m[7] && { qeMinScore: Number(m[7]) });
+      if (m[3] && !m[1]) return null;
+    } else if ((m = /^diff(\d+)k(\d+)$/.exec(step))) Object.assign(params, { diffusion: Number(m[1]), diffusionK: Number(m[2]) });
+    else return null;
+  }
+  return { name, db, params };
+}

@@ -16,7 +16,7 @@ import { descriptorBytes, type DescriptorCodec } from './descriptorCodec';
 import { beyondMethods } from './evalBeyond';
 import { runCwMethods, type StorageVariant } from './evalCw';
 import { cwTrainingVectors, extract, mapsTensor, poolAll, type ImageFeatures } from './evalFeatures';
-import { appDefaultMethod, paperMethods, whitenedName, type MethodSpec } from './evalMethods';
+import { appDefaultMethod, methodFromName, paperMethods, whitenedName, type MethodSpec } from './evalMethods';
 import { loadQueries, selectQueries } from './evalQueries';
 import { hasNsScore, nsScore, readManifest, type Manifest } from './manifest';
 import { loadNodeNetwork } from './node';
@@ -246,7 +246,11 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   // The methods: baselines here, then the CW methods (evalMethods.ts), each with its whitened variant.
   const run = { nc: opts.nc, ncRerank: opts.ncRerank, qe: opts.qe, rerank: opts.rerank, qeAfterRerank: opts.qeAfterRerank };
   const beyond = opts.beyond === false ? [] : beyondMethods(opts.rerank, opts.qeAfterRerank, features.length, longSides.length > 1);
-  const cwMethods = [appDefaultMethod(), ...paperMethods(run, opts.nc), ...beyond, ...(opts.nc === 8 ? [] : paperMethods(run, 8)), ...(opts.extraMethods ?? [])];
+  const listed = [appDefaultMethod(), ...paperMethods(run, opts.nc), ...beyond, ...(opts.nc === 8 ? [] : paperMethods(run, 8)), ...(opts.extraMethods ?? [])];
+  // Names asked for that no list holds, read as methodFromName spells them.
+  const listedNames = new Set(listed.map((m) => m.name));
+  const named = (opts.methods ?? []).filter((n) => !listedNames.has(n)).map(methodFromName).filter((m): m is MethodSpec => m !== null);
+  const cwMethods = [...listed, ...named];
   const baselineNames = ['raw-sum', 'raw-crow-channel', 'crow'] as const;
   const variants: { suffix: string; whitening: (m: string) => WhiteningOnDevice | null }[] = [{ suffix: '', whitening: () => null }];
   if (whiteningSource) variants.push({ suffix: '+pca', whitening: (m) => whitenings[m] });

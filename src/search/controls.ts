@@ -25,7 +25,10 @@ const WHOLE: Partial<Record<keyof SearchParams, [number, number, string]>> = {
   superGlobal: [0, 100000, 'SuperGlobal M'],
   diffusion: [0, 100000, 'Diffusion M'],
   diffusionK: [1, 1000, 'Diffusion neighbours k'],
+  superGlobalK: [1, 1000, 'SuperGlobal neighbours K'],
+  reciprocalK: [1, 100000, 'Reciprocal neighbours k'],
 };
+const RULES = ['top', 'reciprocal', 'gap'];
 
 /**
  * The one check of search parameters, for search() and for the page's controls: whole numbers in range, known
@@ -41,6 +44,11 @@ export function validateSearchParams(p: Partial<SearchParams>): void {
   if (p.qeAlpha !== undefined && !(typeof p.qeAlpha === 'number' && p.qeAlpha >= 0 && p.qeAlpha <= 10)) throw new Error(`QE alpha must be a number from 0 to 10, got ${p.qeAlpha}`);
   if (p.qeSource !== undefined && p.qeSource !== 'global' && p.qeSource !== 'region') throw new Error(`QE source must be global or region, got ${p.qeSource}`);
   if (p.rerankScore !== undefined && p.rerankScore !== 'max' && p.rerankScore !== 'region') throw new Error(`re-ranking score must be max or region, got ${p.rerankScore}`);
+  if (p.superGlobalBeta !== undefined && !(typeof p.superGlobalBeta === 'number' && p.superGlobalBeta >= 0 && p.superGlobalBeta <= 10)) throw new Error(`SuperGlobal beta must be a number from 0 to 10, got ${p.superGlobalBeta}`);
+  if (p.qeMinScore !== undefined && !(typeof p.qeMinScore === 'number' && Number.isFinite(p.qeMinScore))) throw new Error(`QE minimum score must be a finite number, got ${p.qeMinScore}`);
+  for (const key of ['qeNeighbours', 'superGlobalNeighbours'] as const) {
+    if (p[key] !== undefined && !RULES.includes(p[key])) throw new Error(`${key === 'qeNeighbours' ? 'QE' : 'SuperGlobal'} neighbours must be ${RULES.join(', ')}, got ${p[key]}`);
+  }
   if (p.within !== undefined && !(p.within instanceof Uint8Array)) throw new Error('the search scope must be a Uint8Array mask');
 }
 

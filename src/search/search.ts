@@ -8,9 +8,13 @@ import { validateSearchParams } from './controls';
 import { allScores, databaseSize, outOfScope, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
 import { DIFFUSION_DEFAULTS, diffuse } from './diffusion';
 import { expandedQuery } from './expansion';
+import { expansionNeighbours } from './expansionNeighbours';
 import { mergePrefix, rankedBy, type Ranked } from './ordering';
 import { SUPERGLOBAL_DEFAULTS, superGlobalRerank } from './superGlobal';
 import type { Collection, Query, RerankInfo, RerankedImage, SearchContext, SearchParams, SearchResult } from './types';
+
+/** The k of k-reciprocal expansion neighbours unless a search says otherwise. */
+const RECIPROCAL_K = 10;
 
 /** Indices of the n largest values, largest first (ties: lower index first). */
 export function topIndices(values: ArrayLike<number>, n: number): number[] {
@@ -55,7 +59,8 @@ export async function search(query: Query, collection: Collection, params: Searc
   const limit = Math.min(params.limit ?? inScope, inScope);
   const shortlist = params.aggregation === 'online' ? (params.onlineShortlist ?? 0) : 0;
   // Ranked positions the steps need: the results, the R to re-rank, the n of QE, the shortlists.
-  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe, shortlist, params.superGlobal ?? 0, params.diffusion ?? 0));
+  // QE's 'gap' rule reads one score past its n.
+  const needed = Math.min(inScope, Math.max(limit, params.rerank, params.qe ? params.qe + 1 : 0, shortlist, params.superGlobal ?? 0, params.diffusion ?? 0));
   let db: Database;
   const owned: tf.Tensor[] = [];
   try {
@@ -86,7 +91,14 @@ export async function search(query: Query, collection: Collection, params: Searc
     }
     // SuperGlobal refines the descriptors of the top M and re-scores every image (cosine-scale scores), so that
     // CAM re-ranking and QE then work on its order.
-    if (params.superGlobal) ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, params.within, { ...SUPERGLOBAL_DEFAULTS, normalize: params.superGlobalNormalize ?? false });
+    if (params.superGlobal) {
+      ranked = await superGlobalRerank(db, q, ranked, params.superGlobal, needed, params.within, {
+        K: params.superGlobalK ?? SUPERGLOBAL_DEFAULTS.K,
+        beta: params.superGlobalBeta ?? SUPERGLOBAL_DEFAULTS.beta,
+        normalize: params.superGlobalNormalize ?? false,
+        select: { rule: params.superGlobalNeighbours ?? 'top', k: params.reciprocalK ?? RECIPROCAL_K },
+      });
+    }
     let rerank = new Map<number, RerankInfo>();
     let regions: Overlay | null = null;
 
@@ -97,12 +109,15 @@ export async function search(query: Query, collection: Collection, params: Searc
     if (params.qe > 0) {
       // What the expansion averages, and what it is scored against: the re-ranked images' best regions or not.
       const source = params.qeSource === 'region' && regions ? regions : db;
-      const top = Array.from(ranked.ranking.subarray(0, params.qe));
-      const expanded = expandedQuery(source, top, ranked.scores, params.qeAlpha ?? 0, q);
-      try {
-        ranked = rankedBy(outOfScope(await allScores(source, expanded), params.within), 'expanded', needed);
-      } finally {
-        expanded.dispose();
+      const select = { rule: params.qeNeighbours ?? 'top', k: params.reciprocalK ?? RECIPROCAL_K, minScore: params.qeMinScore } as const;
+      const kept = await expansionNeighbours(ranked.ranking, ranked.scores, params.qe, select, db, q, params.within);
+      if (kept.length) {
+        const expanded = expandedQuery(source, kept.map((r) => ranked.ranking[r]), kept.map((r) => ranked.scores[r]), params.qeAlpha ?? 0, q);
+        try {
+          ranked = rankedBy(outOfScope(await allScores(source, expanded), params.within), 'expanded', needed);
+        } finally {
+          expanded.dispose();
+        }
       }
     }
     if (params.diffusion) ranked = await diffuse(db, ranked, params.diffusion, { ...DIFFUSION_DEFAULTS, k: params.diffusionK ?? DIFFUSION_DEFAULTS.k });

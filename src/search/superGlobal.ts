@@ -9,11 +9,14 @@
  * descriptor (no neighbours to refine it with: s1 = q . d, s2 = maxpool . d) and every image is sorted by the one
  * score, so the scores never increase down the list; an image from outside the M may then move into it.
  * options.normalize l2-normalises the refined and max-pooled descriptors (not in their code; measured worse).
+ * options.select chooses which of the K + 1 best the query side max-pools (./expansionNeighbours.ts; their code: all);
+ * when it keeps none, the query side is the query itself (score = s1).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
 import { l2Normalize } from '../cw/tensorMath';
 import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './database';
+import { expansionNeighbours, TOP_NEIGHBOURS, type NeighbourSelection } from './expansionNeighbours';
 import { rankedBy, type Ranked } from './ordering';
 
 export interface SuperGlobalOptions {
@@ -23,9 +26,11 @@ export interface SuperGlobalOptions {
   beta: number;
   /** l2-normalise the refined descriptors and the max-pooled one (a mean of two cosines); false: the authors' code. */
   normalize: boolean;
+  /** Which of the K + 1 best (by s1) the query side max-pools: the authors' code pools all of them. */
+  select: NeighbourSelection;
 }
 
-export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15, normalize: false };
+export const SUPERGLOBAL_DEFAULTS: SuperGlobalOptions = { K: 9, beta: 0.15, normalize: false, select: TOP_NEIGHBOURS };
 
 /** Step 1 on X [M, D]: the refined descriptors [M, D] (not re-normalised, as in the authors' code). */
 export async function refineByNeighbours(X: tf.Tensor2D, opts: SuperGlobalOptions = SUPERGLOBAL_DEFAULTS): Promise<tf.Tensor2D> {
@@ -55,8 +60,12 @@ export async function superGlobalRerank(db: Database, q: tf.Tensor1D, prior: Ran
   X.dispose();
   try {
     const s1Top = await readAndDispose(tf.tidy(() => tf.squeeze(tf.matMul(refined, tf.expandDims(q, 1)), [1])));
-    const best = Array.from(topRanking(s1Top, Math.min(M, opts.K + 1)));
+    // The K + 1 best by s1 (one more for the 'gap' rule's last drop), of which the selection keeps some.
+    const order = Array.from(topRanking(s1Top, Math.min(M, opts.K + 2)));
+    const kept = await expansionNeighbours(order.map((i) => top[i]), order.map((i) => s1Top[i]), opts.K + 1, opts.select, db, q, within);
+    const best = kept.map((r) => order[r]);
     const pooled = tf.tidy(() => {
+      if (best.length === 0) return tf.clone(q);
       const m = tf.max(tf.gather(refined, best), 0) as tf.Tensor1D;
       return opts.normalize ? l2Normalize(m) : m;
     });

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Grid } from '../cw/boxes';
 import type { CellBox } from '../cw/types';
 import type { WhiteningOnDevice } from '../cw/whitening';
+import type { NeighbourRule } from './expansionNeighbours';
 
 /** What a search does; every knob of the paper, with its defaults in DEFAULT_SEARCH. */
 export interface SearchParams {
@@ -54,6 +55,22 @@ export interface SearchParams {
   superGlobal?: number;
   /** SuperGlobal's refined and max-pooled descriptors l2-normalised (not in the authors' code). Default false. */
   superGlobalNormalize?: boolean;
+  /** SuperGlobal's neighbours: each of the top M is refined by its K nearest among them, the query side pools K + 1 (9). */
+  superGlobalK?: number;
+  /** SuperGlobal's weight of a refining neighbour per unit of similarity (0.15). */
+  superGlobalBeta?: number;
+  /** Which of the K + 1 best SuperGlobal's query side pools (src/search/expansionNeighbours.ts). Default 'top' (all). */
+  superGlobalNeighbours?: NeighbourRule;
+  /**
+   * Which of the top n QE averages (src/search/expansionNeighbours.ts): 'top' all of them (the paper), 'reciprocal'
+   * only those that have the query among their own `reciprocalK` nearest, 'gap' those before the largest score drop.
+   * When none is kept the ranking is left as it is. Default 'top'.
+   */
+  qeNeighbours?: NeighbourRule;
+  /** QE averages only neighbours scoring at least this (in the ranking QE starts from). Default: no threshold. */
+  qeMinScore?: number;
+  /** The k of 'reciprocal' neighbours (QE and SuperGlobal). Default 10. */
+  reciprocalK?: number;
   /**
    * Rank only these images (within[i] = 1: image i may be returned); the others are never results, and re-ranking
    * and query expansion see only these. Default: all.

@@ -11,7 +11,7 @@ import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { conjugateGradient, diffuse, diffusionScores, DIFFUSION_DEFAULTS } from '../../src/search/diffusion';
 import { alphaWeights, databaseAugmentation, expandedQuery } from '../../src/search/expansion';
 import { assertMonotone, mergePrefix, type Ranked } from '../../src/search/ordering';
-import { refineByNeighbours, superGlobalRerank } from '../../src/search/superGlobal';
+import { refineByNeighbours, superGlobalRerank, SUPERGLOBAL_DEFAULTS } from '../../src/search/superGlobal';
 import { seededValues } from '../helpers/random';
 
 const l2 = (v: number[]) => {
@@ -147,7 +147,7 @@ function rankByCosine(rows: number[][], q: number[]): number[] {
 describe('SuperGlobal re-ranking', () => {
   it('refines each descriptor by its K nearest (itself weight 1, others beta x similarity)', async () => {
     const rows = atAngles([0, 20, 90]);
-    const refined = await (await refineByNeighbours(tf.tensor2d(rows), { K: 1, beta: 0.15, normalize: false })).array();
+    const refined = await (await refineByNeighbours(tf.tensor2d(rows), { ...SUPERGLOBAL_DEFAULTS, K: 1, beta: 0.15 })).array();
     const c = (i: number, j: number) => dot(rows[i], rows[j]);
     const nearest = [1, 0, 1];
     nearest.forEach((j, i) => {
@@ -164,7 +164,7 @@ describe('SuperGlobal re-ranking', () => {
     const prior = ranked(order, order.map((i) => dot(rows[i], q)));
     const M = 4, K = 1, beta = 0.15;
     for (const normalize of [false, true]) {
-      const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, undefined, { K, beta, normalize });
+      const r = await superGlobalRerank(db, tf.tensor1d(q), prior, M, rows.length, undefined, { ...SUPERGLOBAL_DEFAULTS, K, beta, normalize });
       expect(r.kinds.every((k) => k === 'refined')).toBe(true);
       expect(() => assertMonotone(r, 'superglobal')).not.toThrow();
       // By hand.
