@@ -12,7 +12,7 @@ import { queryFromStored } from '../../src/search/defaults';
 import { storedBoxProbabilities } from '../../src/search/describe';
 import { databaseAugmentation } from '../../src/search/expansion';
 import { search, topIndices } from '../../src/search/search';
-import type { Collection, Query, RerankedImage } from '../../src/search/types';
+import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';
 import type { DescriptorCodec } from './descriptorCodec';
 import { mapsTensor, offlineAll, storedDescriptors, type ImageFeatures } from './evalFeatures';
 import { paramsOf, whitenedName, type MethodRun, type MethodSpec } from './evalMethods';
@@ -77,7 +77,9 @@ export async function runCwMethods(S: CwSetup): Promise<void> {
       .filter((m) => S.wanted(m.name));
     if (specs.length === 0) continue;
     const wh = variant.whitening;
-    const ncs = [...new Set(specs.map((m) => paramsOf(m, run).nc))];
+    // OfA at each method's NC, and at the run's NC (the collection's) where an online shortlist is drawn from it.
+    const ofaNc = (p: SearchParams): number => (p.aggregation === 'online' && (p.onlineShortlist ?? 0) > 0 ? run.nc : p.nc);
+    const ncs = [...new Set(specs.map((m) => ofaNc(paramsOf(m, run))))];
     const ofa = new Map(ncs.map((nc) => [nc, offlineAll(features, K, w, nc, wh)]));
     // OfA descriptors as each descriptor codec stores them (after whitening, as the app would store them), read back.
     const ofaStored = new Map<DescriptorCodec, Map<number, tf.Tensor2D>>();
@@ -142,7 +144,7 @@ export async function runCwMethods(S: CwSetup): Promise<void> {
             const fromStored = !!m.appQuery && q.collectionIndex !== null && queryFromStored(params) && !(q.from === 'stored' && s.maps === reference.maps);
             const how = fromStored ? 'stored' : 'forward';
             const qq = fromStored ? await storedQuery(s.maps) : m.db === 'ms' ? { ...query, otherScales } : query;
-            const db = m.db === 'ofa' ? ofaStored.get(s.ofa)!.get(params.nc)! : m.db === 'dba' ? dba! : ofaMs!;
+            const db = m.db === 'ofa' ? ofaStored.get(s.ofa)!.get(ofaNc(params))! : m.db === 'dba' ? dba! : ofaMs!;
             const collection: Collection = { size: N, grids, offlineDescriptors: db, maps: mapsOf(s.maps) };
             const ctx = {
               w,

@@ -90,7 +90,7 @@ export function parseMethod(text: string): MethodSpec {
 
 /**
  * A CW method from its name alone, for names no list holds (`--methods` takes them): `cw-ofa` or `cw-ona`, then
- * `-ncN` (NC), `-sM` (OnA over the OfA top M), and steps, each `+`: `dba10` (alpha-DBA descriptors), `sgM` (SuperGlobal
+ * `-ncN` (NC), `-sM` (OnA over the top M of OfA at the run's NC, the collection's), and steps, each `+`: `dba10` (alpha-DBA descriptors), `sgM` (SuperGlobal
  * over the top M; then `kK`, `bBETA`, `rec` / `gap` for its query side), `rR` (re-ranking, the paper's region order;
  * `rRmax` the max key), `qeN` / `aqeN` (QE / alpha-QE, alpha 3 unless `aALPHA`; then `reg` for the best regions,
  * `rec` or `recK` / `gap` for the neighbours, `minT` a minimum score), `diffMkK` (diffusion). Steps run in search()'s

@@ -41,7 +41,8 @@ export interface SearchParams {
   qeSource?: 'global' | 'region';
   /**
    * Online aggregation over a shortlist: OnA descriptors only for the top M images of the OfA ranking (needs the
-   * stored OfA descriptors); the rest keep their OfA order after them. 0 = every image (exact OnA). Default 0.
+   * collection's stored OfA descriptors, at the NC it was indexed with whatever NC OnA uses: the app and the eval
+   * pass those); the rest keep their OfA order after them. 0 = every image (exact OnA). Default 0.
    */
   onlineShortlist?: number;
   /** Diffusion (Iscen et al. 2017) over a kNN graph of the top M descriptors; 0 = off. Runs last. Default 0. */

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { CollectionStore } from '../../index/db';
 import { sha256Hex } from '../../index/hash';
 import { decodeMaps } from '../../index/mapCodec';
+import { INDEX_NC } from '../../index/settings';
 import type { CwNetwork } from '../../model/network';
 import { queryCrop } from '../../model/preprocess';
 import { clampPixelBox, validateSearchControls } from '../../search/controls';
@@ -194,8 +195,10 @@ export class QuerySession {
         const limit = Math.max(1, Math.min(inScope, want));
         const within = scope ? Uint8Array.from(ids, (id) => (scope.has(id) ? 1 : 0)) : undefined;
         const params: SearchParams = { ...searchParamsOf(controls), limit, ...(within ? { within } : {}) };
-        // OfA descriptors: the ranking itself, or the shortlist that online aggregation re-scores.
-        const offline = (controls.aggregation === 'offline' || (controls.onlineShortlist ?? 0) > 0) && index.size ? await index.offlineDescriptors(controls.nc, net.head.w) : null;
+        // OfA descriptors: the ranking itself, or the shortlist that online aggregation re-scores, drawn from the
+        // stored ones (the index's NC) whatever NC the online step uses: no recomputation over the whole collection.
+        const online = controls.aggregation === 'online';
+        const offline = (!online || (controls.onlineShortlist ?? 0) > 0) && index.size ? await index.offlineDescriptors(online ? INDEX_NC : controls.nc, net.head.w) : null;
         const result = await search({ X: q.X!, grid, box: cellBox, cropProbabilities }, index.collection(offline), params, { w: net.head.w, whitening: null });
         let { ranking, scores, scoreKinds } = result;
         const complete = ranking.length >= inScope;
