@@ -10,9 +10,9 @@ import type { SearchParams } from './types';
  * steps beyond it (docs/RANKING.md), each optional (absent = off / the paper's behaviour).
  */
 export type SearchControls = Pick<SearchParams, 'aggregation' | 'nc' | 'qe' | 'rerank'> &
-  Partial<Pick<SearchParams, 'onlineShortlist' | 'superGlobal' | 'qeAlpha' | 'qeSource' | 'diffusion' | 'diffusionK'>>;
+  Partial<Pick<SearchParams, 'onlineShortlist' | 'superGlobal' | 'qeAlpha' | 'qeSource' | 'qeNeighbours' | 'diffusion' | 'diffusionK'>>;
 
-const OPTIONAL_CONTROLS = ['onlineShortlist', 'superGlobal', 'qeAlpha', 'qeSource', 'diffusion', 'diffusionK'] as const;
+const OPTIONAL_CONTROLS = ['onlineShortlist', 'superGlobal', 'qeAlpha', 'qeSource', 'qeNeighbours', 'diffusion', 'diffusionK'] as const;
 
 /** Whole-number parameters: [min, max, the name a message uses]. */
 const WHOLE: Partial<Record<keyof SearchParams, [number, number, string]>> = {

@@ -260,6 +260,11 @@ export interface SearchControls {
   qeAlpha?: number;
   /** What QE averages for re-ranked photos: 'global' (absent) their descriptors, 'region' their best region (authors' code). */
   qeSource?: 'global' | 'region';
+  /**
+   * Which of the top n QE averages: 'top' (absent) all of them, as published; 'reciprocal' only those that have the
+   * query among their own 10 nearest photos (k-reciprocal, Zhong et al. 2017); 'gap' those before the largest score drop.
+   */
+  qeNeighbours?: 'top' | 'reciprocal' | 'gap';
   /** Diffusion (Iscen et al. 2017) over a kNN graph of the top M, run last; 0 or absent = off. */
   diffusion?: number;
   /** Neighbours per node of the diffusion graph (absent: 50, Iscen et al.'s). */

@@ -107,6 +107,15 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
           onChange={(v) => set({ qeAlpha: Number(v) })}
         />
         <Step
+          id="qe-neighbours"
+          label="QE neighbours"
+          explain="Which of the top n QE averages: all of them (helps when a query has many matches), or only those that have the query among their own 10 nearest (safe when it has a few among many similar photos)"
+          value={value.qeNeighbours ?? 'top'}
+          choices={['top', 'reciprocal', 'gap']}
+          name={(v) => (v === 'reciprocal' ? 'Reciprocal' : v === 'gap' ? 'Before the largest gap' : 'All top n')}
+          onChange={(v) => set({ qeNeighbours: v === 'reciprocal' || v === 'gap' ? v : 'top' })}
+        />
+        <Step
           id="qe-source"
           label="QE after re-ranking"
           explain="What QE averages for re-ranked photos: their descriptor, or the best region re-ranking found"
