@@ -4,6 +4,7 @@
  * nearest and their similarity reaches `minSim`; mutual links do not chain through hub photos the way a plain
  * threshold does), optionally with each link confirmed by a region check, then its connected components. Pure.
  */
+import Heap from 'mnemonist/heap';
 import type { NeighbourLists } from './neighbours';
 
 export interface GroupOptions {
@@ -75,9 +76,91 @@ export function components(links: readonly Link[]): LinkComponent[] {
   return [...out.values()];
 }
 
+export interface LinkageOptions {
+  /** Least mean cosine of a merge that rests on one pair of photos (two photos alone). */
+  minPairAverage: number;
+  /**
+   * What the least mean cosine approaches as a merge rests on more pairs: clusters of a and b photos need
+   * minAverage + (minPairAverage - minAverage) / sqrt(a b). A mean over many pairs is firmer evidence than one pair.
+   */
+  minAverage: number;
+  /**
+   * Least closeness: the mean cosine between the two clusters over the mean cosine within them (weighted by size;
+   * clusters of 2+ photos). Two tight groups of different objects stay apart even when they are alike on the whole.
+   */
+  minCloseness: number;
+}
+
+/**
+ * Average linkage (UPGMA) along the links of one component: every photo starts alone, and the two linked clusters
+ * whose photos are most alike on average (the mean cosine over ALL their cross pairs, linked or not) merge, while
+ * that mean reaches the threshold for the number of pairs it rests on and is close to the clusters' own (relative
+ * closeness, as in Chameleon: Karypis, Han & Kumar 1999). So a link joins two clusters only when the whole of each
+ * supports it: a chain of weak links or a hub photo linked to two places does not merge them, a large group needs a
+ * consistently high similarity, and two photos alone need a high one. With unit descriptors the mean cosine of
+ * A x B is sum(A) . sum(B) / (|A| |B|), and within A it is (|sum(A)|^2 - |A|) / (|A| (|A| - 1)): one product of D
+ * numbers per pair of clusters, whatever their sizes.
+ */
+export function averageLinkage(component: LinkComponent, descriptor: (id: string) => ArrayLike<number>, options: LinkageOptions): string[][] {
+  const { minPairAverage, minAverage, minCloseness } = options;
+  const { members, links } = component;
+  const index = new Map(members.map((id, i) => [id, i]));
+  const sums = members.map((id) => Float64Array.from(descriptor(id)));
+  const sizes = members.map(() => 1);
+  const parts = members.map((id) => [id]);
+  /** Linked clusters of each cluster. */
+  const next = members.map(() => new Set<number>());
+  /** Bumped on each merge: a queued pair whose clusters changed since is stale. */
+  const version = members.map(() => 0);
+  const mean = (x: number, y: number) => {
+    const a = sums[x], b = sums[y];
+    let s = 0;
+    for (let d = 0; d < a.length; d++) s += a[d] * b[d];
+    return s / (sizes[x] * sizes[y]);
+  };
+  type Pair = { x: number; y: number; score: number; vx: number; vy: number };
+  const queue = new Heap<Pair>((p, q) => q.score - p.score || p.x - q.x || p.y - q.y);
+  /** Mean cosine within each cluster of 2+ photos (from its mean over all pairs with itself, the 1s taken out). */
+  const within = members.map(() => 1);
+  const offer = (x: number, y: number) => {
+    const score = mean(x, y);
+    if (score < minAverage + (minPairAverage - minAverage) / Math.sqrt(sizes[x] * sizes[y])) return;
+    const inside = [x, y].filter((z) => sizes[z] > 1);
+    const own = inside.reduce((t, z) => t + sizes[z] * within[z], 0) / inside.reduce((t, z) => t + sizes[z], 0);
+    if (!inside.length || score >= minCloseness * own) queue.push({ x: Math.min(x, y), y: Math.max(x, y), score, vx: version[Math.min(x, y)], vy: version[Math.max(x, y)] });
+  };
+  for (const { a, b } of links) {
+    const [x, y] = [index.get(a)!, index.get(b)!];
+    next[x].add(y);
+    next[y].add(x);
+  }
+  for (let x = 0; x < members.length; x++) for (const y of next[x]) if (x < y) offer(x, y);
+  for (let p = queue.pop(); p; p = queue.pop()) {
+    if (p.vx !== version[p.x] || p.vy !== version[p.y] || !parts[p.x].length || !parts[p.y].length) continue;
+    // The larger cluster takes the smaller one in (fewer numbers moved).
+    const [keep, gone] = sizes[p.x] >= sizes[p.y] ? [p.x, p.y] : [p.y, p.x];
+    for (let d = 0; d < sums[keep].length; d++) sums[keep][d] += sums[gone][d];
+    sizes[keep] += sizes[gone];
+    for (const id of parts[gone]) parts[keep].push(id);
+    parts[gone] = [];
+    version[keep]++;
+    within[keep] = (mean(keep, keep) * sizes[keep] - 1) / (sizes[keep] - 1);
+    for (const z of next[gone]) {
+      next[z].delete(gone);
+      if (z === keep) continue;
+      next[z].add(keep);
+      next[keep].add(z);
+    }
+    next[keep].delete(gone);
+    next[gone].clear();
+    for (const z of next[keep]) offer(keep, z);
+  }
+  return parts.filter((part) => part.length);
+}
+
 /**
  * Groups of the accepted mutual links, largest first (ties: by representative id): their connected components, or
- * what `split` cuts them into (scripts/collection/groupCuts.ts measures such cuts: none helped on both models).
+ * what `split` cuts them into (the app: averageLinkage; scripts/collection/groupCuts.ts measures other cuts).
  */
 export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): PhotoGroup[] {
   const { k, minSim, minSize = 2, accept, split } = options;
