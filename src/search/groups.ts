@@ -98,53 +98,64 @@ export interface LinkageOptions {
  * closeness, as in Chameleon: Karypis, Han & Kumar 1999). So a link joins two clusters only when the whole of each
  * supports it: a chain of weak links or a hub photo linked to two places does not merge them, a large group needs a
  * consistently high similarity, and two photos alone need a high one. With unit descriptors the mean cosine of
- * A x B is sum(A) . sum(B) / (|A| |B|), and within A it is (|sum(A)|^2 - |A|) / (|A| (|A| - 1)): one product of D
- * numbers per pair of clusters, whatever their sizes.
+ * A x B is sum(A) . sum(B) / (|A| |B|): one product of D numbers per pair of clusters, whatever their sizes (the
+ * mean within a merged cluster follows from its parts' and the merge's own).
  */
 export function averageLinkage(component: LinkComponent, descriptor: (id: string) => ArrayLike<number>, options: LinkageOptions): string[][] {
   const { minPairAverage, minAverage, minCloseness } = options;
   const { members, links } = component;
   const index = new Map(members.map((id, i) => [id, i]));
-  const sums = members.map((id) => Float64Array.from(descriptor(id)));
+  const D = members.length ? descriptor(members[0]).length : 0;
+  /** Each cluster's descriptor sum: the photo's own descriptor until it first takes another in. */
+  const sums: ArrayLike<number>[] = members.map((id) => descriptor(id));
   const sizes = members.map(() => 1);
+  /** Mean cosine within each cluster (1 for one photo: unused, closeness only weighs clusters of 2+). */
+  const within = members.map(() => 1);
   const parts = members.map((id) => [id]);
   /** Linked clusters of each cluster. */
   const next = members.map(() => new Set<number>());
   /** Bumped on each merge: a queued pair whose clusters changed since is stale. */
   const version = members.map(() => 0);
-  const mean = (x: number, y: number) => {
+  const dot = (x: number, y: number) => {
     const a = sums[x], b = sums[y];
     let s = 0;
-    for (let d = 0; d < a.length; d++) s += a[d] * b[d];
-    return s / (sizes[x] * sizes[y]);
+    for (let d = 0; d < D; d++) s += a[d] * b[d];
+    return s;
   };
   type Pair = { x: number; y: number; score: number; vx: number; vy: number };
   const queue = new Heap<Pair>((p, q) => q.score - p.score || p.x - q.x || p.y - q.y);
-  /** Mean cosine within each cluster of 2+ photos (from its mean over all pairs with itself, the 1s taken out). */
-  const within = members.map(() => 1);
-  const offer = (x: number, y: number) => {
-    const score = mean(x, y);
+  const offer = (x: number, y: number, sim?: number) => {
+    const score = sim ?? dot(x, y) / (sizes[x] * sizes[y]);
     if (score < minAverage + (minPairAverage - minAverage) / Math.sqrt(sizes[x] * sizes[y])) return;
     const inside = [x, y].filter((z) => sizes[z] > 1);
     const own = inside.reduce((t, z) => t + sizes[z] * within[z], 0) / inside.reduce((t, z) => t + sizes[z], 0);
     if (!inside.length || score >= minCloseness * own) queue.push({ x: Math.min(x, y), y: Math.max(x, y), score, vx: version[Math.min(x, y)], vy: version[Math.max(x, y)] });
   };
-  for (const { a, b } of links) {
+  // Two photos alone: their mean is the link's cosine.
+  for (const { a, b, sim } of links) {
     const [x, y] = [index.get(a)!, index.get(b)!];
+    if (next[x].has(y)) continue;
     next[x].add(y);
     next[y].add(x);
+    offer(x, y, sim);
   }
-  for (let x = 0; x < members.length; x++) for (const y of next[x]) if (x < y) offer(x, y);
   for (let p = queue.pop(); p; p = queue.pop()) {
     if (p.vx !== version[p.x] || p.vy !== version[p.y] || !parts[p.x].length || !parts[p.y].length) continue;
     // The larger cluster takes the smaller one in (fewer numbers moved).
     const [keep, gone] = sizes[p.x] >= sizes[p.y] ? [p.x, p.y] : [p.y, p.x];
-    for (let d = 0; d < sums[keep].length; d++) sums[keep][d] += sums[gone][d];
-    sizes[keep] += sizes[gone];
+    const [a, b] = [sizes[keep], sizes[gone]];
+    // Pairs within the merged cluster: those within each, and the a b across (their mean is the score).
+    const pairsWithin = (n: number) => (n * (n - 1)) / 2;
+    within[keep] = (pairsWithin(a) * (a > 1 ? within[keep] : 0) + pairsWithin(b) * (b > 1 ? within[gone] : 0) + a * b * p.score) / pairsWithin(a + b);
+    const sum = a > 1 ? (sums[keep] as Float64Array) : Float64Array.from(sums[keep]);
+    const other = sums[gone];
+    for (let d = 0; d < D; d++) sum[d] += other[d];
+    sums[keep] = sum;
+    sums[gone] = sum.subarray(0, 0);
+    sizes[keep] += b;
     for (const id of parts[gone]) parts[keep].push(id);
     parts[gone] = [];
     version[keep]++;
-    within[keep] = (mean(keep, keep) * sizes[keep] - 1) / (sizes[keep] - 1);
     for (const z of next[gone]) {
       next[z].delete(gone);
       if (z === keep) continue;
