@@ -199,3 +199,43 @@ export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): P
   });
   return groups.sort((x, y) => y.members.length - x.members.length || (x.representative < y.representative ? -1 : 1));
 }
+
+/** An order-free key of a component's links (a 32-bit FNV-1a hash of each "a|b" summed, with the counts). */
+function linksKey(c: LinkComponent): string {
+  let sum = 0;
+  for (const { a, b } of c.links) {
+    let h = 0x811c9dc5;
+    const key = `${a}|${b}`;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    sum = (sum + (h >>> 0)) % 2 ** 48;
+  }
+  return `${c.members.length}:${c.links.length}:${sum}`;
+}
+
+/**
+ * Average-linkage cuts kept from one groups read to the next, by their component's links: after a few photos came or
+ * went, only the components whose links changed are cut again (the worker reads groups on every request). Photos'
+ * descriptors never change under one id, and the options are part of the key.
+ */
+export class LinkageCache {
+  private last = new Map<string, string[][]>();
+  private now = new Map<string, string[][]>();
+
+  cut(component: LinkComponent, descriptor: (id: string) => ArrayLike<number>, options: LinkageOptions): string[][] {
+    const key = `${options.minPairAverage}:${options.minAverage}:${options.minCloseness}:${linksKey(component)}`;
+    const parts = this.last.get(key) ?? averageLinkage(component, descriptor, options);
+    this.now.set(key, parts);
+    return parts;
+  }
+
+  /** Ends a read: the cuts of components it did not see are dropped. */
+  done(): void {
+    this.last = this.now;
+    this.now = new Map();
+  }
+
+  clear(): void {
+    this.last.clear();
+    this.now.clear();
+  }
+}

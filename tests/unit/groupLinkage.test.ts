@@ -7,7 +7,7 @@
  * of these.
  */
 import { describe, expect, it } from 'vitest';
-import { averageLinkage, components, mutualKnnGroups, type Link } from '../../src/search/groups';
+import { LinkageCache, averageLinkage, components, mutualKnnGroups, type Link } from '../../src/search/groups';
 import { NeighbourLists } from '../../src/search/neighbours';
 
 const D = 64;
@@ -146,5 +146,32 @@ describe('average linkage along the group links', () => {
     // Within each group, pairs of 0.9 merge at once; across, 0.79 >= 0.775.
     expect(averageLinkage(groups.component, groups.descriptor, options)).toHaveLength(1);
     expect(averageLinkage(groups.component, groups.descriptor, { ...options, minAverage: 0.78 })).toHaveLength(2);
+  });
+
+  it('cuts a component again only when its links changed (the worker reads groups on every request)', () => {
+    const { inside, descriptor } = setup([]);
+    let reads = 0;
+    const counted = (id: string) => (reads++, descriptor(id));
+    const cache = new LinkageCache();
+    const options = plain(0.6);
+    const read = (links: Link[]) => {
+      const parts = components(links).flatMap((c) => cache.cut(c, counted, options));
+      cache.done();
+      return sorted(parts);
+    };
+    const a = inside('a');
+    expect(read([...inside('b'), ...a])).toEqual(sorted([['a1', 'a2', 'a3', 'a4', 'a5'], ['b1', 'b2', 'b3', 'b4', 'b5']]));
+    const first = reads;
+    // The same links, in another order: nothing is cut again.
+    expect(read([...a.slice().reverse(), ...inside('b')])).toHaveLength(2);
+    expect(reads).toBe(first);
+    // One link fewer in place a: only a is cut again (half the descriptors read at first).
+    reads = 0;
+    expect(read([...a.slice(1), ...inside('b')])).toHaveLength(2);
+    expect(reads).toBe(first / 2);
+    // Other options: cut again.
+    reads = 0;
+    components(inside('b')).forEach((c) => cache.cut(c, counted, plain(0.7)));
+    expect(reads).toBe(first / 2);
   });
 });

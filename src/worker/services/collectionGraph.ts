@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps } from '../../index/mapCodec';
 import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../search/collectionDefaults';
 import { LAYOUT_CELLS, duplicateScore, groupCounts, duplicateGroups, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep } from '../../search/duplicates';
-import { averageLinkage, mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
+import { LinkageCache, mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
 import { linkRegionScore } from '../../search/regionCheck';
 import { NeighbourLists } from '../../search/neighbours';
 import { similarityRows } from '../../search/similarity';
@@ -50,6 +50,8 @@ export class CollectionGraph {
   /** Region scores of group links (src/search/regionCheck.ts), by pair. */
   private linkScores = new Map<string, number>();
   private lastGroups: PhotoGroup[] = [];
+  /** The average-linkage cuts of the last read, by component (only components whose links changed are cut again). */
+  private cuts = new LinkageCache();
 
   constructor(private readonly deps: CollectionGraphDeps) {}
 
@@ -73,6 +75,7 @@ export class CollectionGraph {
     this.layouts.clear();
     this.pairs.clear();
     this.linkScores.clear();
+    this.cuts.clear();
     this.lastGroups = [];
   }
 
@@ -285,7 +288,8 @@ export class CollectionGraph {
     const { index } = this.deps.state;
     const D = index.size ? index.record(index.ids[0])!.descriptor.length : 0;
     const descriptor = (id: string) => index.record(id)?.descriptor ?? new Float32Array(D);
-    const groups = mutualKnnGroups(this.lists, { k, minSim, accept, split: (c) => averageLinkage(c, descriptor, linkage) });
+    const groups = mutualKnnGroups(this.lists, { k, minSim, accept, split: (c) => this.cuts.cut(c, descriptor, linkage) });
+    this.cuts.done();
     this.lastGroups = groups;
     const grouped = groups.reduce((s, g) => s + g.members.length, 0);
     return {
