@@ -202,13 +202,12 @@ export function mutualKnnGroups(lists: NeighbourLists, options: GroupOptions): P
 
 /** An order-free key of a component's links (a 32-bit FNV-1a hash of each "a|b" summed, with the counts). */
 function linksKey(c: LinkComponent): string {
+  const fnv = (h: number, text: string) => {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    return h;
+  };
   let sum = 0;
-  for (const { a, b } of c.links) {
-    let h = 0x811c9dc5;
-    const key = `${a}|${b}`;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    sum = (sum + (h >>> 0)) % 2 ** 48;
-  }
+  for (const { a, b } of c.links) sum = (sum + (fnv(fnv(0x811c9dc5, a) ^ 0x7c, b) >>> 0)) % 2 ** 48;
   return `${c.members.length}:${c.links.length}:${sum}`;
 }
 
