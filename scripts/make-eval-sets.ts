@@ -2,7 +2,7 @@
  * npx tsx scripts/make-eval-sets.ts [--shared ../shared] [--out .eval] [--sparse-seeds 1,2,3,4,5]
  *
  * Builds the evaluation sets of `npm run eval:all` from the manifests in <shared>/data (what each is:
- * scripts/lib/evalSets.ts, docs/EVALUATION.md "The sets"):
+ * scripts/lib/evalSets.ts, README "Evaluation sets"):
  *  - <out>/paris6k-mini-dev-outside: dev with box, crop and photo queries (scripts/make-outside-queries.ts);
  *  - <out>/ukbench: ukbench-mini, every photo a whole-photo query (N-S score);
  *  - <out>/mixed: both collections in one (1,250 photos), each set's queries with the other as distractors;

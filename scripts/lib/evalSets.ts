@@ -29,7 +29,7 @@ export interface SourceSet {
 export interface BuiltSet {
   name: string;
   built_by: string;
-  /** How the set was made, in words (also in docs/EVALUATION.md). */
+  /** How the set was made, in words (also in README). */
   description: string;
   /** The source manifests' names. */
   sources: string[];
