@@ -2,6 +2,8 @@
  * Every relative link in the repository's Markdown files points at a file that exists, and a link to a heading of
  * another Markdown file (`FILE.md#heading`, or `#heading` in the same file) points at a heading that exists
  * (GitHub's anchor rule). Links inside code blocks and inline code are not links; web addresses are not checked.
+ * And every path of the code named in inline code (`src/...`, `scripts/...`, `tests/...`) exists, so a file moved or
+ * renamed without its docs fails here; docs/history/ and CHANGELOG.md describe the past and are left out of that.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -80,5 +82,15 @@ describe('links in the Markdown files', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  const current = files.filter((file) => !/(^|\/)(docs\/history\/|CHANGELOG\.md$)/.test(relative(root, file).split('\\').join('/')));
+
+  it.each(current.map((file) => [relative(root, file), file]))('%s: every code path it names exists', (_name, file) => {
+    const text = withoutCodeBlocks(readFileSync(file, 'utf8'));
+    const missing = [...text.matchAll(/`((?:src|scripts|tests)\/[\w./-]+)`/g)]
+      .map(([, path]) => path)
+      .filter((path) => !existsSync(join(root, path)));
+    expect([...new Set(missing)]).toEqual([]);
   });
 });
