@@ -2,16 +2,17 @@
  * npx tsx scripts/collection/benchGroupCut.ts [--sizes 10000,50000] [--dims 256] [--others 20] [--repeats 5]
  *
  * The cost of reading groups off the neighbour lists (src/search/groups.ts: mutual links, then the cut) at 10k and
- * 50k photos, as the worker pays it on every groups() call: connected components (the app's), and the two further
- * cuts measured by evalGroups.ts (groupCuts.ts: weak bridges, Louvain). A full build of the lists at 50k takes about an hour (benchGroups.ts), so here each
+ * 50k photos, as the worker pays it on every groups() call: average linkage along the links (the app's, with
+ * ResNet-50's thresholds), connected components (the app before), and two cuts measured by evalGroups.ts
+ * (groupCuts.ts: weak bridges, Louvain). A full build of the lists at 50k takes about an hour (benchGroups.ts), so here each
  * synthetic photo (synthetic.ts: places of ~10 photos) is placed among its own place and --others random photos
  * only: the lists then hold what a full build would give within places plus chance links across them, and the cut
  * works on a graph of the real size. Times are medians of --repeats runs in one process.
  */
 import { parseArgs } from 'node:util';
-import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
+import { LinkageCache, averageLinkage, mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
 import { NeighbourLists } from '../../src/search/neighbours';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../src/search/collectionDefaults';
 import { median } from '../../src/util/median';
 import { bridgeCut, louvainCut } from './groupCuts';
 import { synthetic } from './synthetic';
@@ -30,7 +31,7 @@ function main() {
   const others = Number(a.others);
   const repeats = Number(a.repeats);
   console.log(`groups read off the lists, synthetic places, D = ${D}, each photo placed among its place and ${others} random photos; Node ${process.version}`);
-  console.log('N | mutual links | mutual links alone: median ms | components (the app): median ms (groups) | weak bridges cut: median ms (groups, links cut) | Louvain: median ms (groups, links cut)');
+  console.log('N | mutual links | mutual links alone: median ms | average linkage (the app): median ms (groups, links cut) | again, cuts kept from the last read: median ms | components: median ms (groups) | weak bridges cut: median ms (groups, links cut) | Louvain: median ms (groups, links cut)');
   for (const N of a.sizes!.split(',').map(Number)) {
     const data = synthetic(N, D);
     const ids = Array.from({ length: N }, (_, i) => `p${i}`);
@@ -63,11 +64,18 @@ function main() {
     const [linkMs, links] = time(() => mutualLinks(lists, opts.k, opts.minSim));
     const cut = (split?: (c: LinkComponent) => string[][]) => time(() => mutualKnnGroups(lists, { ...opts, split }));
     const [compMs, comp] = cut();
+    const descriptor = (id: string) => data.subarray(Number(id.slice(1)) * D, (Number(id.slice(1)) + 1) * D);
+    const [averageMs, averaged] = cut((c) => averageLinkage(c, descriptor, groupLinkage('resnet50')));
+    // As the worker reads them: the cuts kept from the last read (nothing changed in between).
+    const cache = new LinkageCache();
+    cut((c) => cache.cut(c, descriptor, groupLinkage('resnet50')));
+    cache.done();
+    const [cachedMs] = cut((c) => cache.cut(c, descriptor, groupLinkage('resnet50')));
     const [bridgeMs, bridged] = cut(bridgeCut);
     const [louvainMs, communities] = cut(louvainCut);
     const inside = (groups: { links: number }[]) => groups.reduce((t, g) => t + g.links, 0);
     const row = (ms: number, g: { links: number }[]) => `${ms.toFixed(0)} (${g.length}, ${inside(comp) - inside(g)})`;
-    console.log(`${N} | ${links.length} | ${linkMs.toFixed(0)} | ${compMs.toFixed(0)} (${comp.length}) | ${row(bridgeMs, bridged)} | ${row(louvainMs, communities)}`);
+    console.log(`${N} | ${links.length} | ${linkMs.toFixed(0)} | ${row(averageMs, averaged)} | ${cachedMs.toFixed(0)} | ${compMs.toFixed(0)} (${comp.length}) | ${row(bridgeMs, bridged)} | ${row(louvainMs, communities)}`);
   }
 }
 

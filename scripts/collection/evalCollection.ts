@@ -1,17 +1,20 @@
 /**
  * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
  *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of makeNearDuplicates.ts>]
- *     [--cache /work/eval-cache]
+ *     [--cache /work/eval-cache] [--ukbench ../shared/data/ukbench-mini/MANIFEST.json]
  *
  * Measures the collection tools of issue 11 with the app's own code (src/search/neighbours, duplicates, groups) on
  * features from the eval's Node pipeline:
  *  - near-duplicates on the generated set: precision and recall of duplicate pairs at each threshold, by the OfA
  *    similarity alone and by the app's score (OfA and the layout check); positives = a source photo and its copies
  *    and the copies among themselves, everything else is a negative (other photos of the same landmark above all);
+ *  - near-duplicates on ukbench-mini (--ukbench; 250 objects x 4 different shots, no duplicates): the pairs flagged
+ *    at each threshold, and how many of them are two shots of one object;
  *  - groups of the same place on paris6k-mini-dev (the 250 photos, no copies): pairwise precision/recall and the
  *    adjusted Rand index against each photo's landmark (its name), for a few k and link thresholds, with and
  *    without the region check of the links.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
@@ -21,7 +24,7 @@ import { duplicateGroups, duplicateScore, layoutCellScores, layoutDescriptor, la
 import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
 import { linkRegionScore } from '../../src/search/regionCheck';
 import { NeighbourLists } from '../../src/search/neighbours';
-import { loadCollectionFeatures, type PhotoFeatures } from './features';
+import { loadCollectionFeatures, manifestFeatures, type PhotoFeatures } from './features';
 import { useNodeBackend } from '../lib/node';
 import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
 
@@ -32,6 +35,7 @@ const { values: a } = parseArgs({
     manifest: { type: 'string', default: '../shared/data/paris6k-mini-dev/MANIFEST.json' },
     'near-duplicates': { type: 'string', default: '/work/eval-cache/near-duplicates' },
     cache: { type: 'string' },
+    ukbench: { type: 'string', default: '../shared/data/ukbench-mini/MANIFEST.json' },
   },
 });
 
@@ -107,6 +111,29 @@ async function main() {
   const byTransform = new Map<string, number>();
   for (const [x, y] of missed) for (const n of [x, y]) if (n.startsWith('nd_')) byTransform.set(n.replace(/^nd_paris_[a-z]+_\d+_/, ''), (byTransform.get(n.replace(/^nd_paris_[a-z]+_\d+_/, '')) ?? 0) + 1);
   console.log(`missed true pairs at ${t}: ${missed.length}; copies in them by transform: ${JSON.stringify(Object.fromEntries(byTransform))}`);
+
+  // ---- near-duplicates on ukbench-mini: every pair is two different shots (of one object, or of two)
+  const uk = await manifestFeatures(net, model, longSide, a.ukbench!, a.cache);
+  const object = new Map<string, number>();
+  (JSON.parse(readFileSync(a.ukbench!, 'utf8')) as { groups: string[][] }).groups.forEach((g, i) => g.forEach((n) => object.set(n, i)));
+  const ukLists = neighbourLists(uk, DUPLICATE_DEFAULTS.k, DUPLICATE_DEFAULTS.floor);
+  const ukByName = new Map(uk.map((p) => [p.name, p]));
+  const ukPairs: { same: boolean; score: number }[] = [];
+  const ukSeen = new Set<string>();
+  for (const id of ukLists.ids) {
+    for (const n of ukLists.neighbours(id)) {
+      const key = id < n.id ? `${id}|${n.id}` : `${n.id}|${id}`;
+      if (ukSeen.has(key) || n.sim < DUPLICATE_DEFAULTS.candidateSim) continue;
+      ukSeen.add(key);
+      const layout = layoutScore(layoutCellScores(layoutOf(ukByName.get(id)!), layoutOf(ukByName.get(n.id)!), K));
+      ukPairs.push({ same: object.get(id) === object.get(n.id), score: duplicateScore(n.sim, layout) });
+    }
+  }
+  console.log(`\nnear-duplicates on ukbench-mini (${uk.length} photos, no duplicates among them): pairs flagged (two shots of one object / of two objects)`);
+  for (const t of [0.8, 0.85, 0.9, 0.95]) {
+    const flagged = ukPairs.filter((p) => p.score >= t);
+    console.log(`${f3(t)}${t === DUPLICATE_DEFAULTS.threshold ? ' (default)' : ''} | ${flagged.length} (${flagged.filter((p) => p.same).length} / ${flagged.filter((p) => !p.same).length})`);
+  }
 
   // ---- groups of the same place, on the dev photos only
   const landmark = new Map(dev.map((p) => [p.name, p.name.split('_')[1]]));

@@ -1,5 +1,6 @@
 /**
- * Features of paris6k-mini-dev and of the generated near-duplicates (makeNearDuplicates.ts), extracted with the
+ * Features of paris6k-mini-dev, of the generated near-duplicates (makeNearDuplicates.ts) and of any other manifest
+ * (ukbench-mini), extracted with the
  * eval's Node pipeline (scripts/lib/evaluate.ts `extract`: same network, same cache format, so --cache is shared
  * with `npm run eval`), and their stored OfA descriptors (NC = INDEX_NC, as the app stores them).
  */
@@ -45,6 +46,12 @@ async function photoFeatures(net: CwNetwork, model: ModelId, longSide: number, m
     out.push({ ...f, descriptor: values });
   }
   return out;
+}
+
+/** Features of every image of the manifest at `path` (cached under cacheDir when given). */
+export async function manifestFeatures(net: CwNetwork, model: ModelId, longSide: number, path: string, cacheDir?: string): Promise<PhotoFeatures[]> {
+  const manifest = await readManifest(path);
+  return photoFeatures(net, model, longSide, manifest, cacheDir, manifest.name);
 }
 
 /** The dev set and the near-duplicate copies, features of both. */

@@ -1,14 +1,19 @@
 /**
- * Ways of cutting the connected components of the group links further (src/search/groups.ts `split`), measured by
- * evalGroups.ts against the app's plain components; none is in the app (README, "Groups of the same place"):
+ * Other ways of cutting the connected components of the group links (src/search/groups.ts `split`), measured by
+ * evalGroups.ts against the app's average linkage (README, "Groups of the same place"); none is in the app:
  *  - louvainCut: Louvain communities (graphology-communities-louvain) of each component;
- *  - bridgeCut, coreCut: the components less their weak bridges (withoutBridges).
+ *  - bridgeCut, coreCut: the components less their weak bridges (withoutBridges);
+ *  - linkSupportCut: agglomeration on link counts, two clusters merging when the links between them reach a share of
+ *    the smaller one's photos (a group's support, not one neighbour's);
+ *  - onLinks(rankOrderDistance ...): links whose two photos agree on what precedes each other in their lists
+ *    (approximate rank-order distance 0), then a cut.
  * Per component, not over the whole graph: a group then never changes with photos it has no link to (and for
  * modularity, the resolution limit does not grow with the collection).
  */
 import Graph from 'graphology';
 import louvain from 'graphology-communities-louvain';
 import { components, type Link, type LinkComponent } from '../../src/search/groups';
+import type { NeighbourLists } from '../../src/search/neighbours';
 import { prng } from '../../src/util/prng';
 
 /** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */
@@ -87,3 +92,69 @@ export function louvainCut(c: LinkComponent): string[][] {
   return [...out.values()];
 }
 
+
+/**
+ * Agglomeration on link counts: the two clusters with the most links between them per photo of the smaller one merge
+ * first (ties: the larger summed similarity), while that share reaches `share`. One link joins two photos, or a photo
+ * to a pair; two groups of 10 need 10 * share links between them.
+ */
+export function linkSupportCut(share: number) {
+  return (c: LinkComponent): string[][] => {
+    const parts = new Map<string, string[]>(c.members.map((id) => [id, [id]]));
+    const cross = new Map<string, Map<string, { n: number; sim: number }>>(c.members.map((id) => [id, new Map()]));
+    const add = (x: string, y: string, n: number, sim: number) => {
+      const e = cross.get(x)!.get(y) ?? { n: 0, sim: 0 };
+      cross.get(x)!.set(y, { n: e.n + n, sim: e.sim + sim });
+    };
+    for (const { a, b, sim } of c.links) {
+      add(a, b, 1, sim);
+      add(b, a, 1, sim);
+    }
+    for (;;) {
+      let best: { x: string; y: string; score: number; sim: number } | null = null;
+      for (const [x, ys] of cross) {
+        for (const [y, e] of ys) {
+          if (x >= y) continue;
+          const score = e.n / Math.min(parts.get(x)!.length, parts.get(y)!.length);
+          if (score >= share && (!best || score > best.score || (score === best.score && e.sim > best.sim))) best = { x, y, score, sim: e.sim };
+        }
+      }
+      if (!best) break;
+      const { x, y } = best;
+      parts.get(x)!.push(...parts.get(y)!);
+      parts.delete(y);
+      for (const [z, e] of cross.get(y)!) {
+        cross.get(z)!.delete(y);
+        if (z === x) continue;
+        add(x, z, e.n, e.sim);
+        add(z, x, e.n, e.sim);
+      }
+      cross.delete(y);
+      cross.get(x)!.delete(y);
+    }
+    return [...parts.values()];
+  };
+}
+
+/**
+ * The approximate rank-order distance of a link (after Zhu et al. 2011, Otto et al. 2018, on the top-k lists): the
+ * neighbours that a ranks before b and b's list lacks, plus the same from b's side, over the better of the two
+ * ranks. 0: whatever either photo finds more alike than the other, the other finds too.
+ */
+export function rankOrderDistance(lists: NeighbourLists, a: string, b: string): number {
+  const la = lists.neighbours(a), lb = lists.neighbours(b);
+  const ra = la.findIndex((n) => n.id === b), rb = lb.findIndex((n) => n.id === a);
+  if (ra < 0 || rb < 0) return Infinity;
+  const ina = new Set(la.map((n) => n.id)), inb = new Set(lb.map((n) => n.id));
+  const missing = la.slice(0, ra).filter((n) => !inb.has(n.id)).length + lb.slice(0, rb).filter((n) => !ina.has(n.id)).length;
+  return missing / (Math.min(ra, rb) + 1);
+}
+
+/** A cut applied to the component's links that pass `keep` (each part of what is left, then the photos left alone). */
+export function onLinks(keep: (l: Link) => boolean, cut: (c: LinkComponent) => string[][]) {
+  return (c: LinkComponent): string[][] => {
+    const parts = components(c.links.filter(keep)).flatMap(cut);
+    const placed = new Set(parts.flat());
+    return [...parts, ...c.members.filter((id) => !placed.has(id)).map((id) => [id])];
+  };
+}

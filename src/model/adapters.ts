@@ -67,7 +67,7 @@ export const MODELS: Record<ModelId, ModelAdapter & { id: ModelId }> = {
 };
 
 /**
- * The model a new collection gets, chosen by measurement (README, "Models"): on paris6k-mini-dev at long side 512,
+ * The model a new collection gets, chosen by measurement (docs/MODELS.md): on paris6k-mini-dev at long side 512,
  * MobileNet v1 0.75 scores at least as well as ResNet-50 with the app's default search (OfA + re-ranking R = 100:
  * 0.923 vs 0.906 mAP; OnA + R 100 + QE 5: 0.945 vs 0.937) and indexes about 5x faster on wasm (BENCHMARKS.md).
  */

@@ -3,6 +3,8 @@
  * README ("Collection tools"): scripts/collection/evalCollection.ts prints them.
  */
 
+import type { LinkageOptions } from './groups';
+
 export const DUPLICATE_DEFAULTS = {
   /** Neighbour lists: photos kept per photo, and the least OfA similarity kept. */
   k: 10,
@@ -22,5 +24,23 @@ export const GROUP_DEFAULTS = {
   minSim: 0.7,
   /** Least region score (src/search/regionCheck.ts, both ways) of a link. */
   minRegion: 0.8,
+  /**
+   * The average linkage along the links (src/search/groups.ts), per model: OfA cosines of unrelated photos differ by
+   * network (MobileNet's are higher). Chosen on ukbench-mini by scripts/collection/evalGroups.ts: minPairAverage is
+   * the lowest plain stop threshold (0.01 steps) whose groups reach pair precision 0.95; minAverage, the 99th
+   * percentile of the cosines of photos of different objects; minCloseness, then the lowest (0.01 steps) that reaches
+   * pair precision 0.95 with no group holding two objects' worth of photos (2+ of each).
+   */
+  linkage: {
+    resnet50: { minPairAverage: 0.88, minAverage: 0.66, minCloseness: 0.94 },
+    'mobilenet_v1_0.75': { minPairAverage: 0.86, minAverage: 0.77, minCloseness: 0.94 },
+  } as Readonly<Record<string, LinkageOptions>>,
   floor: 0.5,
 };
+
+/** The groups' average linkage for a model; a model not measured gets the strictest value of each. */
+export function groupLinkage(modelId: string): LinkageOptions {
+  const known = Object.values(GROUP_DEFAULTS.linkage);
+  const strictest = (key: keyof LinkageOptions) => Math.max(...known.map((o) => o[key]));
+  return GROUP_DEFAULTS.linkage[modelId] ?? { minPairAverage: strictest('minPairAverage'), minAverage: strictest('minAverage'), minCloseness: strictest('minCloseness') };
+}

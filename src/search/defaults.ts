@@ -1,7 +1,7 @@
 /**
  * What the app searches with unless the user changes a control: one constant read by the worker (the page's initial
  * controls) and by the evaluation (its `app-default` row, scripts/lib/evalMethods.ts), so what ships is what is
- * measured. Choose these by evidence on every evaluation set (README, "Defaults by evidence").
+ * measured. Choose these by evidence on every evaluation set (docs/EVALUATION.md, "Defaults by evidence").
  */
 import { INDEX_NC } from '../index/settings';
 import type { SearchControls } from './controls';
@@ -33,7 +33,7 @@ export const searchParamsOf = (controls: SearchControls): SearchParams => ({ ...
  * Whether an indexed photo of the collection used as the query takes its maps from storage and its box classes from
  * the classifier on the box's stored maps (no forward pass, no reading of the photo) for these controls: where that
  * ranks as well as the pass, within 0.005 mAP on paris6k-mini-dev for both models (`npm run eval -- --query-from
- * stored`, README "A collection photo as the query"): offline aggregation at the collection's NC (64), with or
+ * stored`, docs/STORAGE.md "A collection photo as the query"): offline aggregation at the collection's NC (64), with or
  * without QE and re-ranking. Online aggregation loses up to 0.011 (0.078 with QE) and OfA at NC 8 with QE 0.0052
  * (ResNet-50): those keep the pass.
  */

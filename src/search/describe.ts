@@ -48,7 +48,7 @@ export async function classHeatmap(X: tf.Tensor3D, w: tf.Tensor2D, classIndex: n
 /**
  * Class probabilities of a box of an image from its (stored) maps, with no forward pass: the classifier on the
  * box's pooled features (GAP over its cells, w, b, softmax). Measured against a pass on the crop in `npm run eval
- * -- --query-from stored` (README). [C]
+ * -- --query-from stored` (docs/STORAGE.md). [C]
  */
 export async function storedBoxProbabilities(X: tf.Tensor3D, box: CellBox, w: tf.Tensor2D, b: tf.Tensor1D): Promise<Float32Array> {
   const p = boxClassProbabilities(X, box, w, b);

@@ -60,7 +60,7 @@ export const layoutScore = (cellScores: readonly number[]): number => cellScores
 /**
  * A candidate pair's duplicate score: the mean of its OfA similarity (the same content) and its layout score (in
  * the same places), one number for one threshold. On the generated set it keeps the recall of a threshold on the
- * OfA similarity alone and rejects most different shots of the same landmark (README, "Near-duplicates").
+ * OfA similarity alone and rejects most different shots of the same landmark (docs/COLLECTION-TOOLS.md, "Near-duplicates").
  */
 export const duplicateScore = (sim: number, layout: number): number => (sim + layout) / 2;
 

@@ -100,7 +100,8 @@ export interface GroupsReport {
   /** Indexed photos in no group. */
   ungrouped: number;
   photos: number;
-  params: { k: number; minSim: number; minRegion: number };
+  /** The links (mutual k-nearest, OfA >= minSim, region check >= minRegion) and the average linkage's thresholds. */
+  params: { k: number; minSim: number; minRegion: number; minPairAverage: number; minAverage: number; minCloseness: number };
   /** Links whose region check has not run yet (they count as passing meanwhile; complete is then false). */
   uncheckedLinks: number;
   complete: boolean;

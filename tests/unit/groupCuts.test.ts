@@ -5,8 +5,8 @@
  * and links another path confirms, are kept.
  */
 import { describe, expect, it } from 'vitest';
-import { bridgeCut, coreCut, louvainCut, withoutBridges } from '../../scripts/collection/groupCuts';
-import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
+import { bridgeCut, coreCut, linkSupportCut, louvainCut, rankOrderDistance, withoutBridges } from '../../scripts/collection/groupCuts';
+import { components, mutualKnnGroups, mutualLinks } from '../../src/search/groups';
 import { NeighbourLists } from '../../src/search/neighbours';
 
 /** Lists from a similarity table (symmetric), inserted in the order given. */
@@ -64,5 +64,24 @@ describe('group cuts', () => {
   it('gives the same groups on every run (Louvain with a fixed seed)', () => {
     const lists = listsOf(five, sim, 5);
     expect(mutualKnnGroups(lists, { k: 5, minSim: 0.5, split: louvainCut })).toEqual(mutualKnnGroups(lists, { k: 5, minSim: 0.5, split: louvainCut }));
+  });
+
+  it('link support: one link does not join two places of 5; a photo linked to a pair joins it', () => {
+    // The wrong link a1~b1 weaker than the places' own links (when it is the strongest, a1 and b1 pair up first).
+    const lists = listsOf(five, (x, y) => (sim(x, y) === 0.95 ? 0.85 : sim(x, y)), 5);
+    const [component] = components(mutualLinks(lists, 5, 0.5));
+    expect(sorted(linkSupportCut(1)(component).map((members) => ({ members })))).toEqual([five.slice(0, 5), five.slice(5)]);
+    const link = (a: string, b: string) => ({ a, b, sim: 0.9 });
+    expect(linkSupportCut(1)({ members: ['x', 'y', 'z'], links: [link('x', 'y'), link('y', 'z')] })).toEqual([['x', 'y', 'z']]);
+  });
+
+  it("rank-order distance: 0 when what each photo ranks before the other is in the other's list too", () => {
+    const lists = listsOf(five, sim, 5);
+    expect(rankOrderDistance(lists, 'a2', 'a3')).toBe(0);
+    // x ranks p before y, y ranks q before x, and neither list holds the other's: (1 + 1) / (1 + 1).
+    const pairs: Record<string, number> = { 'p|x': 0.9, 'q|y': 0.9, 'x|y': 0.8 };
+    const four = listsOf(['x', 'y', 'p', 'q'], (a, b) => pairs[a < b ? `${a}|${b}` : `${b}|${a}`] ?? 0.1, 2);
+    expect(rankOrderDistance(four, 'x', 'y')).toBe(1);
+    expect(rankOrderDistance(four, 'p', 'q')).toBe(Infinity);
   });
 });

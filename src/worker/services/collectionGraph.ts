@@ -8,9 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps } from '../../index/mapCodec';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../search/collectionDefaults';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../search/collectionDefaults';
 import { LAYOUT_CELLS, duplicateScore, groupCounts, duplicateGroups, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep } from '../../search/duplicates';
-import { mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
+import { LinkageCache, mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
 import { linkRegionScore } from '../../search/regionCheck';
 import { NeighbourLists } from '../../search/neighbours';
 import { similarityRows } from '../../search/similarity';
@@ -50,6 +50,8 @@ export class CollectionGraph {
   /** Region scores of group links (src/search/regionCheck.ts), by pair. */
   private linkScores = new Map<string, number>();
   private lastGroups: PhotoGroup[] = [];
+  /** The average-linkage cuts of the last read, by component (only components whose links changed are cut again). */
+  private cuts = new LinkageCache();
 
   constructor(private readonly deps: CollectionGraphDeps) {}
 
@@ -73,6 +75,7 @@ export class CollectionGraph {
     this.layouts.clear();
     this.pairs.clear();
     this.linkScores.clear();
+    this.cuts.clear();
     this.lastGroups = [];
   }
 
@@ -279,14 +282,21 @@ export class CollectionGraph {
     complete &&= unchecked === 0;
     // A link passes when its region check does, or while it waits for it (the report then says complete: false).
     const accept = (a: string, b: string) => (this.linkScores.get(pairKey(a, b)) ?? 1) >= GROUP_DEFAULTS.minRegion;
-    const groups = mutualKnnGroups(this.lists, { k, minSim, accept });
+    // Average linkage along the checked links, on the stored OfA descriptors (a photo deleted while the lists catch up
+    // counts as unlike every other, so it joins no group).
+    const linkage = groupLinkage(this.deps.settings.current.modelId);
+    const { index } = this.deps.state;
+    const D = index.size ? index.record(index.ids[0])!.descriptor.length : 0;
+    const descriptor = (id: string) => index.record(id)?.descriptor ?? new Float32Array(D);
+    const groups = mutualKnnGroups(this.lists, { k, minSim, accept, split: (c) => this.cuts.cut(c, descriptor, linkage) });
+    this.cuts.done();
     this.lastGroups = groups;
     const grouped = groups.reduce((s, g) => s + g.members.length, 0);
     return {
       groups: groups.map((g) => ({ id: g.id, representative: g.representative, count: g.members.length, members: g.members, meanSim: g.meanSim })),
       ungrouped: this.lists.size - grouped,
       photos: this.lists.size,
-      params: { k, minSim, minRegion: GROUP_DEFAULTS.minRegion },
+      params: { k, minSim, minRegion: GROUP_DEFAULTS.minRegion, ...linkage },
       uncheckedLinks: unchecked,
       complete,
       progress: { ...this.progress },
