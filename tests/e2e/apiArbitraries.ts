@@ -84,6 +84,7 @@ function argumentsOf(ids: string[], junky: boolean): Record<Methods, fc.Arbitrar
       onlineShortlist: pick([0, 10], [1e6]),
       qeAlpha: pick([0, 3], [11]),
       qeSource: pick(['global', 'region'], ['other']),
+      qeNeighbours: pick(['top', 'reciprocal', 'gap'], ['nearest']),
       diffusion: pick([0, 10], [1e6]),
       diffusionK: pick([1, 5], [0]),
     },

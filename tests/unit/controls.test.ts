@@ -63,12 +63,13 @@ describe('validateSearchControls', () => {
   });
 
   it('keeps the optional steps beyond the paper when given, checked by the same validator as search()', () => {
-    const more: SearchControls = { ...ok, aggregation: 'online', onlineShortlist: 100, superGlobal: 100, qeAlpha: 3, qeSource: 'region', diffusion: 0, diffusionK: 10 };
+    const more: SearchControls = { ...ok, aggregation: 'online', onlineShortlist: 100, superGlobal: 100, qeAlpha: 3, qeSource: 'region', qeNeighbours: 'reciprocal', diffusion: 0, diffusionK: 10 };
     expect(validateSearchControls(more)).toEqual(more);
     expect(check({ onlineShortlist: -1 })).toThrow('Online shortlist M must be a whole number from 0 to 100000, got -1');
     expect(check({ superGlobal: 2.5 })).toThrow('SuperGlobal M must be a whole number from 0 to 100000, got 2.5');
     expect(check({ qeAlpha: 11 })).toThrow('QE alpha must be a number from 0 to 10, got 11');
     expect(check({ qeSource: 'both' })).toThrow('QE source must be global or region, got both');
+    expect(check({ qeNeighbours: 'nearest' })).toThrow('QE neighbours must be top, reciprocal, gap, got nearest');
     expect(check({ diffusionK: 0 })).toThrow('Diffusion neighbours k must be a whole number from 1 to 1000, got 0');
   });
 
