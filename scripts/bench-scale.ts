@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { writeIndex } from '../src/index/exportFormat';
 import { median } from '../src/util/median';
-import type { EngineStats, SearchResponse, StorageReport } from '../src/worker/api';
+import type { EngineStats, SearchResponse, StorageReport } from '../src/worker-api/api';
 import { projectRoot } from './lib/node';
 import { pageFigures, type PageFigures } from './lib/scalePage';
 import { LONG_TASK_TARGET_MS } from '../tests/e2e/longTasks';

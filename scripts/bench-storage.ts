@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import type { EngineStats, StorageReport } from '../src/worker/api';
+import type { EngineStats, StorageReport } from '../src/worker-api/api';
 import { sharedDir } from './lib/node';
 import { readManifest } from './lib/evaluate';
 

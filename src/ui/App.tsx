@@ -3,7 +3,7 @@
  * The state logic lives in the hooks; this file only wires them to each other and to the components.
  */
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { ClassCount, PlaceGroup } from '../worker/api';
+import type { ClassCount, PlaceGroup } from '../worker-api/api';
 import { Banners } from './components/Banners';
 import { ClassChips } from './components/ClassChips';
 import { CollectionSection } from './components/CollectionSection';

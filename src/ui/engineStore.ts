@@ -5,8 +5,8 @@
  * object URLs the worker makes (thumbnails.ts).
  */
 import { useSyncExternalStore } from 'react';
-import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
-import { createEngineClient, type EngineClient } from '../worker/client';
+import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker-api/api';
+import { createEngineClient, type EngineClient } from '../worker-api/client';
 import { errorMessage } from './format';
 import { setThumbnailSource, type ThumbnailCache } from './thumbnails';
 

@@ -1,12 +1,12 @@
 /**
- * The checks of EngineApi's own methods' arguments (./api.ts; the collection tools' are in ./collectionToolsArgs.ts),
+ * The checks of EngineApi's own methods' arguments (src/worker-api/api.ts; the collection tools' are in ./collectionToolsArgs.ts),
  * applied by ./boundary.ts before a call reaches the engine. Shapes and types are checked here; what depends on the
  * collection (an id that is not in it, a class beyond the model's) is checked by the engine, with its own message.
  */
 import * as z from 'zod';
 import { validateSearchControls } from '../search/controls';
-import type { CollectionToolsApi } from './collectionToolsApi';
-import type { EngineApi, EngineEvent, SearchControls } from './api';
+import type { CollectionToolsApi } from '../worker-api/collectionToolsApi';
+import type { EngineApi, EngineEvent, SearchControls } from '../worker-api/api';
 import { blob, callback, file, finite, none, params, photoId, photoIds, whole, type ArgChecks } from './args';
 
 type Handle = FileSystemDirectoryHandle | FileSystemFileHandle;

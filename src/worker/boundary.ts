@@ -5,7 +5,7 @@
  * held until it is done (photos dropped as the page appears are not lost); one made before start() was called, or
  * after it failed, is refused with the reason.
  */
-import type { EngineApi } from './api';
+import type { EngineApi } from '../worker-api/api';
 import { ENGINE_ARGS } from './apiArgs';
 import type { ArgCheck, ArgChecks } from './args';
 import { COLLECTION_TOOLS_ARGS } from './collectionToolsArgs';

@@ -1,5 +1,5 @@
 /**
- * The worker's engine: a thin facade implementing EngineApi (./api.ts) over the services in ./services/, each with
+ * The worker's engine: a thin facade implementing EngineApi (src/worker-api/api.ts) over the services in ./services/, each with
  * one job. Exposed to the page through comlink (./worker.ts).
  *
  * Order of work inside the worker: reading dropped files in (hash, dedupe, thumbnail) goes before the network, so
@@ -33,7 +33,7 @@ import type {
   StartOptions,
   StorageMode,
   StorageReport,
-} from './api';
+} from '../worker-api/api';
 import { Lock } from './lock';
 import { CollectionState } from './services/collectionState';
 import { Session, Settings, isStorageFull, type Emit } from './services/context';

@@ -2,8 +2,8 @@
  * The app's worker without the app's page (tests/browser/engine.html): what `npm run bench-scale` measures on the
  * worker side (import, start-up, search, memory), free of the grid's own cost, which the UI's figures cover.
  */
-import { createEngineClient } from '../../src/worker/client';
-import type { EngineEvent, StartOptions } from '../../src/worker/api';
+import { createEngineClient } from '../../src/worker-api/client';
+import type { EngineEvent, StartOptions } from '../../src/worker-api/api';
 
 const client = createEngineClient();
 const events = { ids: [] as string[], errors: [] as string[] };

@@ -6,7 +6,7 @@
  * changes the collection whatever it is given; the test calls it once at the end).
  */
 import fc from 'fast-check';
-import type { EngineApi } from '../../src/worker/api';
+import type { EngineApi } from '../../src/worker-api/api';
 
 /** A value that crosses page.evaluate; the page revives the markers. */
 export type Revivable = unknown;

@@ -18,7 +18,7 @@ import { devSet, dropFiles, type FileSpec } from './appHelpers';
 import { callApi, integrity, startProxy, waitPhotos, waitReady } from './reliabilityHelpers';
 import { writeIndex } from '../../src/index/exportFormat';
 import { syntheticCollection } from '../../scripts/lib/synthetic';
-import type { EngineStats, IntegrityReport } from '../../src/worker/api';
+import type { EngineStats, IntegrityReport } from '../../src/worker-api/api';
 import { apiArguments, type Revivable } from './apiArbitraries';
 
 const MODEL = 'mobilenet_v1_0.75';

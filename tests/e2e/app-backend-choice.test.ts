@@ -12,7 +12,7 @@ import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E } from '.
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { callApi, integrity, shownNotices, waitModelReady, waitReady } from './reliabilityHelpers';
-import type { EngineInfo } from '../../src/worker/api';
+import type { EngineInfo } from '../../src/worker-api/api';
 
 const data = devSet();
 const APP = 'model=mobilenet_v1_0.75&longSide=64&debug=1';

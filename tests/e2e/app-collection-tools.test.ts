@@ -12,7 +12,7 @@ import { devSet, dropFiles, waitIndexed } from './appHelpers';
 import { callApi, integrity } from './reliabilityHelpers';
 import { needsModels } from '../helpers/requirements';
 import { nearDuplicateSet } from './nearDuplicateSet';
-import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker/api';
+import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker-api/api';
 
 const data = devSet();
 const MODEL = 'mobilenet_v1_0.75';

@@ -13,7 +13,7 @@ import { devSet, dropFiles, photoCounts, revealPhoto, waitIndexed } from './appH
 import { callApi, integrity } from './reliabilityHelpers';
 import { needsModels } from '../helpers/requirements';
 import { nearDuplicateSet } from './nearDuplicateSet';
-import type { DuplicatesReport, GroupsReport, SearchResponse } from '../../src/worker/api';
+import type { DuplicatesReport, GroupsReport, SearchResponse } from '../../src/worker-api/api';
 
 const data = devSet();
 const MODEL = 'mobilenet_v1_0.75';

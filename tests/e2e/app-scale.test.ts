@@ -20,7 +20,7 @@ import { needsModels } from '../helpers/requirements';
 import { callApi, integrity, waitReady } from './reliabilityHelpers';
 import { writeIndex } from '../../src/index/exportFormat';
 import { syntheticCollection } from '../../scripts/lib/synthetic';
-import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker/api';
+import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker-api/api';
 import type { Page } from 'playwright-core';
 import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from './longTasks';
 

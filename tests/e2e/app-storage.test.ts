@@ -16,7 +16,7 @@ import { browserAvailable, useE2E } from './harness';
 import { devSet, dropFiles, waitIndexed } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { callApi, integrity, shownProblems, waitReady } from './reliabilityHelpers';
-import type { EngineInfo, LinkedFolder, PhotoFile, SearchResponse, StorageReport } from '../../src/worker/api';
+import type { EngineInfo, LinkedFolder, PhotoFile, SearchResponse, StorageReport } from '../../src/worker-api/api';
 
 const data = devSet();
 const APP = '/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1';

@@ -3,7 +3,7 @@
  * per-file problems and notices as the page shows them, and the collection's consistency check.
  */
 import type { Page } from 'playwright-core';
-import type { IntegrityReport } from '../../src/worker/api';
+import type { IntegrityReport } from '../../src/worker-api/api';
 
 export interface ShownProblem {
   kind: string;

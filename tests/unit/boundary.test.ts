@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { guardApi } from '../../src/worker/boundary';
-import type { EngineApi } from '../../src/worker/api';
+import type { EngineApi } from '../../src/worker-api/api';
 
 function standIn(startResult: Promise<unknown>) {
   const calls: string[] = [];

@@ -10,7 +10,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { openCollection, type CollectionStore } from '../../src/index/db';
 import { readIndex, writeIndex } from '../../src/index/exportFormat';
 import { INDEX_NC, MAP_CODEC, type IndexSettings } from '../../src/index/settings';
-import type { EngineEvent } from '../../src/worker/api';
+import type { EngineEvent } from '../../src/worker-api/api';
 import { Lock } from '../../src/worker/lock';
 import { CollectionState } from '../../src/worker/services/collectionState';
 import { Session, Settings } from '../../src/worker/services/context';

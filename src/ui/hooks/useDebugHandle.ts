@@ -1,6 +1,6 @@
 // With ?debug=1: window.cwApp, the worker API and the page state for tests and troubleshooting.
 import { useEffect } from 'react';
-import type { SearchResponse } from '../../worker/api';
+import type { SearchResponse } from '../../worker-api/api';
 import type { EngineStore } from '../engineStore';
 
 declare global {

@@ -5,7 +5,7 @@
  * worker does not hold them: 4 KB per photo).
  */
 import { countClasses, topClassIndices } from '../../search/classStats';
-import type { ClassCount } from '../api';
+import type { ClassCount } from '../../worker-api/api';
 import type { CollectionState } from './collectionState';
 import type { NetworkManager } from './networkManager';
 

@@ -14,7 +14,7 @@ import { mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/grou
 import { linkRegionScore } from '../../search/regionCheck';
 import { NeighbourLists } from '../../search/neighbours';
 import { similarityRows } from '../../search/similarity';
-import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../api';
+import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { Emit, Settings } from './context';

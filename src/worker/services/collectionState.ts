@@ -8,7 +8,7 @@ import type { FeatureRecord, ImageRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import type { Grid } from '../../search/describe';
-import type { PhotoItem } from '../api';
+import type { PhotoItem } from '../../worker-api/api';
 import { CollectionIndex } from '../collectionIndex';
 import type { Emit, Settings } from './context';
 import type { ModelRegistry } from './modelRegistry';

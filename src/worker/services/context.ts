@@ -4,7 +4,7 @@
  */
 import type { CollectionStore } from '../../index/db';
 import type { IndexSettings } from '../../index/settings';
-import type { EngineEvent } from '../api';
+import type { EngineEvent } from '../../worker-api/api';
 
 export type Emit = (event: EngineEvent) => void;
 

@@ -8,7 +8,7 @@ import type { CollectionStore } from '../../index/db';
 import type { FeatureRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import { photoOrder, restorePhotos, takePhotos, takenBytes, type TakenPhoto } from '../../index/trash';
-import type { DeleteResult, UndoResult } from '../api';
+import type { DeleteResult, UndoResult } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { Emit, Session, Settings } from './context';

@@ -10,7 +10,7 @@ import { readIndex, writeIndex, type ExportedPhoto, type IndexReader, type Index
 import type { FeatureRecord, ImageRecord, MapsRecord } from '../../index/schema';
 import { modelKey, type IndexSettings } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
-import type { FileProblem, IndexExport, IndexImportReport } from '../api';
+import type { FileProblem, IndexExport, IndexImportReport } from '../../worker-api/api';
 import type { CollectionIndex } from '../collectionIndex';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';

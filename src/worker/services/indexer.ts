@@ -12,7 +12,7 @@ import { modelKey } from '../../index/settings';
 import type { CwNetwork } from '../../model/network';
 import { describeImage } from '../../search/describe';
 import { median } from '../../util/median';
-import type { IndexProgress } from '../api';
+import type { IndexProgress } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import { errorMessage, isStorageFull, type Emit, type Session, type Settings } from './context';

@@ -8,7 +8,7 @@
 import type { CollectionStore, SourceWrite } from '../../index/db';
 import { DEFAULT_STORAGE } from '../../index/settings';
 import { sha256Hex } from '../../index/hash';
-import type { FileProblem, ImportFile } from '../api';
+import type { FileProblem, ImportFile } from '../../worker-api/api';
 import { ImportProblem, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { CollectionState } from './collectionState';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import { loadNetwork, type CwNetwork, type ForwardResult } from '../../model/network';
-import type { EngineInfo } from '../api';
+import type { EngineInfo } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import { MODEL_CACHE, cachedModelReader, customModelReader } from '../modelCache';
 import { errorMessage, type Emit, type Settings } from './context';

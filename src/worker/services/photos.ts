@@ -10,7 +10,7 @@
  */
 import type { CollectionStore } from '../../index/db';
 import type { DiskLink, ImageRecord, RootRecord } from '../../index/schema';
-import type { LinkedFolder, PhotoFile } from '../api';
+import type { LinkedFolder, PhotoFile } from '../../worker-api/api';
 
 /** Why a photo's original cannot be read now. */
 export type UnavailableReason = 'permission' | 'missing' | 'none';

@@ -16,7 +16,7 @@ import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities,
 import { search, topIndices } from '../../search/search';
 import { queryFromStored, searchParamsOf } from '../../search/defaults';
 import type { SearchParams } from '../../search/types';
-import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../../worker-api/api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';

@@ -6,7 +6,7 @@
 import type { CollectionStore } from '../../index/db';
 import type { FeatureRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
-import type { EngineInfo } from '../api';
+import type { EngineInfo } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { Emit, Settings } from './context';

@@ -1,7 +1,7 @@
 /**
- * The messages between the page and the indexing/search worker (types only: the page imports this file and
- * ./client.ts, never tfjs, idb or the CW code; type-only imports of their records are fine). Boxes here are in
- * PIXELS of a photo's stored copy, upright.
+ * The messages between the page and the indexing/search worker (src/worker/), types only: the page imports this
+ * folder (this file and ./client.ts), never tfjs, idb or the CW code; type-only imports of their records are fine.
+ * Boxes here are in PIXELS of a photo's stored copy, upright.
  */
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';

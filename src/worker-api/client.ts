@@ -1,5 +1,6 @@
 /**
- * The page's handle on the worker (comlink `wrap`). The page imports this file and the types of ./api.ts only.
+ * The page's handle on the worker (comlink `wrap`): the worker's implementation is src/worker/ (entry worker.ts); the
+ * page imports this folder only (this file and the types of ./api.ts).
  *
  *   const engine = createEngineClient();
  *   const { info, photos } = await engine.api.start({ backend: 'auto' }, engine.listen((event) => ...));
@@ -17,7 +18,7 @@ export interface EngineClient {
 }
 
 export function createEngineClient(): EngineClient {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'cw-engine' });
+  const worker = new Worker(new URL('../worker/worker.ts', import.meta.url), { type: 'module', name: 'cw-engine' });
   const api = wrap<EngineApi>(worker);
   return {
     api,
