@@ -26,7 +26,7 @@ const layer = (files, forbidden, message, typesOnly = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/worker/sw.template.js'] },
+  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/service-worker/sw.template.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // React's hook rules (the plugin's recommended set, React Compiler checks included) for the page's code.
