@@ -49,10 +49,23 @@ export default tseslint.config(
   layer(['src/util/**'], ['@tensorflow/*', 'idb', 'react', 'react-dom', '../*'], 'src/util is plain helpers: no library, nothing from other folders'),
   // model: the network wrapper; sees cw, not storage, search or UI.
   layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
-  // index: storage; cw types and the model spec type only.
-  layer(['src/index/**'], ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/index is storage: idb, cw types and the model spec type only', ['../cw/*', '../model/*']),
+  // index: storage (IndexedDB); cw types and the model spec type only, and nothing of the in-memory index.
+  layer(
+    ['src/index/*'],
+    ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../worker/*', '../worker-api/*', '../ui/*', './memory/*', ...benchOnly],
+    'src/index is storage: idb, cw types and the model spec type only',
+    ['../cw/*', '../model/*'],
+  ),
+  // index/memory: the indexed collection as the worker keeps it in memory for the search: read from the storage
+  // above it, it implements the search's Collection (so it sees search and tfjs-core, never the model or the worker).
+  layer(
+    ['src/index/memory/**'],
+    [...tfjs, 'idb', 'react', 'react-dom', '../../model/*', '../../worker/*', '../../worker-api/*', '../../ui/*', ...benchOnly.map((b) => `../${b}`)],
+    'src/index/memory sees the storage (src/index), src/search and tfjs-core only',
+    ['../../cw/*'],
+  ),
   // search: ranking over stored records; gets maps through the Collection the worker injects, never from the model.
-  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/search sees cw and index only'),
+  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/memory/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/search sees cw and index (storage) only'),
   // worker: the engine and its services; model, index, search and util, and the contract's types. The CW maths only
   // through src/search (cw types are fine), and nothing of the page (nor the page's client of the worker).
   layer(

@@ -13,7 +13,7 @@ import { encodeMaps } from '../../src/index/mapCodec';
 import type { FeatureRecord } from '../../src/index/schema';
 import { imageClasses, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
-import { CollectionIndex } from '../../src/worker/collectionIndex';
+import { CollectionIndex } from '../../src/index/memory/collectionIndex';
 import { seededValues } from '../helpers/random';
 
 const K = 5;

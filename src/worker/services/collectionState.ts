@@ -9,7 +9,7 @@ import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import type { Grid } from '../../search/describe';
 import type { PhotoItem } from '../../worker-api/api';
-import { CollectionIndex } from '../collectionIndex';
+import { CollectionIndex } from '../../index/memory/collectionIndex';
 import type { Emit, Settings } from './context';
 import type { ModelRegistry } from './modelRegistry';
 

@@ -11,7 +11,7 @@ import type { FeatureRecord, ImageRecord, MapsRecord } from '../../index/schema'
 import { modelKey, type IndexSettings } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import type { FileProblem, IndexExport, IndexImportReport } from '../../worker-api/api';
-import type { CollectionIndex } from '../collectionIndex';
+import type { CollectionIndex } from '../../index/memory/collectionIndex';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
 import type { Emit, Session, Settings } from './context';

@@ -7,7 +7,7 @@ import type { CollectionStore } from '../../index/db';
 import { STORAGE_BUDGET_BYTES } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
 import type { StorageReport } from '../../worker-api/api';
-import type { CollectionIndex } from '../collectionIndex';
+import type { CollectionIndex } from '../../index/memory/collectionIndex';
 
 export async function storageReport({ store, adapter, index }: { store: CollectionStore; adapter: Pick<ModelAdapter, 'channels' | 'classes'>; index: CollectionIndex }): Promise<StorageReport> {
   const [images, sources] = await Promise.all([store.listImages(), store.listSources()]);
