@@ -28,6 +28,8 @@ const { values: a } = parseArgs({
 type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 const call = <T>(page: Page, method: string, ...args: unknown[]) =>
   page.evaluate(([m, x]) => (window as unknown as { cwApp: { api: Api } }).cwApp.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
+/** The worker's counters (its debug tools' stats, ?debug=1). */
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { cwApp: { debug: Api } }).cwApp.debug.stats()) as Promise<EngineStats>;
 
 async function main() {
   const shared = sharedDir();
@@ -51,7 +53,7 @@ async function main() {
         await call(page, 'setStorageMode', 'copy');
         await page.setInputFiles('[data-testid="file-input"]', files);
         for (;;) {
-          const s = await call<EngineStats>(page, 'stats');
+          const s = await stats(page);
           if (s.indexedPhotos >= N && s.queued === 0) break;
           process.stderr.write(`[bench-storage] ${model}: ${s.indexedPhotos}/${N} indexed\n`);
           await page.waitForTimeout(5000);

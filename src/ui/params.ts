@@ -7,7 +7,7 @@ import type { BackendChoice, StartOptions } from '../worker-api/api';
 const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface UrlOptions extends StartOptions {
-  /** ?debug=1: exposes window.cwApp (tests, troubleshooting). */
+  /** ?debug=1: exposes window.cwApp, with the worker's debug tools (tests, troubleshooting). */
   debug: boolean;
 }
 

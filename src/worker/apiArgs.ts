@@ -98,13 +98,6 @@ export const ENGINE_ARGS: ArgChecks<Omit<EngineApi, keyof CollectionToolsApi>> =
   openQuery: params(['source', querySource]),
   search: params(['request', searchRequest]),
   heatmaps: params(['targets', z.array(heatmapTarget)], ['classIndex', whole()]),
-  stats: none,
-  debugPhoto: params(['id', photoId]),
   retryModel: none,
   addCustomModel: params(['source', customModelSource], ['options', z.object({ name: z.string().optional(), preprocessing: z.enum(['inception', 'caffe']) }, { error: 'expected { name?, preprocessing }' })]),
-  checkIntegrity: none,
-  debugLoseGpuDevice: params(['when', z.enum(['now', 'next-photo'])]),
-  debugFailForward: params(['count', whole(0, 1_000_000).optional()]),
-  debugMeasureBackends: params(['options', z.object({ includeSoftware: z.boolean(), fresh: z.boolean().optional() }, { error: 'expected { includeSoftware: boolean, fresh? }' })]),
-  debugForwardBench: params(['ids', photoIds], ['options', z.object({ fullSize: z.boolean() }, { error: 'expected { fullSize: boolean }' })]),
 };

@@ -93,9 +93,9 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     // ---- delete the copies and the query photo: one consistent removal, the query says so, searches skip them
     const stored = (ids: string[]) =>
       page.evaluate(async (list) => {
-        const api = (window as unknown as { cwApp: { api: { debugPhoto(id: string): Promise<PhotoDebug | null> } } }).cwApp.api;
+        const debug = (window as unknown as { cwApp: { debug: { photo(id: string): Promise<PhotoDebug | null> } } }).cwApp.debug;
         return Promise.all(list.map(async (id) => {
-          const d = (await api.debugPhoto(id))!;
+          const d = (await debug.photo(id))!;
           return { descriptor: Array.from(d.descriptor), probabilities: Array.from(d.probabilities) };
         }));
       }, ids);

@@ -24,7 +24,7 @@ const AMBER: [number, number, number] = [251, 191, 36];
 
 interface CwWindow {
   cwApp: {
-    api: { stats(): Promise<{ forwardPasses: number; indexMs: number[] }> };
+    debug: { stats(): Promise<{ forwardPasses: number; indexMs: number[] }> };
     response(): { results: { id: string; rank: number; score: number; scoreKind: string; rerank?: unknown }[]; controls: Record<string, unknown>; query: { classes: { name: string }[]; box: unknown } } | null;
   };
 }
@@ -101,7 +101,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     });
     const indexMs = Date.now() - t0;
 
-    const stats = await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats());
+    const stats = await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats());
     expect(stats.forwardPasses, 'photos indexed before the reloads are not indexed again').toBeLessThanOrEqual(names.length - paused);
     expect(stats.forwardPasses).toBeGreaterThan(0);
     expect((await photoCounts(page)).photos).toBe(names.length); // duplicate and text file left out, nothing twice
@@ -122,7 +122,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await waitIndexed(page, names.length, 30_000);
     expect((await photoCounts(page)).photos).toBe(names.length);
-    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0);
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses).toBe(0);
     expect(await page.locator('[data-testid="progress"][data-state="running"]').count()).toBe(0);
 
     // ---- query: click the photo, set its ground-truth box in the box fields, search
@@ -193,12 +193,12 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     await page.waitForSelector('[data-testid="viewer"]', { state: 'detached' });
 
     // ---- changing a control re-ranks without running the network over the collection
-    const before = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses;
+    const before = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses;
     await page.check('[data-testid="aggregation-online"]', { force: true });
     await page.waitForSelector('[data-testid="results-summary"]:has-text("OnA")', { timeout: 120_000 });
     // OfA at NC 64 searched with the query photo's stored maps; OnA runs the query's own passes (the photo and its
     // box) once, and never the collection's: every later change re-ranks with no pass at all.
-    const queryPasses = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses - before;
+    const queryPasses = (await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses - before;
     expect(queryPasses).toBeLessThanOrEqual(2);
     await page.selectOption('[data-testid="control-nc"]', '8');
     await page.waitForSelector('[data-testid="results-summary"]:has-text("NC 8")', { timeout: 120_000 });
@@ -212,7 +212,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('resnet50'))('app: 
     for (const k of kinds) expect(['SuperGlobal', 'region']).toContain(k);
     const scores = await page.$$eval('[data-testid="results-grid"] .score', (els) => els.map((e) => Number(e.textContent)));
     for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeLessThanOrEqual(scores[i - 1]);
-    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(before + queryPasses);
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses).toBe(before + queryPasses);
 
     // ---- (c) nothing left this origin: page, worker, model files, wasm
     const origin = new URL(e2e.server.url).origin;

@@ -14,9 +14,9 @@ const QUERY_ID = 'defense_5';
 
 interface CwWindow {
   cwApp: {
-    api: {
+    debug: {
       stats(): Promise<{ forwardPasses: number }>;
-      debugPhoto(id: string): Promise<{ modelKey: string; descriptor: Float32Array; backend: string } | null>;
+      photo(id: string): Promise<{ modelKey: string; descriptor: Float32Array; backend: string } | null>;
     };
     response(): { results: { id: string; rerank?: unknown }[]; query: { box: { x1: number; y1: number }; classes: { name: string }[] } } | null;
   };
@@ -48,7 +48,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await waitIndexed(page, names.length, 600_000);
     const photos = await appPhotos(page);
     const records = await page.evaluate(
-      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.api.debugPhoto(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length, x.backend])),
+      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.debug.photo(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length, x.backend])),
       photos.map((p) => p.id),
     );
     expect(records).toEqual(photos.map(() => ['efficientnet_b0@512', 1280, 'wasm']));
@@ -85,7 +85,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await waitIndexed(page, names.length, 30_000);
     expect(await page.inputValue('[data-testid="model-select"]')).toBe('efficientnet_b0');
-    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0);
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses).toBe(0);
     expect(consoleErrors).toEqual([]);
   }, 900_000);
 });

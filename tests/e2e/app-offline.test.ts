@@ -18,7 +18,7 @@ const data = devSet();
 
 interface CwWindow {
   cwApp: {
-    api: { debugPhoto(id: string): Promise<{ descriptor: Float32Array; modelKey: string } | null>; stats(): Promise<{ forwardPasses: number }> };
+    debug: { photo(id: string): Promise<{ descriptor: Float32Array; modelKey: string } | null>; stats(): Promise<{ forwardPasses: number }> };
     response(): { results: { id: string }[] } | null;
   };
 }
@@ -149,7 +149,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     }, null, { timeout: 30_000 });
     await waitIndexed(page, 4, 240_000);
     const keys = await page.evaluate(
-      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.api.debugPhoto(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
+      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.debug.photo(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
       photos.map((p) => p.id),
     );
     expect(keys).toEqual(photos.map(() => ['resnet50@128', 2048]));
@@ -169,7 +169,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.click(await revealPhoto(page, photos[0].id));
     await page.waitForSelector('[data-testid="results-grid"] [data-rank="4"]', { timeout: 120_000 });
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!.results[0].id).toBe(photos[0].id);
-    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0); // a photo of the collection as the query: its stored maps (OfA at NC 64), no pass
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses).toBe(0); // a photo of the collection as the query: its stored maps (OfA at NC 64), no pass
     step('offline reload searched');
     await saveScreenshot(page, 'app-build-offline');
     expect(failed, 'page requests that failed with the server gone').toEqual([]);

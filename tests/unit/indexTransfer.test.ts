@@ -10,10 +10,10 @@ import { IDBFactory } from 'fake-indexeddb';
 import { openCollection, type CollectionStore } from '../../src/index/db';
 import { readIndex, writeIndex } from '../../src/index/exportFormat';
 import { INDEX_NC, MAP_CODEC, type IndexSettings } from '../../src/index/settings';
-import type { EngineEvent } from '../../src/worker-api/api';
+import type { WorkerEvent } from '../../src/worker/events';
 import { Lock } from '../../src/worker/lock';
 import { CollectionState } from '../../src/worker/services/collectionState';
-import { Session, Settings } from '../../src/worker/services/context';
+import { Session, Settings } from '../../src/worker/services/session';
 import { IndexTransfer } from '../../src/worker/services/indexTransfer';
 import { ModelRegistry } from '../../src/worker/services/modelRegistry';
 import type { TabSync } from '../../src/worker/services/tabSync';
@@ -25,7 +25,7 @@ const N = 1300;
 let store: CollectionStore;
 let state: CollectionState;
 let transfer: IndexTransfer;
-let events: EngineEvent[];
+let events: WorkerEvent[];
 let broadcasts: unknown[];
 
 beforeEach(async () => {
@@ -37,11 +37,11 @@ beforeEach(async () => {
   const registry = new ModelRegistry(() => store);
   events = [];
   broadcasts = [];
-  const emit = (e: EngineEvent) => events.push(e);
+  const emit = (e: WorkerEvent) => void events.push(e);
   state = new CollectionState(store, settings, registry, emit);
   // Other tabs are told through BroadcastChannel; here the messages are only collected.
   const tabs = { broadcast: (m: unknown) => broadcasts.push(m) } as unknown as TabSync;
-  transfer = new IndexTransfer({ store, session: new Session(), settings, registry, state, tabs, lock: new Lock(), emit, onProgress: () => undefined });
+  transfer = new IndexTransfer({ store, session: new Session(), settings, registry, state, tabs, lock: new Lock(), emit });
 });
 
 const synthetic = (seed = 5, model = 'mobilenet_v1_0.75') => new Response(writeIndex(syntheticCollection({ photos: N, model, longSide: 512, seed }))).blob();

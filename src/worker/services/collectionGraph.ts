@@ -17,7 +17,8 @@ import { similarityRows } from '../../search/similarity';
 import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import type { Emit, Settings } from './context';
+import type { Emit } from '../events';
+import type { Settings } from './session';
 import type { NetworkManager } from './networkManager';
 
 /** Photos placed per product with the collection (B x D times D x N). */

@@ -7,7 +7,8 @@ import { destroyGpuDevice, gpuSignals, initBackend, restartBackend, watchGpuDevi
 import { requestWasmThreads, wasmThreadCount } from '../../model/wasmThreads';
 import type { BackendChoice } from '../../worker-api/api';
 import { BackendMemo, backendName, measureOrRecall, measuredWhy, planAuto, type BackendPlan } from './backendChoice';
-import { errorMessage, noop, type Emit } from './context';
+import { errorMessage, noop } from '../errors';
+import type { Emit } from '../events';
 
 /** The GPU device went away (driver reset, GPU removed, or destroyed by the test hook). */
 class GpuLostError extends Error {

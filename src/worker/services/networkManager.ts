@@ -9,7 +9,9 @@ import { loadNetwork, type CwNetwork, type ForwardResult } from '../../model/net
 import type { EngineInfo } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import { MODEL_CACHE, cachedModelReader, customModelReader } from '../modelCache';
-import { errorMessage, type Emit, type Settings } from './context';
+import { errorMessage } from '../errors';
+import type { Emit } from '../events';
+import type { Settings } from './session';
 import { readModelFolder } from './customModelSource';
 import type { GpuRuntime } from './gpuRuntime';
 import type { ModelRegistry } from './modelRegistry';
