@@ -1,6 +1,6 @@
-// Lint = correctness rules + the pipeline's import boundaries (model -> cw -> index -> search -> worker -> ui, the
-// page reaching the worker through its contract, src/worker-api): each folder may only import what its layer is
-// allowed to see.
+// Lint = correctness rules + the pipeline's import boundaries (model -> cw -> index -> search and collection-tools ->
+// worker -> ui, the page reaching the worker through its contract, src/worker-api): each folder may only import what
+// its layer is allowed to see.
 import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -48,11 +48,11 @@ export default tseslint.config(
   // util: small pure helpers (median) any layer may use; imports nothing of the app.
   layer(['src/util/**'], ['@tensorflow/*', 'idb', 'react', 'react-dom', '../*'], 'src/util is plain helpers: no library, nothing from other folders'),
   // model: the network wrapper; sees cw, not storage, search or UI.
-  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
+  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
   // index: storage (IndexedDB); cw types and the model spec type only, and nothing of the in-memory index.
   layer(
     ['src/index/*'],
-    ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../worker/*', '../worker-api/*', '../ui/*', './memory/*', ...benchOnly],
+    ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', './memory/*', ...benchOnly],
     'src/index is storage: idb, cw types and the model spec type only',
     ['../cw/*', '../model/*'],
   ),
@@ -60,12 +60,19 @@ export default tseslint.config(
   // above it, it implements the search's Collection (so it sees search and tfjs-core, never the model or the worker).
   layer(
     ['src/index/memory/**'],
-    [...tfjs, 'idb', 'react', 'react-dom', '../../model/*', '../../worker/*', '../../worker-api/*', '../../ui/*', ...benchOnly.map((b) => `../${b}`)],
+    [...tfjs, 'idb', 'react', 'react-dom', '../../model/*', '../../collection-tools/*', '../../worker/*', '../../worker-api/*', '../../ui/*', ...benchOnly.map((b) => `../${b}`)],
     'src/index/memory sees the storage (src/index), src/search and tfjs-core only',
     ['../../cw/*'],
   ),
   // search: ranking over stored records; gets maps through the Collection the worker injects, never from the model.
-  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/memory/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/search sees cw and index (storage) only'),
+  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/memory/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/search sees cw and index (storage) only'),
+  // collection-tools: the pure algorithms of near-duplicates, groups of the same place and class counts; they see cw,
+  // and search (its ranking helpers, the resident descriptor blocks), never the worker, storage or the model.
+  layer(
+    ['src/collection-tools/**'],
+    [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly],
+    'src/collection-tools sees cw, search and tfjs-core only',
+  ),
   // worker: the engine and its services; model, index, search and util, and the contract's types. The CW maths only
   // through src/search (cw types are fine), and nothing of the page (nor the page's client of the worker).
   layer(
@@ -80,7 +87,7 @@ export default tseslint.config(
     ['src/worker-api/**'],
     ['@tensorflow/*', 'idb', 'zod', 'react', 'react-dom', '../worker/*', '../model/*', '../ui/*', '../util/*', ...benchOnly],
     'src/worker-api is the contract: message types and the comlink client, not the worker itself',
-    ['../cw/*', '../index/*', '../search/*'],
+    ['../cw/*', '../index/*', '../search/*', '../collection-tools/*'],
   ),
   // ui: React; talks to the worker through its contract, src/worker-api (the client, the types), nothing else.
   layer(
@@ -90,7 +97,7 @@ export default tseslint.config(
       'idb',
       'ml-matrix',
       'comlink',
-      ...['./', '../', '../../'].flatMap((up) => ['model', 'search', 'index', 'cw', 'util', 'bench', 'worker'].map((dir) => `${up}${dir}/*`)),
+      ...['./', '../', '../../'].flatMap((up) => ['model', 'search', 'collection-tools', 'index', 'cw', 'util', 'bench', 'worker'].map((dir) => `${up}${dir}/*`)),
     ],
     'src/ui talks to the worker through src/worker-api (its client and types) only',
     ['./worker-api/api', '../worker-api/api', '../../worker-api/api'],

@@ -1,7 +1,7 @@
 /**
  * npx tsx scripts/collection/benchGroupCut.ts [--sizes 10000,50000] [--dims 256] [--others 20] [--repeats 5]
  *
- * The cost of reading groups off the neighbour lists (src/search/groups.ts: mutual links, then the cut) at 10k and
+ * The cost of reading groups off the neighbour lists (src/collection-tools/groups.ts: mutual links, then the cut) at 10k and
  * 50k photos, as the worker pays it on every groups() call: connected components (the app's), and the two further
  * cuts measured by evalGroups.ts (groupCuts.ts: weak bridges, Louvain). A full build of the lists at 50k takes about an hour (benchGroups.ts), so here each
  * synthetic photo (synthetic.ts: places of ~10 photos) is placed among its own place and --others random photos
@@ -9,9 +9,9 @@
  * works on a graph of the real size. Times are medians of --repeats runs in one process.
  */
 import { parseArgs } from 'node:util';
-import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
+import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/collection-tools/collectionDefaults';
 import { median } from '../../src/util/median';
 import { bridgeCut, louvainCut } from './groupCuts';
 import { synthetic } from './synthetic';

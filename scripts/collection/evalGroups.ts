@@ -2,7 +2,7 @@
  * npx tsx scripts/collection/evalGroups.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512] [--cache /work/eval-cache]
  *     [--seeds 1,2,3,4] [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json]
  *
- * Groups of the same place (src/search/groups.ts) at the app's defaults (k 10, OfA >= 0.7, region check >= 0.8),
+ * Groups of the same place (src/collection-tools/groups.ts) at the app's defaults (k 10, OfA >= 0.7, region check >= 0.8),
  * cut four ways from the same verified links in one run: connected components (the app's) and three further cuts of
  * them (groupCuts.ts: Louvain communities, weak bridges between sets of >= 3 photos, bridges between cores), against each photo's landmark (pairwise precision/recall, adjusted Rand
  * index), on:
@@ -20,11 +20,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import jpeg from 'jpeg-js';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
 import { modelAdapter } from '../../src/model/adapters';
-import { clusterAgreement } from '../../src/search/clusterMetrics';
-import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
-import { linkRegionScore } from '../../src/search/regionCheck';
-import { NeighbourLists } from '../../src/search/neighbours';
-import { GROUP_DEFAULTS, DUPLICATE_DEFAULTS } from '../../src/search/collectionDefaults';
+import { clusterAgreement } from '../../src/collection-tools/clusterMetrics';
+import { mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/collection-tools/groups';
+import { linkRegionScore } from '../../src/collection-tools/regionCheck';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { GROUP_DEFAULTS, DUPLICATE_DEFAULTS } from '../../src/collection-tools/collectionDefaults';
 import { readManifest } from '../lib/evaluate';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, type PhotoFeatures } from './features';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { INDEX_NC } from '../../src/index/settings';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
-import { describeImages, type Grid } from '../../src/search/describe';
+import { describeImages, type Grid } from '../../src/search/cwForWorker';
 import { DEFAULT_EVAL, extract, readManifest, type Manifest } from '../lib/evaluate';
 import { loadNodeNetwork } from '../lib/node';
 

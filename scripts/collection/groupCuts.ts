@@ -1,5 +1,5 @@
 /**
- * Ways of cutting the connected components of the group links further (src/search/groups.ts `split`), measured by
+ * Ways of cutting the connected components of the group links further (src/collection-tools/groups.ts `split`), measured by
  * evalGroups.ts against the app's plain components; none is in the app (README, "Groups of the same place"):
  *  - louvainCut: Louvain communities (graphology-communities-louvain) of each component;
  *  - bridgeCut, coreCut: the components less their weak bridges (withoutBridges).
@@ -8,7 +8,7 @@
  */
 import Graph from 'graphology';
 import louvain from 'graphology-communities-louvain';
-import { components, type Link, type LinkComponent } from '../../src/search/groups';
+import { components, type Link, type LinkComponent } from '../../src/collection-tools/groups';
 import { prng } from '../../src/util/prng';
 
 /** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */

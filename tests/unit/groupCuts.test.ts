@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bridgeCut, coreCut, louvainCut, withoutBridges } from '../../scripts/collection/groupCuts';
-import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
+import { mutualKnnGroups, mutualLinks } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
 
 /** Lists from a similarity table (symmetric), inserted in the order given. */
 function listsOf(ids: string[], sim: (a: string, b: string) => number, k: number) {

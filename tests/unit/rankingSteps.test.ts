@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { queryExpansion } from '../../src/cw/ranking';
-import { allScores, gatherRows, type Database } from '../../src/search/database';
+import { allScores, gatherRows, type Database } from '../../src/search/descriptorLayouts';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { conjugateGradient, diffuse, diffusionScores, DIFFUSION_DEFAULTS } from '../../src/search/diffusion';
 import { alphaWeights, databaseAugmentation, expandedQuery } from '../../src/search/expansion';

@@ -11,7 +11,7 @@ import { decodeMaps, type EncodedMaps } from '../mapCodec';
 import { BLOCK_ROWS, mapsBytesOf, type BlockRows } from '../blocks';
 import type { FeatureRecord } from '../schema';
 import { BlockedDescriptors } from '../../search/descriptorBlocks';
-import { describeImages, preferredBatchSize, type Grid } from '../../search/describe';
+import { describeImages, preferredBatchSize, type Grid } from '../../search/cwForWorker';
 import type { Collection, DescriptorBlocks } from '../../search/types';
 import { IndexRows, type IndexRow } from './indexRows';
 

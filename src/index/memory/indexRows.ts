@@ -4,7 +4,7 @@
  * afterwards fill segments of BLOCK_ROWS. Positions are the collection's order (the search's image indices).
  */
 import { BLOCK_ROWS, GRID_STRIDE, emptyRows, filterRows, readGrid, writeGrid, type BlockRows } from '../blocks';
-import type { Grid } from '../../search/describe';
+import type { Grid } from '../../search/cwForWorker';
 
 /** One photo's row, as the rest of the worker reads it (views into the segment: do not keep or change them). */
 export interface IndexRow {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CollectionStore } from '../../index/db';
-import { describeImage } from '../../search/describe';
+import { describeImage } from '../../search/cwForWorker';
 import type { ForwardTiming } from '../../worker-api/debugApi';
 import { bitmapRgb, decodeUpright } from '../images';
 import type { Lock } from '../lock';

@@ -4,7 +4,7 @@
  * out once and kept (5 small numbers per photo); the probabilities are read from IndexedDB a batch at a time (the
  * worker does not hold them: 4 KB per photo).
  */
-import { countClasses, topClassIndices } from '../../search/classStats';
+import { countClasses, topClassIndices } from '../../collection-tools/classStats';
 import type { ClassCount } from '../../worker-api/api';
 import type { CollectionState } from './collectionState';
 import type { NetworkManager } from './networkManager';

@@ -7,7 +7,7 @@ import type { CollectionSnapshot, CollectionStore } from '../../index/db';
 import type { FeatureRecord, ImageRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
-import type { Grid } from '../../search/describe';
+import type { Grid } from '../../search/cwForWorker';
 import type { PhotoItem } from '../../worker-api/api';
 import { CollectionIndex } from '../../index/memory/collectionIndex';
 import type { Emit } from '../events';

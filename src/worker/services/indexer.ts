@@ -10,7 +10,7 @@ import { encodeMaps } from '../../index/mapCodec';
 import type { FeatureRecord, MapsRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { CwNetwork } from '../../model/network';
-import { describeImage } from '../../search/describe';
+import { describeImage } from '../../search/cwForWorker';
 import { median } from '../../util/median';
 import type { IndexProgress } from '../../worker-api/api';
 import type { Lock } from '../lock';

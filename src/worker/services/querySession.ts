@@ -12,7 +12,7 @@ import { decodeMaps } from '../../index/mapCodec';
 import type { CwNetwork } from '../../model/network';
 import { queryCrop } from '../../model/preprocess';
 import { clampPixelBox, validateSearchControls } from '../../search/controls';
-import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/describe';
+import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/cwForWorker';
 import { search, topIndices } from '../../search/search';
 import { APP_DEFAULT_CONTROLS, queryFromStored, searchParamsOf } from '../../search/defaults';
 import type { SearchParams } from '../../search/types';

@@ -20,7 +20,7 @@ export const GROUP_DEFAULTS = {
   /** Neighbours per photo that count for a link, and the least similarity of a link. */
   k: 10,
   minSim: 0.7,
-  /** Least region score (src/search/regionCheck.ts, both ways) of a link. */
+  /** Least region score (src/collection-tools/regionCheck.ts, both ways) of a link. */
   minRegion: 0.8,
   floor: 0.5,
 };
