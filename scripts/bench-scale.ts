@@ -31,7 +31,7 @@ import type { EngineStats, SearchResponse, StorageReport } from '../src/worker-a
 import { projectRoot } from './lib/node';
 import { pageFigures, type PageFigures } from './lib/scalePage';
 import { LONG_TASK_TARGET_MS } from '../tests/e2e/longTasks';
-import { parseGrid, syntheticCollection } from './lib/synthetic';
+import { parseGrid, syntheticCollection } from './lib/syntheticIndex';
 
 const { values: a } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 /**
- * Features of paris6k-mini-dev and of the generated near-duplicates (makeNearDuplicates.ts), extracted with the
+ * Features of paris6k-mini-dev and of the generated near-duplicates (make-near-duplicates.ts), extracted with the
  * eval's Node pipeline (scripts/lib/evaluate.ts `extract`: same network, same cache format, so --cache is shared
  * with `npm run eval`), and their stored OfA descriptors (NC = INDEX_NC, as the app stores them).
  */

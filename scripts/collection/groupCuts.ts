@@ -1,6 +1,6 @@
 /**
  * Ways of cutting the connected components of the group links further (src/collection-tools/groups.ts `split`), measured by
- * evalGroups.ts against the app's plain components; none is in the app (README, "Groups of the same place"):
+ * eval-groups.ts against the app's plain components; none is in the app (README, "Groups of the same place"):
  *  - louvainCut: Louvain communities (graphology-communities-louvain) of each component;
  *  - bridgeCut, coreCut: the components less their weak bridges (withoutBridges).
  * Per component, not over the whole graph: a group then never changes with photos it has no link to (and for

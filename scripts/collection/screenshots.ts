@@ -3,7 +3,7 @@
  * docs/screenshot-group-members.png (the largest group opened: its photos with the heatmaps of its top class).
  * Production build, vite preview, headless Chromium (playwright-core), wasm, MobileNet v1 0.75 at 512; photos of
  * paris6k-mini-dev (`--per` per landmark) plus generated near-duplicate copies of two of them
- * (scripts/collection/makeNearDuplicates.ts).
+ * (scripts/collection/make-near-duplicates.ts).
  *
  *   npx tsx scripts/collection/screenshots.ts [--per 25] [--out docs]
  */
@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { buildApp, launchBrowser, projectRoot, startServer } from '../../tests/e2e/harness';
 import { devSet, dropFiles, waitIndexed, type FileSpec } from '../../tests/e2e/appHelpers';
-import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
+import { applyTransform, TRANSFORMS } from './make-near-duplicates';
 
 const { values } = parseArgs({ options: { per: { type: 'string', default: '25' }, out: { type: 'string', default: 'docs' } } });
 const per = Number(values.per);

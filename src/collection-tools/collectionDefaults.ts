@@ -1,6 +1,6 @@
 /**
  * The defaults of the collection tools (near-duplicates, groups of the same place), chosen on the measurements in
- * README ("Collection tools"): scripts/collection/evalCollection.ts prints them.
+ * README ("Collection tools"): scripts/collection/eval-collection.ts prints them.
  */
 
 export const DUPLICATE_DEFAULTS = {

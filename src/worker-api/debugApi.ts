@@ -70,7 +70,7 @@ export interface DebugApi {
    */
   measureBackends(options: { includeSoftware: boolean; fresh?: boolean }): Promise<EngineInfo>;
   /**
-   * Benchmark hook (scripts/benchIndexing.ts): bare forward passes on these collection photos (ms each, read-back
+   * Benchmark hook (scripts/bench-indexing.ts): bare forward passes on these collection photos (ms each, read-back
    * included, decoding not timed), and with fullSize their OfA descriptors decoded at full size.
    */
   forwardTiming(ids: string[], options: { fullSize: boolean }): Promise<ForwardTiming>;

@@ -17,7 +17,7 @@ import { needsDevSet, needsModels } from '../helpers/requirements';
 import { devSet, dropFiles, type FileSpec } from './appHelpers';
 import { callApi, callDebug, integrity, startProxy, waitPhotos, waitReady } from './reliabilityHelpers';
 import { writeIndex } from '../../src/index/exportFormat';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 import type { EngineStats, IntegrityReport } from '../../src/worker-api/debugApi';
 import { apiArguments, type Revivable } from './apiArbitraries';
 

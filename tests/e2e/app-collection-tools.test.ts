@@ -1,7 +1,7 @@
 /**
  * The collection tools (issue 11), worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
  * 512, real photos of paris6k-mini-dev plus two generated copies of one of them (resized, re-encoded: the
- * transforms of scripts/collection/makeNearDuplicates.ts), driven through the worker API (?debug=1, window.cwApp):
+ * transforms of scripts/collection/make-near-duplicates.ts), driven through the worker API (?debug=1, window.cwApp):
  * near-duplicate group with its keep suggestion and regions, groups of the same place, class counts and the class
  * filter, searches restricted to a group and a class and cut by a minimum score, then delete (one transaction: the
  * stores stay consistent; the query photo among them) and undo (the same descriptors and the group back).
@@ -54,7 +54,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(dup.counts.find((c) => c.threshold === dup.threshold)).toMatchObject({ groups: 1, photos: 3 });
 
     // ---- groups of the same place: disjoint, representative first, the copies with their source. (How well the
-    // groups agree with the landmarks is measured on the whole dev set by scripts/collection/evalCollection.ts; on
+    // groups agree with the landmarks is measured on the whole dev set by scripts/collection/eval-collection.ts; on
     // 5 photos per landmark mutual neighbours are not yet meaningful, see README.)
     const groups = await callApi<GroupsReport>(page, 'groups', { wait: true });
     expect(groups).toMatchObject({ complete: true, uncheckedLinks: 0, photos: files.length });

@@ -19,7 +19,7 @@ import { browserAvailable, testResultsDir, useE2E } from './harness';
 import { needsModels } from '../helpers/requirements';
 import { callApi, callDebug, integrity, waitReady } from './reliabilityHelpers';
 import { writeIndex } from '../../src/index/exportFormat';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker-api/api';
 import type { Page } from 'playwright-core';
 import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from './longTasks';

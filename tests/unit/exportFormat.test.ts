@@ -16,7 +16,7 @@ import { decodeMaps, encodeMaps, type EncodedMaps } from '../../src/index/mapCod
 import { encodeNpy, npyHeader, parseNpyHeader } from '../../src/index/npy';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { rankTop } from '../../src/search/search';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 import { seededValues } from '../helpers/random';
 import { needs } from '../helpers/requirements';
 

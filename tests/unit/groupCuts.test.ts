@@ -1,5 +1,5 @@
 /**
- * Further cuts of the group components (scripts/collection/groupCuts.ts, measured by evalGroups.ts; not in the
+ * Further cuts of the group components (scripts/collection/groupCuts.ts, measured by eval-groups.ts; not in the
  * app): on constructed graphs, two dense cliques joined by one bridging link come out as
  * two groups, where the app's connected components merge them; bridges to a photo or a pair hanging off a group,
  * and links another path confirms, are kept.

@@ -1,6 +1,6 @@
 /**
  * Import and export of the index through the worker's service (src/worker/services/indexTransfer.ts) on
- * fake-indexeddb: a synthetic collection (scripts/lib/synthetic.ts) imported in batches, each one transaction with
+ * fake-indexeddb: a synthetic collection (scripts/lib/syntheticIndex.ts) imported in batches, each one transaction with
  * its descriptor block (start-up then reads blocks only), exported again as a stream and read back equal, imported
  * again as duplicates; and a file of another model refused with a clear message, nothing written.
  */
@@ -17,7 +17,7 @@ import { Session, Settings } from '../../src/worker/services/session';
 import { IndexTransfer } from '../../src/worker/services/indexTransfer';
 import { ModelRegistry } from '../../src/worker/services/modelRegistry';
 import type { TabSync } from '../../src/worker/services/tabSync';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 
 const SETTINGS: IndexSettings = { modelId: 'mobilenet_v1_0.75', longSide: 512, nc: INDEX_NC, codec: MAP_CODEC, paused: false, storage: 'link' };
 const N = 1300;

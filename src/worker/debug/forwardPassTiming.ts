@@ -1,5 +1,5 @@
 /**
- * Forward-pass timing (a debug hook for scripts/benchIndexing.ts): bare forward passes on collection photos in this
+ * Forward-pass timing (a debug hook for scripts/bench-indexing.ts): bare forward passes on collection photos in this
  * worker, to compare with the indexing rate in the same run. Each photo is decoded first as the indexer decodes it (not
  * timed); then the network alone plus reading back X and the probabilities is timed. Also, untimed: the photo's OfA
  * descriptor as the app computed it before photos were decoded at the input size (decoded at full size, resized by

@@ -1,12 +1,12 @@
 /**
- * npx tsx scripts/collection/makeNearDuplicates.ts --manifest ../shared/data/paris6k-mini-dev/MANIFEST.json --out <dir> [--every 6]
+ * npx tsx scripts/collection/make-near-duplicates.ts --manifest ../shared/data/paris6k-mini-dev/MANIFEST.json --out <dir> [--every 6]
  *
  * The generated near-duplicate set (issue 11): every `every`-th photo of the manifest (its source photos) gets five
  * copies, each a way the same shot comes back into a collection: resized, re-encoded at a low JPEG quality, cropped
  * by up to 10 %, brightness-shifted, and a shifted crop that stands in for a burst neighbour. Writes the JPEGs and
  * <out>/NEAR-DUPLICATES.json (the images with their source and transform). Deterministic: same input, same bytes.
  * Positives: a source with its copies, and copies of one source among themselves; negatives: photos of the same
- * landmark that are different shots (scripts/collection/evalCollection.ts scores them).
+ * landmark that are different shots (scripts/collection/eval-collection.ts scores them).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -105,9 +105,9 @@ async function main() {
   console.log(`\n${images.length} copies of ${sources.length} photos in ${a.out}`);
 }
 
-if (process.argv[1]?.endsWith('makeNearDuplicates.ts')) {
+if (process.argv[1]?.endsWith('make-near-duplicates.ts')) {
   main().catch((e) => {
-    console.error(`makeNearDuplicates: ${(e as Error).message}`);
+    console.error(`make-near-duplicates: ${(e as Error).message}`);
     process.exit(1);
   });
 }

@@ -1,6 +1,6 @@
 /**
- * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
- *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of makeNearDuplicates.ts>]
+ * npx tsx scripts/collection/eval-collection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
+ *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of make-near-duplicates.ts>]
  *     [--cache /work/eval-cache]
  *
  * Measures the collection tools of issue 11 with the app's own code (src/collection-tools/neighbours, duplicates, groups) on
@@ -146,6 +146,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`evalCollection: ${(e as Error).stack}`);
+  console.error(`eval-collection: ${(e as Error).stack}`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-/** Synthetic CW-like descriptors for the collection graph benchmarks (benchGroups.ts, benchGroupCut.ts). */
+/** Synthetic CW-like descriptors for the collection graph benchmarks (bench-groups.ts, bench-group-cut.ts). */
 import { seededValues } from '../../tests/helpers/random';
 
 /** N descriptors of D dims around N/10 centres (places), each a centre plus noise, non-negative, unit length. */

@@ -1,5 +1,5 @@
 /**
- * npx tsx scripts/collection/evalGroups.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512] [--cache /work/eval-cache]
+ * npx tsx scripts/collection/eval-groups.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512] [--cache /work/eval-cache]
  *     [--seeds 1,2,3,4] [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json]
  *
  * Groups of the same place (src/collection-tools/groups.ts) at the app's defaults (k 10, OfA >= 0.7, region check >= 0.8),
@@ -29,7 +29,7 @@ import { readManifest } from '../lib/evaluate';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, type PhotoFeatures } from './features';
 import { bridgeCut, coreCut, louvainCut } from './groupCuts';
-import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
+import { applyTransform, TRANSFORMS } from './make-near-duplicates';
 
 const { values: a } = parseArgs({
   options: {
@@ -73,7 +73,7 @@ function shuffled<T>(xs: readonly T[], next: () => number): T[] {
   return out;
 }
 
-/** The screenshot's 4 copies written as a near-duplicate set (makeNearDuplicates.ts's format) under dir. */
+/** The screenshot's 4 copies written as a near-duplicate set (make-near-duplicates.ts's format) under dir. */
 function writeScreenshotCopies(dir: string, manifestPath: string, names: string[]): void {
   mkdirSync(dir, { recursive: true });
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { images: { name: string; file: string }[] };
@@ -97,7 +97,7 @@ async function main() {
   await useNodeBackend('wasm');
   const devManifest = await readManifest(a.manifest!);
   const shotNames = LANDMARKS.flatMap((l) => devManifest.images.filter((i) => i.name.startsWith(`paris_${l}_`)).slice(0, 25).map((i) => i.name));
-  const copiesDir = '/tmp/evalGroups-screenshot-copies';
+  const copiesDir = '/tmp/eval-groups-screenshot-copies';
   writeScreenshotCopies(copiesDir, a.manifest!, shotNames);
   const { net, dev, copies } = await loadCollectionFeatures({ model, longSide, manifest: a.manifest!, nearDuplicates: copiesDir, cacheDir: a.cache });
   const K = net.adapter.channels;
@@ -169,6 +169,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`evalGroups: ${(e as Error).stack}`);
+  console.error(`eval-groups: ${(e as Error).stack}`);
   process.exit(1);
 });
