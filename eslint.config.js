@@ -89,6 +89,8 @@ export default tseslint.config(
     'src/worker-api is the contract: message types and the comlink client, not the worker itself',
     ['../cw/*', '../index/*', '../search/*', '../collection-tools/*'],
   ),
+  // scripts: the tests may use scripts/lib (the app in a browser, the evaluation's code), never the other way round.
+  layer(['scripts/**'], ['../tests/*', '../../tests/*', '../../../tests/*'], 'scripts never import tests/: what both need lives in scripts/lib'),
   // ui: React; talks to the worker through its contract, src/worker-api (the client, the types), nothing else.
   layer(
     ['src/ui/**', 'src/main.tsx'],

@@ -57,9 +57,9 @@ const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
 const CHUNK = 4;
 
 async function runModel(server: { url: string }, browser: Browser, model: string, n: number): Promise<ModelRun> {
-  const { devSet, dropFiles, appPhotos } = await import('../tests/e2e/appHelpers');
-  const { callApi, callDebug, waitModelReady, waitPhotos, waitReady } = await import('../tests/e2e/reliabilityHelpers');
-  const data = devSet();
+  const { findDevSet, dropFiles, appPhotos } = await import('./lib/appPage');
+  const { callApi, callDebug, waitModelReady, waitPhotos, waitReady } = await import('./lib/appDebug');
+  const data = findDevSet();
   if (!data) throw new Error('../shared/data/paris6k-mini-dev is needed');
   const longSide = Number(a['long-side']);
   const context = await browser.newContext();
@@ -229,7 +229,7 @@ function markdown(runs: ModelRun[], meta: Record<string, string>, idb: Record<st
 }
 
 async function main() {
-  const { startServer, launchBrowser, projectRoot } = await import('../tests/e2e/harness');
+  const { startServer, launchBrowser, projectRoot } = await import('./lib/appServer');
   const n = Number(a.photos);
   if (!Number.isInteger(n) || n < 2) throw new Error('--photos must be an integer >= 2');
   const c = cpus();

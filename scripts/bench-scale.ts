@@ -30,7 +30,7 @@ import { median } from '../src/util/median';
 import type { EngineStats, SearchResponse, StorageReport } from '../src/worker-api/api';
 import { projectRoot } from './lib/node';
 import { pageFigures, type PageFigures } from './lib/scalePage';
-import { LONG_TASK_TARGET_MS } from '../tests/e2e/longTasks';
+import { LONG_TASK_TARGET_MS } from './lib/longTasks';
 import { parseGrid, syntheticCollection } from './lib/syntheticIndex';
 
 const { values: a } = parseArgs({
@@ -143,7 +143,7 @@ const engine = <T>(page: Page, f: string, arg?: unknown) =>
   page.evaluate(([name, x]) => ((window as unknown as { engine: Record<string, (a: unknown) => Promise<unknown>> }).engine[name as string](x)), [f, arg] as const) as Promise<T>;
 
 async function main() {
-  const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
+  const { buildApp, startServer, launchPersistentContext } = await import('./lib/appServer');
   const sizes = a.photos!.split(',').map(Number);
   const model = a.model!;
   const longSide = Number(a['long-side']);

@@ -37,7 +37,7 @@ async function main() {
   const manifest = await readManifest(join(shared, 'data', 'paris6k-mini-dev', 'MANIFEST.json'));
   const N = Number(a.photos);
   const files = manifest.images.slice(0, N).map((i) => join(manifest.dir, i.file));
-  const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
+  const { buildApp, startServer, launchPersistentContext } = await import('./lib/appServer');
   await buildApp({ outDir: 'test-results/dist-storage' });
   const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-storage' });
   const kb = (b: number) => (b / 1000).toFixed(1);

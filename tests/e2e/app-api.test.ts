@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { browserAvailable, testResultsDir, useE2E } from './harness';
 import { needsDevSet, needsModels } from '../helpers/requirements';
 import { devSet, dropFiles, type FileSpec } from './appHelpers';
-import { callApi, callDebug, integrity, startProxy, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, integrity, startProxy, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 import { writeIndex } from '../../src/index/exportFormat';
 import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 import type { EngineStats, IntegrityReport } from '../../src/worker-api/debugApi';

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E } from './harness';
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
-import { callApi, callDebug, integrity, shownNotices, waitModelReady, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, integrity, shownNotices, waitModelReady, waitReady } from '../../scripts/lib/appDebug';
 import type { EngineInfo } from '../../src/worker-api/api';
 
 const data = devSet();

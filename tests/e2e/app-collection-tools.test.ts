@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
 import { devSet, dropFiles, waitIndexed } from './appHelpers';
-import { callApi, integrity } from './reliabilityHelpers';
+import { callApi, integrity } from '../../scripts/lib/appDebug';
 import { needsModels } from '../helpers/requirements';
 import { nearDuplicateSet } from './nearDuplicateSet';
 import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker-api/api';

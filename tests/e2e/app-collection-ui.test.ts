@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
 import { devSet, dropFiles, photoCounts, revealPhoto, waitIndexed } from './appHelpers';
-import { callApi, integrity } from './reliabilityHelpers';
+import { callApi, integrity } from '../../scripts/lib/appDebug';
 import { needsModels } from '../helpers/requirements';
 import { nearDuplicateSet } from './nearDuplicateSet';
 import type { DuplicatesReport, GroupsReport, SearchResponse } from '../../src/worker-api/api';

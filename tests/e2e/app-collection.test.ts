@@ -14,7 +14,7 @@ import type { Page, Request } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
 import { appPhotos, canvasPixels, devSet, dropFiles, median, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
-import { LONG_TASK_TARGET_MS, longTasksOf, recordLongTasks } from './longTasks';
+import { LONG_TASK_TARGET_MS, longTasksOf, recordLongTasks } from '../../scripts/lib/longTasks';
 import { steps } from './steps';
 
 const data = devSet();

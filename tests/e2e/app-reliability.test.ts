@@ -22,7 +22,7 @@ import { browserAvailable, saveScreenshot, testResultsDir, useE2E } from './harn
 import { appPhotos, devSet, dropFiles, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { encodeBlockJpeg, encodePng, gradient, truncated } from './imageFiles';
-import { callApi, callDebug, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 
 const data = devSet();
 

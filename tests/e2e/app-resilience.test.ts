@@ -17,7 +17,7 @@ import { browserAvailable, launchBrowser, saveScreenshot, useE2E } from './harne
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { SCHEMA_VERSION } from '../../src/index/schema';
-import { callDebug, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callDebug, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 import { TINY_CLASSES, tinyModelFiles } from './tinyModels';
 
 const data = devSet();

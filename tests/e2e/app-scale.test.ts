@@ -17,12 +17,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { browserAvailable, testResultsDir, useE2E } from './harness';
 import { needsModels } from '../helpers/requirements';
-import { callApi, callDebug, integrity, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, integrity, waitReady } from '../../scripts/lib/appDebug';
 import { writeIndex } from '../../src/index/exportFormat';
 import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker-api/api';
 import type { Page } from 'playwright-core';
-import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from './longTasks';
+import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from '../../scripts/lib/longTasks';
 
 const N = 10_000;
 const APP = '/?backend=wasm&model=mobilenet_v1_0.75&longSide=512&debug=1';

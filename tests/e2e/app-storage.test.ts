@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { browserAvailable, useE2E } from './harness';
 import { devSet, dropFiles, waitIndexed } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
-import { callApi, integrity, shownProblems, waitReady } from './reliabilityHelpers';
+import { callApi, integrity, shownProblems, waitReady } from '../../scripts/lib/appDebug';
 import type { EngineInfo, LinkedFolder, PhotoFile, SearchResponse, StorageReport } from '../../src/worker-api/api';
 
 const data = devSet();

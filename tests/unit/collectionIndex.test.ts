@@ -18,7 +18,7 @@ import { INDEX_NC, modelKey } from '../../src/index/settings';
 import { BLOCK_COLUMNS } from '../../src/search/descriptorBlocks';
 import type { DescriptorBlocks } from '../../src/search/types';
 import { CollectionIndex, MapsCache } from '../../src/index/memory/collectionIndex';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 6;
 const C = 80; // more classes than INDEX_NC, as with the ImageNet models

@@ -14,7 +14,7 @@ import { mutualKnnGroups, mutualLinks } from '../../src/collection-tools/groups'
 import { NeighbourLists } from '../../src/collection-tools/neighbours';
 import { rankTop, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

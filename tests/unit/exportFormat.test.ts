@@ -17,7 +17,7 @@ import { encodeNpy, npyHeader, parseNpyHeader } from '../../src/index/npy';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { rankTop } from '../../src/search/search';
 import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 import { needs } from '../helpers/requirements';
 
 const rand = (n: number, seed: number, sparsity = 0.4) => seededValues(n, seed, sparsity);

@@ -14,7 +14,7 @@ import type { FeatureRecord } from '../../src/index/schema';
 import { imageClasses, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
 import { CollectionIndex } from '../../src/index/memory/collectionIndex';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 5;
 const C = 4;

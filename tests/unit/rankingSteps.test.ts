@@ -12,7 +12,7 @@ import { conjugateGradient, diffuse, diffusionScores, DIFFUSION_DEFAULTS } from 
 import { alphaWeights, databaseAugmentation, expandedQuery } from '../../src/search/expansion';
 import { assertMonotone, mergePrefix, type Ranked } from '../../src/search/ordering';
 import { refineByNeighbours, superGlobalRerank } from '../../src/search/superGlobal';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const l2 = (v: number[]) => {
   const n = Math.hypot(...v);

@@ -9,7 +9,7 @@ import type { Grid } from '../../src/cw/boxes';
 import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../../src/cw/descriptor';
 import { search } from '../../src/search/search';
 import { DEFAULT_SEARCH, type Collection, type Query, type SearchParams, type SearchResult } from '../../src/search/types';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 6;
 const C = 10;

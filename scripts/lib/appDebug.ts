@@ -1,6 +1,7 @@
 /**
- * Helpers for tests/e2e/app-reliability*.test.ts: the app's state read through ?debug=1 (window.cwApp), the
- * per-file problems and notices as the page shows them, and the collection's consistency check.
+ * The app's state read through ?debug=1 (window.cwApp: its worker API and debug tools), the per-file problems and
+ * notices as the page shows them, and the collection's consistency check; for the end-to-end tests and the scripts
+ * that measure the app in a browser.
  */
 import type { Page } from 'playwright-core';
 import type { IntegrityReport } from '../../src/worker-api/debugApi';
