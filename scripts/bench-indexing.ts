@@ -7,7 +7,7 @@
  * ../shared/data/paris6k-mini-dev and pauses indexing as soon as they are read in (a few may be indexed by then: not
  * timed). Then, in rounds of CHUNK photos, in the app's worker:
  *   1. bare forward passes on the next queued photos (the debug tool forwardTiming: decoding not timed; forward + reading X and
- *      the probabilities back timed), also giving each photo's descriptor as the app computed it before issue 13
+ *      the probabilities back timed), also giving each photo's descriptor as the app formerly computed it
  *      (full-size decode, the network's own resize);
  *   2. indexing (resumeIndexing) until as many more photos are indexed, then paused: the worker's per-photo
  *      intervals (from one photo's write to the next; the first of a round from the loop's start).

@@ -1,7 +1,7 @@
 /**
  * npx tsx scripts/collection/make-near-duplicates.ts --manifest ../shared/data/paris6k-mini-dev/MANIFEST.json --out <dir> [--every 6]
  *
- * The generated near-duplicate set (issue 11): every `every`-th photo of the manifest (its source photos) gets five
+ * The generated near-duplicate set: every `every`-th photo of the manifest (its source photos) gets five
  * copies, each a way the same shot comes back into a collection: resized, re-encoded at a low JPEG quality, cropped
  * by up to 10 %, brightness-shifted, and a shifted crop that stands in for a burst neighbour. Writes the JPEGs and
  * <out>/NEAR-DUPLICATES.json (the images with their source and transform). Deterministic: same input, same bytes.

@@ -52,7 +52,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   const transfer = useIndexTransfer(store);
   useDebugHandle(options.debug, store, response);
 
-  // Collection tools (issue 11): views, class filter, selection, delete with undo, scoped searches.
+  // Collection tools: views, class filter, selection, delete with undo, scoped searches.
   const [view, setView] = useState<CollectionView>('collection');
   const classFilter = useClassFilter(store, state.photos, indexedCount);
   const shownIds = useMemo(() => classFilter.photos.map((p) => p.id), [classFilter.photos]);

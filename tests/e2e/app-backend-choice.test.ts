@@ -1,5 +1,5 @@
 /**
- * Which backend the app runs on (issue 13), production build: headless Chromium without GPU flags and with
+ * Which backend the app runs on, production build: headless Chromium without GPU flags and with
  * --enable-unsafe-webgpu (whose GPUs here are SwiftShader, software) both end on wasm by default, with the reason in
  * the header; `?backend=webgpu` still runs WebGPU (long side 64: SwiftShader is ~100x slower); a failure of the chosen
  * backend while indexing moves to the next one and says so; a measured choice (software GPUs measured too, through the

@@ -1,5 +1,5 @@
 /**
- * The collection tools (issue 11), worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
+ * The collection tools, worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
  * 512, real photos of paris6k-mini-dev plus two generated copies of one of them (resized, re-encoded: the
  * transforms of scripts/collection/make-near-duplicates.ts), driven through the worker API (?debug=1, window.cwApp):
  * near-duplicate group with its keep suggestion and regions, groups of the same place, class counts and the class

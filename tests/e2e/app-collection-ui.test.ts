@@ -1,5 +1,5 @@
 /**
- * The collection tools (issue 11), page side, end to end: production build, wasm, MobileNet v1 0.75 at long side 512,
+ * The collection tools, page side, end to end: production build, wasm, MobileNet v1 0.75 at long side 512,
  * real photos of paris6k-mini-dev plus two generated copies of one of them (smaller files, so the original is the
  * suggested keep), driven through the page as a user would: multi-select (pointer and keyboard) and delete with undo
  * (the query photo among them), the class chips filtering the grid and the results, the results' minimum score and

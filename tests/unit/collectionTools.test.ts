@@ -1,5 +1,5 @@
 /**
- * The pure algorithms of the collection tools (issue 11) on constructed cases: the keep policy, duplicate grouping
+ * The pure algorithms of the collection tools on constructed cases: the keep policy, duplicate grouping
  * at a threshold and its live counts, the layout check, neighbour lists kept incrementally (against brute force),
  * mutual-kNN groups with a link check, pairwise precision/recall and the adjusted Rand index, class counts, and a
  * search restricted to a scope.
