@@ -29,7 +29,7 @@ import { readManifest } from '../lib/evaluate';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, type PhotoFeatures } from './features';
 import { bridgeCut, coreCut, louvainCut } from './groupCuts';
-import { applyTransform, TRANSFORMS } from './make-near-duplicates';
+import { applyTransform, TRANSFORMS } from '../lib/nearDuplicateTransforms';
 
 const { values: a } = parseArgs({
   options: {

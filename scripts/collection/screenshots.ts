@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
 import { buildApp, launchBrowser, projectRoot, startServer } from '../lib/appServer';
 import { dropFiles, findDevSet, waitIndexed, type FileSpec } from '../lib/appPage';
-import { applyTransform, TRANSFORMS } from './make-near-duplicates';
+import { applyTransform, TRANSFORMS } from '../lib/nearDuplicateTransforms';
 
 const { values } = parseArgs({ options: { per: { type: 'string', default: '25' }, out: { type: 'string', default: 'docs' } } });
 const per = Number(values.per);

@@ -1,7 +1,7 @@
 /**
  * The collection tools, worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
  * 512, real photos of paris6k-mini-dev plus two generated copies of one of them (resized, re-encoded: the
- * transforms of scripts/collection/make-near-duplicates.ts), driven through the worker API (?debug=1, window.cwApp):
+ * transforms of scripts/lib/nearDuplicateTransforms.ts), driven through the worker API (?debug=1, window.cwApp):
  * near-duplicate group with its keep suggestion and regions, groups of the same place, class counts and the class
  * filter, searches restricted to a group and a class and cut by a minimum score, then delete (one transaction: the
  * stores stay consistent; the query photo among them) and undo (the same descriptors and the group back). One page
