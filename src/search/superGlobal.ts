@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
 import { l2Normalize } from '../cw/tensorMath';
-import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './database';
+import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './descriptorLayouts';
 import { rankedBy, type Ranked } from './ordering';
 
 export interface SuperGlobalOptions {
