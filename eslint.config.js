@@ -1,5 +1,6 @@
-// Lint = correctness rules + the pipeline's import boundaries (model -> cw -> index -> search -> ui, with the
-// worker in between): each folder may only import what its layer is allowed to see.
+// Lint = correctness rules + the pipeline's import boundaries (model -> cw -> index -> search and collection-tools ->
+// worker -> ui, the page reaching the worker through its contract, src/worker-api): each folder may only import what
+// its layer is allowed to see.
 import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -25,7 +26,7 @@ const layer = (files, forbidden, message, typesOnly = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/worker/sw.template.js'] },
+  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', '.cache/', '.eval/', '.gpu-bench/', '.gl/', 'src/service-worker/sw.template.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // React's hook rules (the plugin's recommended set, React Compiler checks included) for the page's code.
@@ -47,20 +48,50 @@ export default tseslint.config(
   // util: small pure helpers (median) any layer may use; imports nothing of the app.
   layer(['src/util/**'], ['@tensorflow/*', 'idb', 'react', 'react-dom', '../*'], 'src/util is plain helpers: no library, nothing from other folders'),
   // model: the network wrapper; sees cw, not storage, search or UI.
-  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../worker/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
-  // index: storage; cw types and the model spec type only.
-  layer(['src/index/**'], ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../worker/*', '../ui/*', ...benchOnly], 'src/index is storage: idb, cw types and the model spec type only', ['../cw/*', '../model/*']),
+  layer(['src/model/**'], ['idb', 'react', 'react-dom', '../index/*', '../search/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/model sees tfjs and src/cw only'),
+  // index: storage (IndexedDB); cw types and the model spec type only, and nothing of the in-memory index.
+  layer(
+    ['src/index/*'],
+    ['@tensorflow/*', 'react', 'react-dom', '../search/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', './memory/*', ...benchOnly],
+    'src/index is storage: idb, cw types and the model spec type only',
+    ['../cw/*', '../model/*'],
+  ),
+  // index/memory: the indexed collection as the worker keeps it in memory for the search: read from the storage
+  // above it, it implements the search's Collection (so it sees search and tfjs-core, never the model or the worker).
+  layer(
+    ['src/index/memory/**'],
+    [...tfjs, 'idb', 'react', 'react-dom', '../../model/*', '../../collection-tools/*', '../../worker/*', '../../worker-api/*', '../../ui/*', ...benchOnly.map((b) => `../${b}`)],
+    'src/index/memory sees the storage (src/index), src/search and tfjs-core only',
+    ['../../cw/*'],
+  ),
   // search: ranking over stored records; gets maps through the Collection the worker injects, never from the model.
-  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../worker/*', '../ui/*', ...benchOnly], 'src/search sees cw and index only'),
-  // worker: the engine and its services; model, index, search and util. The CW maths only through src/search
-  // (cw types are fine), and nothing of the page.
+  layer(['src/search/**'], [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/memory/*', '../collection-tools/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly], 'src/search sees cw and index (storage) only'),
+  // collection-tools: the pure algorithms of near-duplicates, groups of the same place and class counts; they see cw,
+  // and search (its ranking helpers, the resident descriptor blocks), never the worker, storage or the model.
+  layer(
+    ['src/collection-tools/**'],
+    [...tfjs, 'idb', 'react', 'react-dom', '../model/*', '../index/*', '../worker/*', '../worker-api/*', '../ui/*', ...benchOnly],
+    'src/collection-tools sees cw, search and tfjs-core only',
+  ),
+  // worker: the engine and its services; model, index, search and util, and the contract's types. The CW maths only
+  // through src/search (cw types are fine), and nothing of the page (nor the page's client of the worker).
   layer(
     ['src/worker/**'],
-    ['react', 'react-dom', '../ui/*', '../../ui/*', ...benchOnly],
+    ['react', 'react-dom', '../ui/*', '../../ui/*', '../worker-api/client', '../../worker-api/client', ...benchOnly],
     'src/worker runs the model, storage and search; it reaches the CW maths through src/search only',
     ['../cw/*', '../../cw/*'],
   ),
-  // ui: React; talks to the worker through src/worker/client.ts and the types of src/worker/api.ts, nothing else.
+  // worker-api: the contract between the page and the worker: the message types and the comlink client. Nothing of
+  // the worker's implementation; the records it names (cw, index, search) as types only.
+  layer(
+    ['src/worker-api/**'],
+    ['@tensorflow/*', 'idb', 'zod', 'react', 'react-dom', '../worker/*', '../model/*', '../ui/*', '../util/*', ...benchOnly],
+    'src/worker-api is the contract: message types and the comlink client, not the worker itself',
+    ['../cw/*', '../index/*', '../search/*', '../collection-tools/*'],
+  ),
+  // scripts: the tests may use scripts/lib (the app in a browser, the evaluation's code), never the other way round.
+  layer(['scripts/**'], ['../tests/*', '../../tests/*', '../../../tests/*'], 'scripts never import tests/: what both need lives in scripts/lib'),
+  // ui: React; talks to the worker through its contract, src/worker-api (the client, the types), nothing else.
   layer(
     ['src/ui/**', 'src/main.tsx'],
     [
@@ -68,10 +99,9 @@ export default tseslint.config(
       'idb',
       'ml-matrix',
       'comlink',
-      ...['./', '../', '../../'].flatMap((up) => ['model', 'search', 'index', 'cw', 'util', 'bench'].map((dir) => `${up}${dir}/*`)),
-      ...['./', '../', '../../'].flatMap((up) => [`${up}worker/*`, `!${up}worker/client`, `!${up}worker/api`]),
+      ...['./', '../', '../../'].flatMap((up) => ['model', 'search', 'collection-tools', 'index', 'cw', 'util', 'bench', 'worker'].map((dir) => `${up}${dir}/*`)),
     ],
-    'src/ui talks to src/worker/client and src/worker/api types only',
-    ['./worker/api', '../worker/api', '../../worker/api'],
+    'src/ui talks to the worker through src/worker-api (its client and types) only',
+    ['./worker-api/api', '../worker-api/api', '../../worker-api/api'],
   ),
 );

@@ -34,8 +34,9 @@ const tfjsDeps = [
 ];
 
 /**
- * Production builds get dist/sw.js: the service worker of src/worker/sw.template.js with the list of every file of
- * the build (the app shell) to cache on the first visit, so later visits load offline. Not used by the dev server.
+ * Production builds get dist/sw.js: the service worker of src/service-worker/sw.template.js with the list of every
+ * file of the build (the app shell) to cache on the first visit, so later visits load offline. Not used by the dev
+ * server.
  */
 function appShellServiceWorker(): Plugin {
   return {
@@ -45,7 +46,7 @@ function appShellServiceWorker(): Plugin {
       const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && !f.startsWith('tests/'));
       const precache = ['./', ...files.filter((f) => f !== 'index.html'), 'index.html', 'favicon.svg'];
       const version = createHash('sha256').update(files.sort().join('\n')).digest('hex').slice(0, 12);
-      const source = readFileSync(here('src/worker/sw.template.js'), 'utf8')
+      const source = readFileSync(here('src/service-worker/sw.template.js'), 'utf8')
         .replace("'__SW_VERSION__'", JSON.stringify(version))
         .replace('__SW_PRECACHE__', JSON.stringify(precache));
       this.emitFile({ type: 'asset', fileName: 'sw.js', source });

@@ -2,7 +2,7 @@
  * npm run bench:gpu -- [--quick] [--allow-software] [--data .gpu-bench] [--out DIR] [--budget-s 400]
  *                      [--generated-weights resnet50|none] [--dawn-option backend=vulkan] [flags of scripts/bench.ts]
  *
- * The GPU figures of issue 13 in ONE run, in Node on tfjs-backend-webgpu driven by Dawn (scripts/lib/dawn.ts):
+ * The GPU figures (BENCHMARKS.md) in ONE run, in Node on tfjs-backend-webgpu driven by Dawn (scripts/lib/dawn.ts):
  * forward ms per photo for both models at long sides 512 and 1024 with the CW overhead at NC = 64, OfA search over
  * 10k and 100k descriptors, OnA over 10k images (the same benchmark code as `npm run bench`, src/bench/). Made for
  * the lent GPU machine, which has no network: `npm run bench:gpu:prepare` puts everything it needs into .gpu-bench/
@@ -48,7 +48,7 @@ const started = performance.now();
 const elapsed = () => (performance.now() - started) / 1000;
 const log = (line: string) => process.stderr.write(`[bench:gpu ${elapsed().toFixed(0)} s] ${line}\n`);
 
-/** The GPU run's defaults: the figures issue 13 asks for, sized to finish in minutes on a GPU. */
+/** The GPU run's defaults: the figures BENCHMARKS.md records, sized to finish in minutes on a GPU. */
 function gpuConfig(): BenchConfig {
   const mobilenet: ModelId = 'mobilenet_v1_0.75';
   const base: BenchConfig = a.quick

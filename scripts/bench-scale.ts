@@ -27,11 +27,11 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { writeIndex } from '../src/index/exportFormat';
 import { median } from '../src/util/median';
-import type { EngineStats, SearchResponse, StorageReport } from '../src/worker/api';
+import type { EngineStats, SearchResponse, StorageReport } from '../src/worker-api/api';
 import { projectRoot } from './lib/node';
 import { pageFigures, type PageFigures } from './lib/scalePage';
-import { LONG_TASK_TARGET_MS } from '../tests/e2e/longTasks';
-import { parseGrid, syntheticCollection } from './lib/synthetic';
+import { LONG_TASK_TARGET_MS } from './lib/longTasks';
+import { parseGrid, syntheticCollection } from './lib/syntheticIndex';
 
 const { values: a } = parseArgs({
   options: {
@@ -50,6 +50,8 @@ type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 /** A call to the worker's API through tests/browser/engine.html's `window.engine`. */
 const call = <T>(page: Page, method: string, ...args: unknown[]) =>
   page.evaluate(([m, x]) => (window as unknown as { engine: { api: Api } }).engine.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
+/** The worker's counters (its debug tools' stats). */
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { engine: { debug: Api } }).engine.debug.stats()) as Promise<EngineStats>;
 
 interface Row {
   photos: number;
@@ -112,9 +114,9 @@ function rendererRss(profile: string): number | null {
 }
 
 async function memory(page: Page, profile: string): Promise<Memory> {
-  const stats = await call<EngineStats>(page, 'stats');
+  const s = await stats(page);
   const rss = rendererRss(profile);
-  return { rendererMiB: rss && mib(rss), pageHeapMiB: null, tensorMiB: stats.tensorBytes === undefined ? null : mib(stats.tensorBytes) };
+  return { rendererMiB: rss && mib(rss), pageHeapMiB: null, tensorMiB: s.tensorBytes === undefined ? null : mib(s.tensorBytes) };
 }
 
 /** OfA searches with these photos as queries: the worker's total time per search (ms); its parts logged. */
@@ -141,7 +143,7 @@ const engine = <T>(page: Page, f: string, arg?: unknown) =>
   page.evaluate(([name, x]) => ((window as unknown as { engine: Record<string, (a: unknown) => Promise<unknown>> }).engine[name as string](x)), [f, arg] as const) as Promise<T>;
 
 async function main() {
-  const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
+  const { buildApp, startServer, launchPersistentContext } = await import('./lib/appServer');
   const sizes = a.photos!.split(',').map(Number);
   const model = a.model!;
   const longSide = Number(a['long-side']);
@@ -198,11 +200,11 @@ async function main() {
         // asks for the thumbnails it shows: StartOptions.thumbnails 'on-demand').
         page = await open();
         const eager = await engine<{ ms: number; photos: number }>(page, 'start', options);
-        const eagerStats = await call<EngineStats>(page, 'stats');
+        const eagerStats = await stats(page);
         await page.close();
         page = await open();
         const started = await engine<{ ms: number; photos: number }>(page, 'start', { ...options, thumbnails: 'on-demand' });
-        const stats = await call<EngineStats>(page, 'stats');
+        const startStats = await stats(page);
         const reloadOfa = await ofa(page, picks);
         const reloadMemory = await memory(page, profile);
         const errors = await page.evaluate(() => (window as unknown as { engine: Engine }).engine.events.errors);
@@ -221,11 +223,11 @@ async function main() {
           reload: {
             withThumbnails: { pageReadyMs: eager.ms, workerReadyMs: eagerStats.startup!.readyMs, loadMs: eagerStats.startup!.loadMs, snapshotMs: eagerStats.startup!.snapshotMs },
             pageReadyMs: started.ms,
-            workerReadyMs: stats.startup!.readyMs,
-            loadMs: stats.startup!.loadMs,
-            snapshotMs: stats.startup!.snapshotMs,
-            blocks: stats.startup!.blocks,
-            unpacked: stats.startup!.unpacked,
+            workerReadyMs: startStats.startup!.readyMs,
+            loadMs: startStats.startup!.loadMs,
+            snapshotMs: startStats.startup!.snapshotMs,
+            blocks: startStats.startup!.blocks,
+            unpacked: startStats.startup!.unpacked,
             memory: reloadMemory,
             ofaMs: median(reloadOfa.slice(1)),
           },

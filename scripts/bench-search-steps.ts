@@ -2,7 +2,7 @@
  * npx tsx scripts/bench-search-steps.ts [--models resnet50,mobilenet_v1_0.75] [--n 10000] [--repeats 5]
  *                                       [--only <regex of candidate names>] [--index-costs] [--json out.json]
  *
- * Latency of candidate default searches (issue 10) at N photos on the tfjs wasm backend in Node, single-threaded as
+ * Latency of candidate default searches at N photos on the tfjs wasm backend in Node, single-threaded as
  * in the app's worker: src/search `search()` end to end, as the worker calls it (limit 1000), over a synthetic
  * collection: N l2-normalised OfA descriptors resident in the app's BlockedDescriptors, and N images' uint8-encoded
  * maps (256 distinct synthetic maps with a real photo's grid, zero fraction and non-zero mean, reused cyclically)

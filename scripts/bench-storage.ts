@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import type { EngineStats, StorageReport } from '../src/worker/api';
+import type { EngineStats, StorageReport } from '../src/worker-api/api';
 import { sharedDir } from './lib/node';
 import { readManifest } from './lib/evaluate';
 
@@ -28,6 +28,8 @@ const { values: a } = parseArgs({
 type Api = Record<string, (...args: unknown[]) => Promise<unknown>>;
 const call = <T>(page: Page, method: string, ...args: unknown[]) =>
   page.evaluate(([m, x]) => (window as unknown as { cwApp: { api: Api } }).cwApp.api[m as string](...(x as unknown[])), [method, args] as const) as Promise<T>;
+/** The worker's counters (its debug tools' stats, ?debug=1). */
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { cwApp: { debug: Api } }).cwApp.debug.stats()) as Promise<EngineStats>;
 
 async function main() {
   const shared = sharedDir();
@@ -35,7 +37,7 @@ async function main() {
   const manifest = await readManifest(join(shared, 'data', 'paris6k-mini-dev', 'MANIFEST.json'));
   const N = Number(a.photos);
   const files = manifest.images.slice(0, N).map((i) => join(manifest.dir, i.file));
-  const { buildApp, startServer, launchPersistentContext } = await import('../tests/e2e/harness');
+  const { buildApp, startServer, launchPersistentContext } = await import('./lib/appServer');
   await buildApp({ outDir: 'test-results/dist-storage' });
   const server = await startServer({ mode: 'preview', outDir: 'test-results/dist-storage' });
   const kb = (b: number) => (b / 1000).toFixed(1);
@@ -51,7 +53,7 @@ async function main() {
         await call(page, 'setStorageMode', 'copy');
         await page.setInputFiles('[data-testid="file-input"]', files);
         for (;;) {
-          const s = await call<EngineStats>(page, 'stats');
+          const s = await stats(page);
           if (s.indexedPhotos >= N && s.queued === 0) break;
           process.stderr.write(`[bench-storage] ${model}: ${s.indexedPhotos}/${N} indexed\n`);
           await page.waitForTimeout(5000);

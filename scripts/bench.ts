@@ -108,7 +108,7 @@ interface Run {
 }
 
 async function runBrowser(backends: string[], threadList: (number | undefined)[]): Promise<Run[]> {
-  const { startServer, launchBrowser, collectConsoleErrors } = await import('../tests/e2e/harness');
+  const { startServer, launchBrowser, collectConsoleErrors } = await import('./lib/appServer');
   const cfg = config();
   const params = new URLSearchParams();
   if (cfg.quick) params.set('quick', '1');

@@ -2,7 +2,7 @@
  * npm run gen-collection -- --photos 10000 --out test-results/synthetic-10k.npz [--model mobilenet_v1_0.75]
  *                           [--long-side 512] [--seed 1] [--grid 3x4 (maps H x W; 12x16 as a real 512 px photo)]
  *
- * Writes a synthetic indexed collection of N photos (scripts/lib/synthetic.ts) as an index the app imports with
+ * Writes a synthetic indexed collection of N photos (scripts/lib/syntheticIndex.ts) as an index the app imports with
  * "Import index": no forward pass, deterministic for a seed, streamed to disk (50,000 photos need no more memory
  * than 1,000).
  */
@@ -15,7 +15,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import { writeIndex } from '../src/index/exportFormat';
 import { DEFAULT_LONG_SIDE } from '../src/index/settings';
-import { parseGrid, syntheticCollection } from './lib/synthetic';
+import { parseGrid, syntheticCollection } from './lib/syntheticIndex';
 
 const { values: a } = parseArgs({
   options: {

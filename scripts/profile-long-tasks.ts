@@ -20,8 +20,8 @@ import { parseArgs } from 'node:util';
 import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { writeIndex } from '../src/index/exportFormat';
 import { projectRoot } from './lib/node';
-import { GRID, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough, searchFromGrid } from '../tests/e2e/longTasks';
-import { syntheticCollection } from './lib/synthetic';
+import { GRID, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough, searchFromGrid } from './lib/longTasks';
+import { syntheticCollection } from './lib/syntheticIndex';
 
 const { values: a } = parseArgs({
   options: {

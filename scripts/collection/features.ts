@@ -1,5 +1,5 @@
 /**
- * Features of paris6k-mini-dev, of the generated near-duplicates (makeNearDuplicates.ts) and of any other manifest
+ * Features of paris6k-mini-dev, of the generated near-duplicates (make-near-duplicates.ts) and of any other manifest
  * (ukbench-mini), extracted with the
  * eval's Node pipeline (scripts/lib/evaluate.ts `extract`: same network, same cache format, so --cache is shared
  * with `npm run eval`), and their stored OfA descriptors (NC = INDEX_NC, as the app stores them).
@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { INDEX_NC } from '../../src/index/settings';
 import type { ModelId } from '../../src/model/adapters';
 import type { CwNetwork } from '../../src/model/network';
-import { describeImages, type Grid } from '../../src/search/describe';
+import { describeImages, type Grid } from '../../src/search/cwForWorker';
 import { DEFAULT_EVAL, extract, readManifest, type Manifest } from '../lib/evaluate';
 import { loadNodeNetwork } from '../lib/node';
 

@@ -1,6 +1,6 @@
 /**
- * Other ways of cutting the connected components of the group links (src/search/groups.ts `split`), measured by
- * evalGroups.ts against the app's average linkage (README, "Groups of the same place"); none is in the app:
+ * Other ways of cutting the connected components of the group links (src/collection-tools/groups.ts `split`), measured by
+ * eval-groups.ts against the app's average linkage (README, "Groups of the same place"); none is in the app:
  *  - louvainCut: Louvain communities (graphology-communities-louvain) of each component;
  *  - bridgeCut, coreCut: the components less their weak bridges (withoutBridges);
  *  - linkSupportCut: agglomeration on link counts, two clusters merging when the links between them reach a share of
@@ -12,8 +12,8 @@
  */
 import Graph from 'graphology';
 import louvain from 'graphology-communities-louvain';
-import { components, type Link, type LinkComponent } from '../../src/search/groups';
-import type { NeighbourLists } from '../../src/search/neighbours';
+import { components, type Link, type LinkComponent } from '../../src/collection-tools/groups';
+import type { NeighbourLists } from '../../src/collection-tools/neighbours';
 import { prng } from '../../src/util/prng';
 
 /** Least photos on each side of a bridge that is cut: the smallest set of photos that can hold a cycle of links. */

@@ -1,11 +1,11 @@
 /**
  * The README screenshot's generated copies (scripts/collection/screenshots.ts: two photos, two copies each) written
- * as a near-duplicate set (makeNearDuplicates.ts's format), so evalGroups.ts measures the screenshot's collection.
+ * as a near-duplicate set (make-near-duplicates.ts's format), so eval-groups.ts measures the screenshot's collection.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
+import { applyTransform, TRANSFORMS } from '../lib/nearDuplicateTransforms';
 
 /** The screenshot script's copies: [index among its 125 photos, transforms]. */
 const SCREENSHOT_COPIES = [

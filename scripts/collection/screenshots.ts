@@ -3,7 +3,7 @@
  * docs/screenshot-group-members.png (the largest group opened: its photos with the heatmaps of its top class).
  * Production build, vite preview, headless Chromium (playwright-core), wasm, MobileNet v1 0.75 at 512; photos of
  * paris6k-mini-dev (`--per` per landmark) plus generated near-duplicate copies of two of them
- * (scripts/collection/makeNearDuplicates.ts).
+ * (scripts/collection/make-near-duplicates.ts).
  *
  *   npx tsx scripts/collection/screenshots.ts [--per 25] [--out docs]
  */
@@ -11,14 +11,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import jpeg from 'jpeg-js';
-import { buildApp, launchBrowser, projectRoot, startServer } from '../../tests/e2e/harness';
-import { devSet, dropFiles, waitIndexed, type FileSpec } from '../../tests/e2e/appHelpers';
-import { applyTransform, TRANSFORMS } from './makeNearDuplicates';
+import { buildApp, launchBrowser, projectRoot, startServer } from '../lib/appServer';
+import { dropFiles, findDevSet, waitIndexed, type FileSpec } from '../lib/appPage';
+import { applyTransform, TRANSFORMS } from '../lib/nearDuplicateTransforms';
 
 const { values } = parseArgs({ options: { per: { type: 'string', default: '25' }, out: { type: 'string', default: 'docs' } } });
 const per = Number(values.per);
 const outDir = join(projectRoot, values.out!);
-const set = devSet();
+const set = findDevSet();
 if (!set) throw new Error('paris6k-mini-dev is needed (../shared/data/paris6k-mini-dev)');
 
 const landmarks = ['eiffel', 'louvre', 'moulinrouge', 'invalides', 'defense'];

@@ -9,7 +9,7 @@ import { l2Normalize } from '../../src/cw/tensorMath';
 import type { WhiteningOnDevice } from '../../src/cw/whitening';
 import type { MapCodec } from '../../src/index/mapCodec';
 import { queryFromStored } from '../../src/search/defaults';
-import { storedBoxProbabilities } from '../../src/search/describe';
+import { storedBoxProbabilities } from '../../src/search/cwForWorker';
 import { databaseAugmentation } from '../../src/search/expansion';
 import { search, topIndices } from '../../src/search/search';
 import type { Collection, Query, RerankedImage, SearchParams } from '../../src/search/types';

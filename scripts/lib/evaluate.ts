@@ -10,7 +10,7 @@ import { oxfordAveragePrecision, meanAveragePrecision } from '../../src/cw/oxfor
 import { applyWhitening, fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src/cw/whitening';
 import { decodeMaps, encodeMaps, encodedBytes, type MapCodec } from '../../src/index/mapCodec';
 import type { ModelId } from '../../src/model/adapters';
-import { storedBoxProbabilities } from '../../src/search/describe';
+import { storedBoxProbabilities } from '../../src/search/cwForWorker';
 import { median } from '../../src/util/median';
 import { descriptorBytes, type DescriptorCodec } from './descriptorCodec';
 import { beyondMethods } from './evalBeyond';

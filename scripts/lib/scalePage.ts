@@ -1,12 +1,12 @@
 /**
  * bench-scale's page figures: the app itself (its grid) opened on a collection already in the profile, as a user
  * reloading it: start-up to an interactive grid (navigation to the first thumbnail shown in the grid), then the
- * phases of tests/e2e/longTasks.ts (scroll the grid end to end, search from a tile, page the results past the first
+ * phases of scripts/lib/longTasks.ts (scroll the grid end to end, search from a tile, page the results past the first
  * 1000, open a result), each with its main-thread long tasks (PerformanceObserver 'longtask', > 50 ms); and memory
  * with the grid. The target: no task over LONG_TASK_TARGET_MS in any phase at 10,000 photos on a quiet machine.
  */
 import type { BrowserContext } from 'playwright-core';
-import { GRID, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough, searchFromGrid } from '../../tests/e2e/longTasks';
+import { GRID, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough, searchFromGrid } from './longTasks';
 
 export interface PageFigures {
   /** Navigation to the first thumbnail in the grid, ms. */

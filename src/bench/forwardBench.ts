@@ -39,8 +39,8 @@ export interface ForwardBenchResult {
   /** Top-NC classes + cwDescriptor (the product's, src/cw) + awaiting it, on one forward pass's X (no forward), per NC. */
   cwOnly: Record<string, Summary>;
   /**
-   * What the app's indexing does per photo today (src/worker/engine.ts): forward, await the probabilities, top-NC in
-   * JS, cwDescriptor, await X and the descriptor, encode X as uint8. NC = the largest of `ncs`.
+   * What the app's indexing does per photo today (src/worker/services/indexer.ts): forward, await the probabilities,
+   * top-NC in JS, cwDescriptor, await X and the descriptor, encode X as uint8. NC = the largest of `ncs`.
    */
   app: Summary;
   /** The same with the top-NC classes picked on the backend (no read between the forward pass and the descriptor). */

@@ -69,7 +69,7 @@ export function reportTables(r: BenchReport): Table[] {
       id: 'app',
       title: `What the app does per indexed photo (NC=${ncMax}), ms`,
       note:
-        'app = src/worker/engine.ts today: forward, await probabilities, top-NC in JS, cwDescriptor, await X + descriptor, encode X as uint8. ' +
+        'app = src/worker/services/indexer.ts today: forward, await probabilities, top-NC in JS, cwDescriptor, await X + descriptor, encode X as uint8. ' +
         'device top-k = the same with the classes picked by tf.topk on the backend (no read between the forward pass and the descriptor). ' +
         'encode = encodeMaps(X, uint8) alone (JavaScript), included in both.',
       columns: ['model', 'long side', 'bare', 'app', 'app / bare', 'app, device top-k', 'encode uint8'],

@@ -160,7 +160,7 @@ async function ofaCase(N: number, D: number, o: OfaBenchOptions): Promise<OfaBen
   };
 
   try {
-    // Row-major [N, D], as src/worker/collectionIndex.ts builds it today.
+    // Row-major [N, D], as src/index/memory/collectionIndex.ts builds it today.
     await runLayout('rows', {
       appSort: async ([db], q) => {
         const s = tf.tidy(() => tf.matMul(db, tf.reshape(q, [D, 1])));

@@ -38,7 +38,7 @@ export type StorageMode = 'link' | 'copy' | 'none';
 export const STORAGE_MODES: readonly StorageMode[] = ['link', 'copy', 'none'];
 export const DEFAULT_STORAGE: StorageMode = 'link';
 
-/** What the default model at its default input size may store per photo, everything included (issue 12). */
+/** What the default model at its default input size may store per photo, everything included. */
 export const STORAGE_BUDGET_BYTES = 300_000;
 
 /** Long side of thumbnails (JPEG), enough for 2x screens at the grid's size. */

@@ -175,7 +175,7 @@ export async function webgpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Is a GPU backend a real GPU? (issue 13: 'auto' never picks a software-emulated GPU when wasm is there)
+// Is a GPU backend a real GPU? ('auto' never picks a software-emulated GPU when wasm is there: it is slower)
 
 /** Renderer, adapter or driver names of GPUs emulated on the CPU: slower than wasm for these networks. */
 const SOFTWARE_GPU = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|gdi generic|mesa offscreen/i;

@@ -2,8 +2,8 @@
  * How many threads tfjs-backend-wasm's XNNPACK gets. The threaded SIMD build needs SharedArrayBuffer, which a
  * browser gives only to a cross-origin isolated context: the page and its worker must come with the headers
  * COOP `same-origin` and COEP `require-corp` (vite.config.ts sends them; on a static host that cannot, the service
- * worker src/worker/sw.template.js adds them from the second visit on). Elsewhere the single-threaded SIMD build
- * runs, as before.
+ * worker src/service-worker/sw.template.js adds them from the second visit on). Elsewhere the single-threaded SIMD
+ * build runs, as before.
  *
  * The policy, from BENCHMARKS.md "wasm threads": threads are on where the context is isolated and the machine has
  * at least 2 physical cores as tfjs counts them (autoWasmThreads); one thread, or a context that is not isolated,

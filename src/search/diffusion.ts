@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
-import { gatherRows, readAndDispose, type Database } from './database';
+import { gatherRows, readAndDispose, type Database } from './descriptorLayouts';
 import type { Ranked } from './ordering';
 
 export interface DiffusionOptions {

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { queryExpansion, topRanking } from '../cw/ranking';
 import { l2Normalize } from '../cw/tensorMath';
-import { gatherRows, type Database } from './database';
+import { gatherRows, type Database } from './descriptorLayouts';
 
 /** alpha-QE weights max(0, s)^alpha (similarities of unit vectors; a negative one adds nothing). */
 export function alphaWeights(scores: ArrayLike<number>, alpha: number): number[] {

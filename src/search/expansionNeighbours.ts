@@ -14,7 +14,7 @@
  * and `minScore` keeps only neighbours scoring at least that (the score of the ranking they come from).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allScores, gatherRows, readAndDispose, type Database } from './database';
+import { allScores, gatherRows, readAndDispose, type Database } from './descriptorLayouts';
 
 export type NeighbourRule = 'top' | 'reciprocal' | 'gap';
 

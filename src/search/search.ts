@@ -5,7 +5,7 @@ import { cwDescriptor, cwDescriptorsFromColumns, padCellBatch, regionDescriptors
 import { cosineScores, rankDescending, topRanking } from '../cw/ranking';
 import { assertFinite, l2Normalize, preferredBatchSize } from '../cw/tensorMath';
 import { validateSearchParams } from './controls';
-import { allScores, databaseSize, outOfScope, readAndDispose, type Database, type Descriptors, type Overlay } from './database';
+import { allScores, databaseSize, outOfScope, readAndDispose, type Database, type Descriptors, type Overlay } from './descriptorLayouts';
 import { DIFFUSION_DEFAULTS, diffuse } from './diffusion';
 import { expandedQuery } from './expansion';
 import { expansionNeighbours } from './expansionNeighbours';

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { topRanking } from '../cw/ranking';
 import { l2Normalize } from '../cw/tensorMath';
-import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './database';
+import { allScores, gatherRows, outOfScope, readAndDispose, type Database } from './descriptorLayouts';
 import { expansionNeighbours, TOP_NEIGHBOURS, type NeighbourSelection } from './expansionNeighbours';
 import { rankedBy, type Ranked } from './ordering';
 

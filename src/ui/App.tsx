@@ -3,7 +3,7 @@
  * The state logic lives in the hooks; this file only wires them to each other and to the components.
  */
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { ClassCount, PlaceGroup } from '../worker/api';
+import type { ClassCount, PlaceGroup } from '../worker-api/api';
 import { Banners } from './components/Banners';
 import { ClassChips } from './components/ClassChips';
 import { CollectionSection } from './components/CollectionSection';
@@ -52,7 +52,7 @@ export function App({ store, options }: { store: EngineStore; options: UrlOption
   const transfer = useIndexTransfer(store);
   useDebugHandle(options.debug, store, response);
 
-  // Collection tools (issue 11): views, class filter, selection, delete with undo, scoped searches.
+  // Collection tools: views, class filter, selection, delete with undo, scoped searches.
   const [view, setView] = useState<CollectionView>('collection');
   const classFilter = useClassFilter(store, state.photos, indexedCount);
   const shownIds = useMemo(() => classFilter.photos.map((p) => p.id), [classFilter.photos]);

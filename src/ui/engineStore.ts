@@ -5,8 +5,8 @@
  * object URLs the worker makes (thumbnails.ts).
  */
 import { useSyncExternalStore } from 'react';
-import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker/api';
-import { createEngineClient, type EngineClient } from '../worker/client';
+import type { EngineEvent, EngineInfo, FileProblem, GroupingProgress, ImportFile, IndexProgress, ModelStatus, PhotoItem, StartOptions, StorageMode } from '../worker-api/api';
+import { createEngineClient, type EngineClient } from '../worker-api/client';
 import { errorMessage } from './format';
 import { setThumbnailSource, type ThumbnailCache } from './thumbnails';
 
@@ -67,12 +67,15 @@ export class EngineStore {
   private client: EngineClient;
   private noticeId = 0;
   readonly api: EngineClient['api'];
+  /** The worker's debug tools: with ?debug=1 only (window.cwApp.debug), else null. */
+  readonly debug: EngineClient['debug'];
   /** Thumbnails fetched as tiles show them (thumbnails.ts). */
   readonly thumbs: ThumbnailCache;
 
-  constructor(options: StartOptions) {
-    this.client = createEngineClient();
+  constructor({ debug = false, ...options }: StartOptions & { debug?: boolean }) {
+    this.client = createEngineClient({ debug });
     this.api = this.client.api;
+    this.debug = this.client.debug;
     this.thumbs = setThumbnailSource(
       (ids) => this.api.thumbnailUrls(ids),
       (urls) => void this.api.releaseThumbnailUrls(urls).catch(() => undefined),
@@ -245,7 +248,7 @@ function photoState(byId: Map<string, Photo>): Pick<EngineState, 'photos' | 'pho
 let singleton: EngineStore | null = null;
 
 /** One worker per page, created on first use (StrictMode's double effects do not start two). */
-export function engineStore(options: StartOptions): EngineStore {
+export function engineStore(options: StartOptions & { debug?: boolean }): EngineStore {
   return (singleton ??= new EngineStore(options));
 }
 

@@ -5,7 +5,7 @@
  * getAsFileSystemHandle), each file carries its root handle and path, so the worker can link the original on disk
  * instead of copying it (storage 'link').
  */
-import type { ImportFile } from '../worker/api';
+import type { ImportFile } from '../worker-api/api';
 
 type RootHandle = FileSystemDirectoryHandle | FileSystemFileHandle;
 

@@ -4,7 +4,7 @@
  * [j * cellWidth, (j + 1) * cellWidth) x [i * cellHeight, (i + 1) * cellHeight), so the map is drawn over
  * W * cellWidth x H * cellHeight image pixels (clipped to the photo) and lines up for any size and orientation.
  */
-import type { Heatmap, PixelRect } from '../worker/api';
+import type { Heatmap, PixelRect } from '../worker-api/api';
 import { heatAlpha, turbo } from './colormap';
 
 interface OverlayBoxes {

@@ -2,12 +2,12 @@
  * URL parameters: ?backend=wasm&model=mobilenet_v1_0.75&longSide=512 force the backend, the model and the scale;
  * &threads=2 the wasm threads.
  */
-import type { BackendChoice, StartOptions } from '../worker/api';
+import type { BackendChoice, StartOptions } from '../worker-api/api';
 
 const BACKENDS: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface UrlOptions extends StartOptions {
-  /** ?debug=1: exposes window.cwApp (tests, troubleshooting). */
+  /** ?debug=1: exposes window.cwApp, with the worker's debug tools (tests, troubleshooting). */
   debug: boolean;
 }
 

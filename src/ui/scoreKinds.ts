@@ -1,4 +1,4 @@
-import type { ScoreKind } from '../worker/api';
+import type { ScoreKind } from '../worker-api/api';
 
 /** What a result's score is (ResultItem.scoreKind), as a short label and a one-line explanation (docs/RANKING.md). */
 export const SCORE_KINDS: Record<ScoreKind, { label: string; explain: string }> = {

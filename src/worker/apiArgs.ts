@@ -1,12 +1,12 @@
 /**
- * The checks of EngineApi's own methods' arguments (./api.ts; the collection tools' are in ./collectionToolsArgs.ts),
+ * The checks of EngineApi's own methods' arguments (src/worker-api/api.ts; the collection tools' are in ./collectionToolsArgs.ts),
  * applied by ./boundary.ts before a call reaches the engine. Shapes and types are checked here; what depends on the
  * collection (an id that is not in it, a class beyond the model's) is checked by the engine, with its own message.
  */
 import * as z from 'zod';
 import { validateSearchControls } from '../search/controls';
-import type { CollectionToolsApi } from './collectionToolsApi';
-import type { EngineApi, EngineEvent, SearchControls } from './api';
+import type { CollectionToolsApi } from '../worker-api/collectionToolsApi';
+import type { EngineApi, EngineEvent, SearchControls } from '../worker-api/api';
 import { blob, callback, file, finite, none, params, photoId, photoIds, whole, type ArgChecks } from './args';
 
 type Handle = FileSystemDirectoryHandle | FileSystemFileHandle;
@@ -98,13 +98,6 @@ export const ENGINE_ARGS: ArgChecks<Omit<EngineApi, keyof CollectionToolsApi>> =
   openQuery: params(['source', querySource]),
   search: params(['request', searchRequest]),
   heatmaps: params(['targets', z.array(heatmapTarget)], ['classIndex', whole()]),
-  stats: none,
-  debugPhoto: params(['id', photoId]),
   retryModel: none,
   addCustomModel: params(['source', customModelSource], ['options', z.object({ name: z.string().optional(), preprocessing: z.enum(['inception', 'caffe']) }, { error: 'expected { name?, preprocessing }' })]),
-  checkIntegrity: none,
-  debugLoseGpuDevice: params(['when', z.enum(['now', 'next-photo'])]),
-  debugFailForward: params(['count', whole(0, 1_000_000).optional()]),
-  debugMeasureBackends: params(['options', z.object({ includeSoftware: z.boolean(), fresh: z.boolean().optional() }, { error: 'expected { includeSoftware: boolean, fresh? }' })]),
-  debugForwardBench: params(['ids', photoIds], ['options', z.object({ fullSize: z.boolean() }, { error: 'expected { fullSize: boolean }' })]),
 };

@@ -1,10 +1,10 @@
 /**
- * The checks of the collection tools' arguments (./collectionToolsApi.ts), applied by ./boundary.ts. Ranges that
+ * The checks of the collection tools' arguments (src/worker-api/collectionToolsApi.ts), applied by ./boundary.ts. Ranges that
  * depend on the collection or the model (thresholds, k, class indices) are checked by the services themselves.
  */
 import * as z from 'zod';
 import { finite, none, optionsOf, params, photoIds, whole, type ArgChecks } from './args';
-import type { CollectionToolsApi } from './collectionToolsApi';
+import type { CollectionToolsApi } from '../worker-api/collectionToolsApi';
 
 const topK = whole(1).optional();
 

@@ -2,10 +2,10 @@
  * The app's worker without the app's page (tests/browser/engine.html): what `npm run bench-scale` measures on the
  * worker side (import, start-up, search, memory), free of the grid's own cost, which the UI's figures cover.
  */
-import { createEngineClient } from '../../src/worker/client';
-import type { EngineEvent, StartOptions } from '../../src/worker/api';
+import { createEngineClient } from '../../src/worker-api/client';
+import type { EngineEvent, StartOptions } from '../../src/worker-api/api';
 
-const client = createEngineClient();
+const client = createEngineClient({ debug: true });
 const events = { ids: [] as string[], errors: [] as string[] };
 const onEvent = (e: EngineEvent) => {
   if (e.type === 'photos-added') for (const p of e.photos) events.ids.push(p.id);
@@ -15,6 +15,8 @@ const onEvent = (e: EngineEvent) => {
 Object.assign(window, {
   engine: {
     api: client.api,
+    /** The worker's debug tools (stats). */
+    debug: client.debug,
     events,
     /** Starts the worker on the stored collection; ms until the photo list is in this page. */
     async start(options: StartOptions) {

@@ -1,12 +1,14 @@
 /**
- * fast-check arbitraries of argument lists for every worker API method (tests/e2e/app-api.test.ts): each near a
+ * fast-check arbitraries of argument lists for every worker API method and every debug tool ('debug.' + its name)
+ * (tests/e2e/app-api.test.ts): each near a
  * valid call — ids of the collection, sensible options — with any field, argument or whole object replaced by junk
  * (missing, null, wrong types, NaN, infinities, huge numbers, empty lists, unknown ids) or left out. Blobs and Files
  * are markers ({ $blob }, { $file }) that the page turns into the real thing. clearCollection is left out (it
  * changes the collection whatever it is given; the test calls it once at the end).
  */
 import fc from 'fast-check';
-import type { EngineApi } from '../../src/worker/api';
+import type { EngineApi } from '../../src/worker-api/api';
+import type { DebugApi } from '../../src/worker-api/debugApi';
 
 /** A value that crosses page.evaluate; the page revives the markers. */
 export type Revivable = unknown;
@@ -55,7 +57,7 @@ function builders(junky: boolean) {
   return { obj, argsOf };
 }
 
-type Methods = Exclude<keyof EngineApi, 'clearCollection'>;
+type Methods = Exclude<keyof EngineApi, 'clearCollection'> | `debug.${keyof DebugApi}`;
 
 /** An arbitrary of argument lists for each method, given the ids of the collection: well-formed ones (values in and out of range) and junky ones, half and half. */
 export function apiArguments(ids: string[]): Record<Methods, fc.Arbitrary<Revivable[]>> {
@@ -130,18 +132,18 @@ function argumentsOf(ids: string[], junky: boolean): Record<Methods, fc.Arbitrar
     ),
     ),
     heatmaps: argsOf(fc.array(fc.oneof(obj({ kind: fc.constant('query') }, ['kind']), obj({ kind: fc.constant('photo'), id }, ['kind', 'id'])), { maxLength: 3 }), fc.constantFrom(0, 5, 999, 1000, 1e9)),
-    stats: none,
-    debugPhoto: argsOf(id),
     retryModel: none,
     addCustomModel: argsOf(
       fc.oneof(obj({ kind: fc.constant('files'), files: fc.array(file, { maxLength: 2 }) }, ['kind', 'files']), obj({ kind: fc.constant('url'), url: fc.constantFrom('', 'x/model.json', 'http://example.invalid/model.json', '/models/none/model.json') }, ['kind', 'url'])),
       obj({ name: fc.string({ maxLength: 8 }), preprocessing: fc.constantFrom('inception', 'caffe', 'other') }, ['preprocessing']),
     ),
-    checkIntegrity: none,
-    debugLoseGpuDevice: argsOf(fc.constantFrom('now', 'next-photo', 'later')),
-    debugFailForward: argsOf(fc.constantFrom(0, 1, 1e6)),
-    debugMeasureBackends: argsOf(obj({ includeSoftware: bool, fresh: bool }, ['includeSoftware'])),
-    debugForwardBench: argsOf(fc.array(id, { maxLength: 2 }), obj({ fullSize: bool }, ['fullSize'])),
+    'debug.stats': none,
+    'debug.checkIntegrity': none,
+    'debug.photo': argsOf(id),
+    'debug.loseGpuDevice': argsOf(fc.constantFrom('now', 'next-photo', 'later')),
+    'debug.failForward': argsOf(fc.constantFrom(0, 1, 1e6)),
+    'debug.measureBackends': argsOf(obj({ includeSoftware: bool, fresh: bool }, ['includeSoftware'])),
+    'debug.forwardTiming': argsOf(fc.array(id, { maxLength: 2 }), obj({ fullSize: bool }, ['fullSize'])),
     deletePhotos: argsOf(idList),
     undoDelete: argsOf(fc.oneof(fc.string({ maxLength: 8 }), fc.uuid())),
     duplicates: argsOf(obj({ threshold: fc.constantFrom(0.85, 0.5, 1, 2), wait: bool })),

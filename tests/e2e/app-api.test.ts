@@ -2,7 +2,7 @@
  * The worker API at its boundary (src/worker/boundary.ts), through the app's production build with ?debug=1:
  *  - calls made while the engine starts wait for it: photos dropped and an index chosen at the page's first paint
  *    (start-up held back by a slow wasm binary, so they surely come first) all arrive;
- *  - a property test (fast-check) over every EngineApi method's arguments — fields missing, wrong types, unknown
+ *  - a property test (fast-check) over every EngineApi method's and debug tool's arguments — fields missing, wrong types, unknown
  *    ids, huge numbers, NaN, empty lists — against a small indexed collection: each call gives a result or an Error
  *    that says what is wrong (never a TypeError or an engine internal), and the stored collection is the same after
  *    it (a deletion that went through is undone first).
@@ -15,10 +15,10 @@ import type { Page } from 'playwright-core';
 import { browserAvailable, testResultsDir, useE2E } from './harness';
 import { needsDevSet, needsModels } from '../helpers/requirements';
 import { devSet, dropFiles, type FileSpec } from './appHelpers';
-import { callApi, integrity, startProxy, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, integrity, startProxy, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 import { writeIndex } from '../../src/index/exportFormat';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
-import type { EngineStats, IntegrityReport } from '../../src/worker/api';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
+import type { EngineStats, IntegrityReport } from '../../src/worker-api/debugApi';
 import { apiArguments, type Revivable } from './apiArbitraries';
 
 const MODEL = 'mobilenet_v1_0.75';
@@ -27,7 +27,7 @@ const INDEXED = 24;
 /** The same cases on every run (CI stays deterministic); CW_FC_SEED=n explores others. */
 const SEED = Number(process.env.CW_FC_SEED ?? 20261201);
 /** Cases per method (8 by default): more where the arguments have more shapes; few where each runs the network. */
-const RUNS: Record<string, number> = { search: 40, openQuery: 12, heatmaps: 12, importFiles: 12, addCustomModel: 12, deletePhotos: 12, duplicates: 12, groups: 12, debugForwardBench: 3 };
+const RUNS: Record<string, number> = { search: 40, openQuery: 12, heatmaps: 12, importFiles: 12, addCustomModel: 12, deletePhotos: 12, duplicates: 12, groups: 12, 'debug.forwardTiming': 3 };
 
 /** A synthetic exported index of n photos for the app's model (no forward pass to import it). */
 async function syntheticIndex(n: number, seed: number): Promise<string> {
@@ -51,7 +51,10 @@ interface Outcome {
 }
 type Snapshot = { integrity: IntegrityReport; stats: Pick<EngineStats, 'photos' | 'indexedPhotos' | 'queued'> };
 
-/** Calls api[method](...args) in the page (markers made into Blobs and Files there), then reads the collection's state. */
+/**
+ * Calls api[method](...args), or debug[name](...args) for 'debug.' + name, in the page (markers made into Blobs and
+ * Files there), then reads the collection's state.
+ */
 async function probe(page: Page, method: string, args: Revivable[]): Promise<{ outcome: Outcome } & Snapshot> {
   return page.evaluate(
     async ([m, raw]) => {
@@ -69,17 +72,18 @@ async function probe(page: Page, method: string, args: Revivable[]): Promise<{ o
         }
         return v;
       };
-      const api = (window as unknown as { cwApp: { api: Api } }).cwApp.api;
+      const { api, debug } = (window as unknown as { cwApp: { api: Api; debug: Api } }).cwApp;
+      const [target, name] = m.startsWith('debug.') ? [debug, m.slice('debug.'.length)] : [api, m];
       let outcome: { ok: boolean; name?: string; message?: string; undoToken?: string };
       try {
         // A call that never settles is a failure too (a minute: generous on a loaded machine).
         const hung = new Promise((_, reject) => setTimeout(() => reject(new Error(`${m} did not answer within a minute`)), 60_000));
-        const r = await Promise.race([api[m](...(revive(raw) as unknown[])), hung]);
+        const r = await Promise.race([target[name](...(revive(raw) as unknown[])), hung]);
         outcome = { ok: true, ...(m === 'deletePhotos' ? { undoToken: (r as { undoToken: string }).undoToken } : {}) };
       } catch (e) {
         outcome = { ok: false, name: (e as Error)?.name, message: (e as Error)?.message ?? String(e) };
       }
-      const [check, stats] = (await Promise.all([api.checkIntegrity(), api.stats()])) as [unknown, { photos: number; indexedPhotos: number; queued: number }];
+      const [check, stats] = (await Promise.all([debug.checkIntegrity(), debug.stats()])) as [unknown, { photos: number; indexedPhotos: number; queued: number }];
       return { outcome, integrity: check, stats: { photos: stats.photos, indexedPhotos: stats.indexedPhotos, queued: stats.queued } };
     },
     [method, args] as const,
@@ -145,7 +149,7 @@ describe.skipIf(!browserAvailable() || !needsModels(MODEL))('the worker API at i
     expect(ids).toHaveLength(INDEXED);
     const baseline: Snapshot = {
       integrity: await integrity(page),
-      stats: await callApi<EngineStats>(page, 'stats').then((s) => ({ photos: s.photos, indexedPhotos: s.indexedPhotos, queued: s.queued })),
+      stats: await callDebug<EngineStats>(page, 'stats').then((s) => ({ photos: s.photos, indexedPhotos: s.indexedPhotos, queued: s.queued })),
     };
     expect(baseline.integrity.problems).toEqual([]);
 

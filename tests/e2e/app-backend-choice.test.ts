@@ -1,5 +1,5 @@
 /**
- * Which backend the app runs on (issue 13), production build: headless Chromium without GPU flags and with
+ * Which backend the app runs on, production build: headless Chromium without GPU flags and with
  * --enable-unsafe-webgpu (whose GPUs here are SwiftShader, software) both end on wasm by default, with the reason in
  * the header; `?backend=webgpu` still runs WebGPU (long side 64: SwiftShader is ~100x slower); a failure of the chosen
  * backend while indexing moves to the next one and says so; a measured choice (software GPUs measured too, through the
@@ -11,8 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { browserAvailable, collectConsoleErrors, launchBrowser, useE2E } from './harness';
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
-import { callApi, integrity, shownNotices, waitModelReady, waitReady } from './reliabilityHelpers';
-import type { EngineInfo } from '../../src/worker/api';
+import { callApi, callDebug, integrity, shownNotices, waitModelReady, waitReady } from '../../scripts/lib/appDebug';
+import type { EngineInfo } from '../../src/worker-api/api';
 
 const data = devSet();
 const APP = 'model=mobilenet_v1_0.75&longSide=64&debug=1';
@@ -44,7 +44,7 @@ async function indexOn(page: Page, from: number, n: number, timeoutMs = 240_000)
   await dropFiles(page, '[data-testid="app"]', photoFiles(from, n));
   await waitIndexed(page, before + n, timeoutMs);
   const photos = (await appPhotos(page)).slice(before);
-  return Promise.all(photos.map(async (p) => (await callApi<{ backend: string }>(page, 'debugPhoto', p.id)).backend));
+  return Promise.all(photos.map(async (p) => (await callDebug<{ backend: string }>(page, 'photo', p.id)).backend));
 }
 
 describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app: backend choice (production build)', () => {
@@ -93,7 +93,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // ---- auto (wasm here): the next is SwiftShader's WebGL
     const { page, errors } = await open(e2e.browser, `${e2e.server.url}/?${APP}`);
     await waitModelReady(page);
-    expect(await callApi<string>(page, 'debugFailForward', 1)).toBe('wasm');
+    expect(await callDebug<string>(page, 'failForward', 1)).toBe('wasm');
     expect(await indexOn(page, 110, 2)).toEqual(['webgl', 'webgl']);
     expect((await shownNotices(page)).join('\n')).toContain(
       'WebAssembly (wasm) failed while indexing (the forward pass failed on wasm (forced by debugFailForward)). The app moved to WebGL and indexes the photo again.',
@@ -114,7 +114,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // ---- forced WebGPU fails: the next is wasm, the fastest here
     const gpu = await open(e2e.browser, `${e2e.server.url}/?backend=webgpu&${APP}`);
     await waitModelReady(gpu.page, 240_000);
-    expect(await callApi<string>(gpu.page, 'debugFailForward', 1)).toBe('webgpu');
+    expect(await callDebug<string>(gpu.page, 'failForward', 1)).toBe('webgpu');
     expect(await indexOn(gpu.page, 112, 1)).toEqual(['wasm']);
     expect((await shownNotices(gpu.page)).join('\n')).toMatch(/WebGPU failed while indexing \(.*\)\. The app moved to WebAssembly \(wasm\) and indexes the photo again\./);
     expect(await backendShown(gpu.page)).toBe('wasm');
@@ -129,7 +129,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await waitReady(page);
     await waitModelReady(page);
     // The test hook measures SwiftShader too, as if it might be a real GPU.
-    const measured = await callApi<EngineInfo>(page, 'debugMeasureBackends', { includeSoftware: true, fresh: true });
+    const measured = await callDebug<EngineInfo>(page, 'measureBackends', { includeSoftware: true, fresh: true });
     const ms = measured.backendTimings!;
     expect(Object.keys(ms).sort()).toEqual(['wasm', 'webgl', 'webgpu']);
     for (const v of Object.values(ms)) expect(v).toBeGreaterThan(0);
@@ -149,7 +149,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await again.goto(`${e2e.server.url}/?${APP}`);
     await waitReady(again);
     const t0 = Date.now();
-    const remembered = await callApi<EngineInfo>(again, 'debugMeasureBackends', { includeSoftware: true });
+    const remembered = await callDebug<EngineInfo>(again, 'measureBackends', { includeSoftware: true });
     expect(remembered.backend).toBe(fastest);
     expect(remembered.backendTimings).toEqual(ms);
     expect(remembered.backendReason).toBe(measured.backendReason.replace(/^measured/, 'remembered as'));
@@ -158,7 +158,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // ---- another input size is another measurement
     await again.goto(`${e2e.server.url}/?${APP.replace('longSide=64', 'longSide=96')}`);
     await waitReady(again);
-    const other = await callApi<EngineInfo>(again, 'debugMeasureBackends', { includeSoftware: true });
+    const other = await callDebug<EngineInfo>(again, 'measureBackends', { includeSoftware: true });
     expect(other.backendReason).toMatch(/^measured the fastest/);
     expect(other.backendTimings).not.toEqual(ms);
     expect(errors).toEqual([]);

@@ -1,18 +1,21 @@
 /**
- * The collection tools (issue 11), worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
+ * The collection tools, worker side, end to end: production build, wasm, MobileNet v1 0.75 at long side
  * 512, real photos of paris6k-mini-dev plus two generated copies of one of them (resized, re-encoded: the
- * transforms of scripts/collection/makeNearDuplicates.ts), driven through the worker API (?debug=1, window.cwApp):
+ * transforms of scripts/lib/nearDuplicateTransforms.ts), driven through the worker API (?debug=1, window.cwApp):
  * near-duplicate group with its keep suggestion and regions, groups of the same place, class counts and the class
  * filter, searches restricted to a group and a class and cut by a minimum score, then delete (one transaction: the
- * stores stay consistent; the query photo among them) and undo (the same descriptors and the group back).
+ * stores stay consistent; the query photo among them) and undo (the same descriptors and the group back). One page
+ * through the scenario, in steps that report on their own (a step after a failed one is skipped).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
+import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
 import { devSet, dropFiles, waitIndexed } from './appHelpers';
-import { callApi, integrity } from './reliabilityHelpers';
+import { callApi, integrity } from '../../scripts/lib/appDebug';
 import { needsModels } from '../helpers/requirements';
 import { nearDuplicateSet } from './nearDuplicateSet';
-import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker/api';
+import { steps } from './steps';
+import type { ClassCount, DeleteResult, DuplicatesReport, GroupsReport, PhotoDebug, SearchResponse, UndoResult } from '../../src/worker-api/api';
 
 const data = devSet();
 const MODEL = 'mobilenet_v1_0.75';
@@ -20,23 +23,49 @@ const MODEL = 'mobilenet_v1_0.75';
 
 describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: collection tools (${MODEL}, wasm), production build`, () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
+  const step = steps();
+  // What the steps share: one page, the photos (a source with its two copies), the groups and class counts found.
+  let page: Page;
+  let consoleErrors: string[];
+  let set: NonNullable<typeof data>;
+  let dupSet: ReturnType<typeof nearDuplicateSet>;
+  let idOf: (name: string) => string;
+  let sourceId: string;
+  let copyIds: string[];
+  let eiffel: GroupsReport['groups'][number];
+  let counts: ClassCount[];
+  let withTop: string[];
+  let deleted: DeleteResult;
+  let before: { descriptor: number[]; probabilities: number[] }[];
+  const controls = { aggregation: 'offline', nc: 64, qe: 0, rerank: 10 };
+  const box = { x1: 0, y1: 0, x2: 100000, y2: 100000 };
+  const stored = (ids: string[]) =>
+    page.evaluate(async (list) => {
+      const debug = (window as unknown as { cwApp: { debug: { photo(id: string): Promise<PhotoDebug | null> } } }).cwApp.debug;
+      return Promise.all(list.map(async (id) => {
+        const d = (await debug.photo(id))!;
+        return { descriptor: Array.from(d.descriptor), probabilities: Array.from(d.probabilities) };
+      }));
+    }, ids);
 
-  it('finds the generated near-duplicates and the groups, filters by class, restricts a search, deletes and undoes', async () => {
-    const set = data!;
-    const { names, source, copies, files } = nearDuplicateSet(set);
+  step('indexes the dev photos and two smaller copies of one of them', async () => {
+    set = data!;
+    dupSet = nearDuplicateSet(set);
+    const { source, copies, files } = dupSet;
     for (const c of copies) expect(c.bytes.length).toBeLessThan(source.bytes.length);
-
-    const { page, consoleErrors } = await e2e.openPage(`/?backend=wasm&model=${MODEL}&longSide=512&debug=1`);
+    ({ page, consoleErrors } = await e2e.openPage(`/?backend=wasm&model=${MODEL}&longSide=512&debug=1`));
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
     await dropFiles(page, '[data-testid="app"]', files);
     await waitIndexed(page, files.length, 600_000);
     const photos = await page.evaluate(() => (window as unknown as { cwApp: { state(): { photos: { id: string; name: string }[] } } }).cwApp.state().photos.map(({ id, name }) => ({ id, name })));
-    const idOf = (name: string) => photos.find((p) => p.name === name)!.id;
-    const sourceId = idOf(source.fileName);
-    const copyIds = copies.map((c) => idOf(c.name));
+    idOf = (name: string) => photos.find((p) => p.name === name)!.id;
+    sourceId = idOf(source.fileName);
+    copyIds = copies.map((c) => idOf(c.name));
+  }, 660_000);
 
-    // ---- near-duplicates: the source and its two copies, nothing else, keep = the original
+  step('near-duplicates: the source and its two copies, nothing else, keep = the original', async () => {
+    const { names, source } = dupSet;
     const dup = await callApi<DuplicatesReport>(page, 'duplicates', { wait: true });
     expect(dup.complete).toBe(true);
     const group = dup.groups.find((g) => g.members.some((m) => m.id === sourceId));
@@ -52,10 +81,12 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(dup.groups.filter((g) => g !== group), 'different shots are not duplicates').toEqual([]);
     // Live counts: one group of 3 at the default threshold, never fewer groups at a lower one.
     expect(dup.counts.find((c) => c.threshold === dup.threshold)).toMatchObject({ groups: 1, photos: 3 });
+  });
 
-    // ---- groups of the same place: disjoint, representative first, the copies with their source. (How well the
-    // groups agree with the landmarks is measured on the whole dev set by scripts/collection/evalCollection.ts; on
-    // 5 photos per landmark mutual neighbours are not yet meaningful, see README.)
+  // (How well the groups agree with the landmarks is measured on the whole dev set by
+  // scripts/collection/eval-collection.ts; on 5 photos per landmark mutual neighbours are not yet meaningful, see README.)
+  step('groups of the same place: disjoint, representative first, the copies with their source', async () => {
+    const { files } = dupSet;
     const groups = await callApi<GroupsReport>(page, 'groups', { wait: true });
     expect(groups).toMatchObject({ complete: true, uncheckedLinks: 0, photos: files.length });
     expect(groups.groups.length).toBeGreaterThan(0);
@@ -63,20 +94,20 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(new Set(grouped).size, 'a photo is in one group at most').toBe(grouped.length);
     expect(groups.ungrouped).toBe(files.length - grouped.length);
     for (const g of groups.groups) expect(g).toMatchObject({ count: g.members.length, representative: g.members[0], id: `g:${g.members[0]}` });
-    const eiffel = groups.groups.find((g) => g.members.includes(sourceId))!;
+    eiffel = groups.groups.find((g) => g.members.includes(sourceId))!;
     expect(eiffel.members).toEqual(expect.arrayContaining([sourceId, ...copyIds]));
+  });
 
-    // ---- classes: counts over the indexed photos, and the filter agrees with them
-    const counts = await callApi<ClassCount[]>(page, 'classCounts');
-    expect(counts.reduce((s, c) => s + c.count, 0)).toBe(files.length);
+  step('classes: counts over the indexed photos, and the filter agrees with them', async () => {
+    counts = await callApi<ClassCount[]>(page, 'classCounts');
+    expect(counts.reduce((s, c) => s + c.count, 0)).toBe(dupSet.files.length);
     expect(counts[0].name.length).toBeGreaterThan(0);
-    const withTop = await callApi<string[]>(page, 'photosWithClass', counts[0].index);
+    withTop = await callApi<string[]>(page, 'photosWithClass', counts[0].index);
     expect(withTop.length).toBe(counts[0].count);
+  });
 
-    // ---- searches: within a group, within a class, cut by a minimum score
-    const controls = { aggregation: 'offline', nc: 64, qe: 0, rerank: 10 };
+  step('searches: within a group, within a class, cut by a minimum score', async () => {
     const query = { kind: 'photo', id: sourceId };
-    const box = { x1: 0, y1: 0, x2: 100000, y2: 100000 };
     const inGroup = await callApi<SearchResponse>(page, 'search', { query, box, controls, within: { group: eiffel.id } });
     expect(inGroup.searched).toBe(eiffel.count);
     expect(inGroup.results.map((r) => r.id).sort()).toEqual([...eiffel.members].sort());
@@ -89,18 +120,12 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(cut.belowMinScore).toBe(all.results.length - cut.results.length);
     expect(cut.belowMinScore).toBeGreaterThan(0);
     await saveScreenshot(page, 'app-collection-tools');
+  });
 
-    // ---- delete the copies and the query photo: one consistent removal, the query says so, searches skip them
-    const stored = (ids: string[]) =>
-      page.evaluate(async (list) => {
-        const api = (window as unknown as { cwApp: { api: { debugPhoto(id: string): Promise<PhotoDebug | null> } } }).cwApp.api;
-        return Promise.all(list.map(async (id) => {
-          const d = (await api.debugPhoto(id))!;
-          return { descriptor: Array.from(d.descriptor), probabilities: Array.from(d.probabilities) };
-        }));
-      }, ids);
-    const before = await stored([sourceId, ...copyIds]);
-    const deleted = await callApi<DeleteResult>(page, 'deletePhotos', [sourceId, ...copyIds]);
+  step('deleting the copies and the query photo: one consistent removal, the query says so, searches skip them', async () => {
+    const { names, files } = dupSet;
+    before = await stored([sourceId, ...copyIds]);
+    deleted = await callApi<DeleteResult>(page, 'deletePhotos', [sourceId, ...copyIds]);
     expect(deleted).toMatchObject({ deleted: 3, queryRemoved: true });
     expect((await integrity(page)).problems).toEqual([]);
     expect(await integrity(page)).toMatchObject({ images: files.length - 3, features: files.length - 3, maps: files.length - 3, blobs: files.length - 3 });
@@ -111,8 +136,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(afterDelete.results.some((r) => [sourceId, ...copyIds].includes(r.id))).toBe(false);
     expect((await callApi<DuplicatesReport>(page, 'duplicates', { wait: true })).groups).toEqual([]);
     await expect(callApi(page, 'deletePhotos', [sourceId])).rejects.toThrow(/not in the collection/);
+  });
 
-    // ---- undo: the same photos, ids, descriptors and maps; the duplicate group is back
+  step('undo: the same photos, ids, descriptors and maps; the duplicate group is back; no console errors', async () => {
+    const { source, copies, files } = dupSet;
     const undone = await callApi<UndoResult>(page, 'undoDelete', deleted.undoToken);
     expect(undone).toMatchObject({ restored: 3, requeued: [], alreadyPresent: [] });
     expect(await integrity(page)).toMatchObject({ images: files.length, features: files.length, maps: files.length, problems: [] });
@@ -125,7 +152,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels(MODEL))(`app: colle
     expect(sizes).toEqual([source.bytes.length, ...copies.map((c) => c.bytes.length)]);
     const again = await callApi<DuplicatesReport>(page, 'duplicates', { wait: true });
     expect(again.groups.map((g) => g.members.map((m) => m.id).sort())).toEqual([[sourceId, ...copyIds].sort()]);
-    const restoredSearch = await callApi<SearchResponse>(page, 'search', { query, box, controls });
+    const restoredSearch = await callApi<SearchResponse>(page, 'search', { query: { kind: 'photo', id: sourceId }, box, controls });
     expect(restoredSearch.results[0].id).toBe(sourceId);
     await expect(callApi(page, 'undoDelete', deleted.undoToken)).rejects.toThrow(/cannot be undone/);
     expect(consoleErrors).toEqual([]);

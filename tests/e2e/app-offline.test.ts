@@ -4,21 +4,23 @@
  * photo dropped on the query area (searched, not added), a model switch that re-indexes the collection, a second
  * visit with the server GONE (the service worker serves the app shell, the worker reads the model from its cache,
  * the collection is searched), clearing the collection, and the Content-Security-Policy that keeps every request of
- * the page and its worker on this origin.
+ * the page and its worker on this origin. One page through the whole scenario, in steps that report on their own (a
+ * step after a failed one is skipped).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { Page } from 'playwright-core';
 import { browserAvailable, saveScreenshot, useE2E } from './harness';
 import { appPhotos, devSet, dropFiles, dropFolder, photoCounts, revealPhoto, waitIndexed, withExifOrientation } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
+import { steps } from './steps';
 
 const data = devSet();
 
 interface CwWindow {
   cwApp: {
-    api: { debugPhoto(id: string): Promise<{ descriptor: Float32Array; modelKey: string } | null>; stats(): Promise<{ forwardPasses: number }> };
+    debug: { photo(id: string): Promise<{ descriptor: Float32Array; modelKey: string } | null>; stats(): Promise<{ forwardPasses: number }> };
     response(): { results: { id: string }[] } | null;
   };
 }
@@ -49,19 +51,23 @@ function toPng(jpg: Buffer): Buffer {
 
 describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75', 'resnet50'))('app: production build, folders, model switch, offline second visit', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
+  const step = steps();
+  // What the steps share: one page and the photos of the dropped folder.
+  let page: Page;
+  let consoleErrors: string[];
+  let photos: Awaited<ReturnType<typeof appPhotos>>;
+  const t0 = Date.now();
+  const mark = (what: string) => console.log(`[app build] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  it('indexes a dropped folder, re-indexes on a model switch, and works offline on the next visit', async () => {
-    const set = data!;
-    const t0 = Date.now();
-    const step = (what: string) => console.log(`[app build] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    const { page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1', {
+  step('the page and its worker connect to this origin only (Content-Security-Policy); the service worker is active', async () => {
+    ({ page, consoleErrors } = await e2e.openPage('/?backend=wasm&model=mobilenet_v1_0.75&longSide=128&debug=1', {
       sharedContext: true,
       ignoreConsole: [/elsewhere\.invalid/], // the deliberate CSP violation below
-    });
+    }));
     const workerScriptCsp = page.waitForResponse((r) => /\/assets\/worker-[^/]+\.js$/.test(r.url())).then((r) => r.headers()['content-security-policy'] ?? '');
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
-    step('app ready');
+    mark('app ready');
     // Photos cannot leave: the Content-Security-Policy lets the page (meta tag) and the worker (header of its
     // script) connect to this origin only.
     const blocked = await page.evaluate(async () => {
@@ -74,13 +80,15 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // The service worker has cached the app shell once it is active.
     // (A real production build: vitest's NODE_ENV=test must not leak into it, or the app registers no worker.)
     expect(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => r.active?.state))).toMatch(/^activat(ing|ed)$/);
+    mark('service worker active');
+  });
 
-    step('service worker active');
-    // ---- a folder with nested folders: JPEG (EXIF says rotate 90 degrees), PNG, WebP, and a text file
+  step('a dropped folder: nested folders walked, a JPEG upright by its EXIF rotation, PNG and WebP indexed, a text file skipped', async () => {
+    const set = data!;
     const [a, b, c, d] = ['paris_louvre_000081', 'paris_louvre_000135', 'paris_louvre_000050', 'paris_eiffel_000266'].map((n) => set.photo(n));
     const rotated = withExifOrientation(b.bytes, 6);
     const webp = await toWebp(page, d.bytes);
-    step('webp made');
+    mark('webp made');
     await dropFolder(page, '[data-testid="app"]', 'trip', [
       { name: a.fileName, type: 'image/jpeg', bytes: a.bytes, path: 'trip/a.jpg' },
       { name: 'b.jpg', type: 'image/jpeg', bytes: rotated, path: 'trip/day2/b-rotated.jpg' },
@@ -89,7 +97,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       { name: 'notes.txt', type: 'text/plain', bytes: Buffer.from('not a photo'), path: 'trip/notes.txt' },
     ]);
     await waitIndexed(page, 4, 120_000);
-    const photos = await appPhotos(page);
+    photos = await appPhotos(page);
     expect(photos.map((p) => p.path).sort()).toEqual(['trip/a.jpg', 'trip/day2/b-rotated.jpg', 'trip/day2/more/c.png', 'trip/day2/more/d.webp']);
     const raw = set.images.find((i) => i.name === b.name)!;
     const upright = photos.find((p) => p.path.endsWith('b-rotated.jpg'))!;
@@ -98,9 +106,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     const thumb = await page.$eval(`${await revealPhoto(page, upright.id)} img`, (img) => [(img as HTMLImageElement).naturalWidth, (img as HTMLImageElement).naturalHeight]);
     expect(thumb[0]).toBeLessThan(thumb[1]);
     expect(await page.textContent('.notices')).toContain('1 not an image');
+    mark('folder indexed');
+  }, 180_000);
 
-    step('folder indexed');
-    // ---- keyboard: Tab into the grid, arrows move the focus, Enter searches with the focused photo
+  step('keyboard: arrows move the focus in the grid, Enter searches with the focused photo', async () => {
     await page.focus('[data-testid="collection-grid"] [tabindex="0"]');
     await page.keyboard.press('ArrowRight');
     const focused = await page.evaluate(() => (document.activeElement as HTMLElement).dataset.photoId);
@@ -109,9 +118,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.waitForSelector('[data-testid="results-grid"] [data-rank="1"]', { timeout: 60_000 });
     expect(await page.getAttribute(await revealPhoto(page, photos[1].id), 'aria-pressed')).toBe('true');
     await saveScreenshot(page, 'app-build-folder');
+    mark('keyboard query searched');
+  });
 
-    step('keyboard query searched');
-    // ---- the query box drawn with the pointer on the query photo
+  step('a query box drawn with the pointer is the box searched with', async () => {
     const frame = (await page.locator('.query-frame').boundingBox())!;
     await page.mouse.move(frame.x + frame.width * 0.25, frame.y + frame.height * 0.2);
     await page.mouse.down();
@@ -126,9 +136,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(drawn[3] / img.height).toBeCloseTo(0.8, 1);
     await page.click('[data-testid="search"]:has-text("Search with this box")');
     await page.waitForSelector('[data-testid="search"]:has-text("Search again")', { timeout: 60_000 });
+  });
 
-    // ---- a photo dropped on the query area is searched for, and not added to the collection
-    const outside = set.photo('paris_louvre_000035');
+  step('a photo dropped on the query area is searched for, and not added to the collection', async () => {
+    const outside = data!.photo('paris_louvre_000035');
     await dropFiles(page, '[data-testid="query-drop"]', [{ name: 'dropped-query.jpg', type: 'image/jpeg', bytes: outside.bytes }]);
     await page.waitForSelector('.query-name:has-text("dropped-query.jpg")', { timeout: 30_000 });
     await page.waitForFunction(() => {
@@ -138,9 +149,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect((await photoCounts(page)).photos).toBe(4);
     // The drop ended the drag: the page's "drop to add" overlay is gone too (the panel keeps the drop to itself).
     expect(await page.locator('.drop-overlay').count()).toBe(0);
-    step('box drawn, dropped query searched');
+    mark('box drawn, dropped query searched');
+  });
 
-    // ---- a model switch re-indexes everything with the new model (never mixes descriptors)
+  step('a model switch re-indexes every photo with the new model (descriptors never mixed)', async () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.selectOption('[data-testid="model-select"]', 'resnet50');
     await page.waitForFunction(() => {
@@ -149,13 +161,14 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     }, null, { timeout: 30_000 });
     await waitIndexed(page, 4, 240_000);
     const keys = await page.evaluate(
-      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.api.debugPhoto(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
+      async (ids) => Promise.all(ids.map(async (id) => (await (window as unknown as CwWindow).cwApp.debug.photo(id))!)).then((r) => r.map((x) => [x.modelKey, x.descriptor.length])),
       photos.map((p) => p.id),
     );
     expect(keys).toEqual(photos.map(() => ['resnet50@128', 2048]));
+    mark('re-indexed with resnet50');
+  }, 300_000);
 
-    step('re-indexed with resnet50');
-    // ---- second visit with the server gone: shell from the service worker, model from the worker's cache.
+  step('with the server gone, the next visit opens from the service worker and searches with the cached model', async () => {
     // (Stopping the server is what offline means to this origin; Playwright's setOffline emulation fails
     // navigations before the service worker sees them.)
     await e2e.server.stop();
@@ -169,12 +182,13 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await page.click(await revealPhoto(page, photos[0].id));
     await page.waitForSelector('[data-testid="results-grid"] [data-rank="4"]', { timeout: 120_000 });
     expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.response()))!.results[0].id).toBe(photos[0].id);
-    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.api.stats())).forwardPasses).toBe(0); // a photo of the collection as the query: its stored maps (OfA at NC 64), no pass
-    step('offline reload searched');
+    expect((await page.evaluate(() => (window as unknown as CwWindow).cwApp.debug.stats())).forwardPasses).toBe(0); // a photo of the collection as the query: its stored maps (OfA at NC 64), no pass
+    mark('offline reload searched');
     await saveScreenshot(page, 'app-build-offline');
     expect(failed, 'page requests that failed with the server gone').toEqual([]);
+  }, 240_000);
 
-    // ---- clear the collection: empty, and still empty on the next visit
+  step('clearing empties the collection, also on the next visit; no console errors', async () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('button:has-text("Clear collection")');
     await page.waitForSelector('[data-testid="collection-empty"]', { timeout: 30_000 });
@@ -183,5 +197,5 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect(await page.locator('[data-testid="collection-empty"]').count()).toBe(1);
     expect((await photoCounts(page)).photos).toBe(0);
     expect(consoleErrors).toEqual([]);
-  }, 600_000);
+  });
 });

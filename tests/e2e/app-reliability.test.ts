@@ -22,7 +22,7 @@ import { browserAvailable, saveScreenshot, testResultsDir, useE2E } from './harn
 import { appPhotos, devSet, dropFiles, photoCounts, revealPhoto, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { encodeBlockJpeg, encodePng, gradient, truncated } from './imageFiles';
-import { callApi, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, forwardPasses, integrity, shownNotices, shownProblems, waitModelReady, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 
 const data = devSet();
 
@@ -127,7 +127,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     // Transparent pixels reach the network composited on white, as the thumbnail shows them: the PNG with alpha
     // and the same picture flattened on white give the same descriptor.
     const [alpha, flat] = await Promise.all(
-      ['alpha.png', 'alpha-on-white.png'].map((n) => callApi<DebugPhoto>(page, 'debugPhoto', byName.get(n)!.id)),
+      ['alpha.png', 'alpha-on-white.png'].map((n) => callDebug<DebugPhoto>(page, 'photo', byName.get(n)!.id)),
     );
     const alphaDiff = Math.max(...Array.from(alpha.descriptor, (v, i) => Math.abs(v - flat.descriptor[i])));
     expect(alphaDiff, 'descriptor of a PNG with alpha vs the same flattened on white').toBeLessThan(1e-6);
@@ -385,9 +385,9 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await waitIndexed(page, files.length, 120_000);
     const descriptors = () =>
       page.evaluate(async () => {
-        const app = (window as unknown as { cwApp: { api: { debugPhoto(id: string): Promise<DebugPhoto | null> }; state(): { photos: { id: string; name: string }[] } } }).cwApp;
+        const app = (window as unknown as { cwApp: { debug: { photo(id: string): Promise<DebugPhoto | null> }; state(): { photos: { id: string; name: string }[] } } }).cwApp;
         const out: Record<string, number[]> = {};
-        for (const p of app.state().photos) out[p.name] = Array.from((await app.api.debugPhoto(p.id))!.descriptor);
+        for (const p of app.state().photos) out[p.name] = Array.from((await app.debug.photo(p.id))!.descriptor);
         return out;
       });
     const before = await descriptors();

@@ -17,7 +17,7 @@ import { browserAvailable, launchBrowser, saveScreenshot, useE2E } from './harne
 import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appHelpers';
 import { needsModels } from '../helpers/requirements';
 import { SCHEMA_VERSION } from '../../src/index/schema';
-import { callApi, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from './reliabilityHelpers';
+import { callDebug, forwardPasses, integrity, shownNotices, startProxy, waitModelReady, waitPhotos, waitReady } from '../../scripts/lib/appDebug';
 import { TINY_CLASSES, tinyModelFiles } from './tinyModels';
 
 const data = devSet();
@@ -72,7 +72,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       expect((await shownNotices(page)).join('\n')).toContain(note);
       await dropFiles(page, '[data-testid="app"]', photoFiles(60, 1));
       await waitIndexed(page, 1, 180_000);
-      expect((await callApi<{ backend: string }>(page, 'debugPhoto', (await appPhotos(page))[0].id)).backend).toBe('wasm');
+      expect((await callDebug<{ backend: string }>(page, 'photo', (await appPhotos(page))[0].id)).backend).toBe('wasm');
     } finally {
       await noGpu.close();
     }
@@ -86,18 +86,18 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     await waitReady(page);
     expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*webgpu/);
     await waitModelReady(page, 240_000);
-    expect(await callApi<boolean>(page, 'debugLoseGpuDevice', 'next-photo')).toBe(true);
+    expect(await callDebug<boolean>(page, 'loseGpuDevice', 'next-photo')).toBe(true);
     await dropFiles(page, '[data-testid="app"]', photoFiles(61, 2));
     await waitIndexed(page, 2, 300_000);
     let notices = (await shownNotices(page)).join('\n');
     expect(notices).toMatch(/The GPU device was lost \(.+\)\. The app restarted WebGPU and indexes the photo again\./);
     expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*webgpu/);
     const photos = await appPhotos(page);
-    for (const p of photos) expect((await callApi<{ backend: string }>(page, 'debugPhoto', p.id)).backend).toBe('webgpu');
+    for (const p of photos) expect((await callDebug<{ backend: string }>(page, 'photo', p.id)).backend).toBe('webgpu');
     console.log(`[resilience 4] device lost during the first photo: recovered, 2 photos indexed on WebGPU in ${Date.now() - t0} ms`);
 
     // ---- lost a second time: WebGPU is given up for the next backend of the order (wasm here), with a notice
-    expect(await callApi<boolean>(page, 'debugLoseGpuDevice', 'next-photo')).toBe(true);
+    expect(await callDebug<boolean>(page, 'loseGpuDevice', 'next-photo')).toBe(true);
     await dropFiles(page, '[data-testid="app"]', photoFiles(63, 1));
     await waitIndexed(page, 3, 300_000);
     notices = (await shownNotices(page)).join('\n');
@@ -105,7 +105,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     expect((await page.textContent('[data-testid="backend"]'))!).toMatch(/Backend\s*wasm/);
     expect(await page.getAttribute('[data-testid="backend"]', 'data-note')).toMatch(/^WebGPU failed while indexing \(the GPU device was lost again/);
     const third = (await appPhotos(page)).find((p) => !photos.some((q) => q.id === p.id))!;
-    expect((await callApi<{ backend: string }>(page, 'debugPhoto', third.id)).backend).toBe('wasm');
+    expect((await callDebug<{ backend: string }>(page, 'photo', third.id)).backend).toBe('wasm');
     const check = await integrity(page);
     expect(check.problems).toEqual([]);
     expect(check).toMatchObject({ images: 3, features: 3, queued: 0 });
@@ -186,10 +186,10 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
       type Debug = { modelKey: string; descriptor: Float32Array; probabilities: Float32Array } | null;
       const ids = (await appPhotos(page)).map((p) => p.id);
       const firstId = ids[0];
-      const keys = async () => Promise.all(ids.map(async (id) => (await callApi<Debug>(page, 'debugPhoto', id))?.modelKey ?? null));
+      const keys = async () => Promise.all(ids.map(async (id) => (await callDebug<Debug>(page, 'photo', id))?.modelKey ?? null));
       await expect.poll(async () => (await keys()).every((k) => k !== null && /^custom-[0-9a-f]{16}@64$/.test(k)), { timeout: 60_000, interval: 250 }).toBe(true);
       await waitIndexed(page, 2, 60_000);
-      const first = (await callApi<Debug>(page, 'debugPhoto', firstId))!;
+      const first = (await callDebug<Debug>(page, 'photo', firstId))!;
       expect(first.descriptor.length).toBe(16);
       expect(first.probabilities.length).toBe(TINY_CLASSES);
       expect((await shownNotices(page)).join('\n')).toMatch(/Model checked and kept\. Tiny from the site: 5 classes, feature layer features \(16 channels, one cell per 4 px\), classifier classifier\. No labels\.json: its classes are numbered\./);

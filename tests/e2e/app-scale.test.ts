@@ -17,12 +17,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { browserAvailable, testResultsDir, useE2E } from './harness';
 import { needsModels } from '../helpers/requirements';
-import { callApi, integrity, waitReady } from './reliabilityHelpers';
+import { callApi, callDebug, integrity, waitReady } from '../../scripts/lib/appDebug';
 import { writeIndex } from '../../src/index/exportFormat';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
-import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker/api';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
+import type { EngineStats, SearchResponse, StorageReport } from '../../src/worker-api/api';
 import type { Page } from 'playwright-core';
-import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from './longTasks';
+import { GRID, LONG_TASK_TARGET_MS, RESULTS, longTasksOf, longTasksSince, openResult, recordLongTasks, resultsPast1000, scrollThrough as scrollGrid, searchFromGrid } from '../../scripts/lib/longTasks';
 
 const N = 10_000;
 const APP = '/?backend=wasm&model=mobilenet_v1_0.75&longSide=512&debug=1';
@@ -56,7 +56,7 @@ describe.skipIf(!browserAvailable() || !needsModels('mobilenet_v1_0.75'))(`app a
     await waitReady(page);
     await page.setInputFiles('[data-testid="index-input"]', file);
     await page.waitForFunction((n) => new RegExp(`Imported synthetic-${n}\\.npz: ${n} photos added\\.`).test(document.querySelector('.notices')?.textContent ?? ''), N, { timeout: 600_000, polling: 1000 });
-    const stats = await callApi<EngineStats>(page, 'stats');
+    const stats = await callDebug<EngineStats>(page, 'stats');
     expect([stats.photos, stats.indexedPhotos, stats.queued, stats.forwardPasses]).toEqual([N, N, 0, 0]);
     const check = await integrity(page);
     expect(check.problems).toEqual([]);
@@ -77,7 +77,7 @@ describe.skipIf(!browserAvailable() || !needsModels('mobilenet_v1_0.75'))(`app a
       expect(same, 'photos of the query\'s cluster fill its top 10').toBeGreaterThanOrEqual(9);
       before.push(r.results.slice(0, 20).map((x) => [x.id, x.score]));
     }
-    expect(await callApi<EngineStats>(page, 'stats').then((s) => s.forwardPasses)).toBe(0);
+    expect(await callDebug<EngineStats>(page, 'stats').then((s) => s.forwardPasses)).toBe(0);
 
     // ---- the whole ranking is reachable: a page past 1000 without searching again, and a score cut
     const first = await search(queries[0]);
@@ -97,7 +97,7 @@ describe.skipIf(!browserAvailable() || !needsModels('mobilenet_v1_0.75'))(`app a
     // ---- reload: the collection opens from its blocks and searches the same
     await page.reload();
     await waitReady(page, 300_000);
-    const after = await callApi<EngineStats>(page, 'stats');
+    const after = await callDebug<EngineStats>(page, 'stats');
     expect(after.indexedPhotos).toBe(N);
     expect(after.startup, 'start-up read descriptor blocks, not per-photo records').toMatchObject({ blocks: Math.ceil(N / 1024), unpacked: 0 });
     for (const [j, q] of queries.entries()) expect((await search(q)).results.slice(0, 20).map((x) => [x.id, x.score])).toEqual(before[j]);

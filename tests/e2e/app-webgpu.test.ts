@@ -40,10 +40,10 @@ async function indexOne(e2e: E2E, query: string, label: string): Promise<Indexed
   await dropFiles(page, '[data-testid="app"]', [{ name: photo.fileName, type: 'image/jpeg', bytes: photo.bytes }]);
   await waitIndexed(page, 1, 280_000);
   const result = await page.evaluate(async () => {
-    const app = (window as unknown as { cwApp: { api: Record<string, (...a: unknown[]) => Promise<unknown>>; state(): { photos: { id: string }[] } } }).cwApp;
+    const app = (window as unknown as { cwApp: { debug: Record<string, (...a: unknown[]) => Promise<unknown>>; state(): { photos: { id: string }[] } } }).cwApp;
     const id = app.state().photos[0].id;
-    const d = (await app.api.debugPhoto(id)) as { descriptor: Float32Array; probabilities: Float32Array; grid: unknown; backend: string };
-    const stats = (await app.api.stats()) as { indexMs: number[] };
+    const d = (await app.debug.photo(id)) as { descriptor: Float32Array; probabilities: Float32Array; grid: unknown; backend: string };
+    const stats = (await app.debug.stats()) as { indexMs: number[] };
     return { descriptor: Array.from(d.descriptor), probabilities: Array.from(d.probabilities), grid: d.grid, recordBackend: d.backend, ms: stats.indexMs[0] };
   });
   expect(result.recordBackend).toBe(backend);

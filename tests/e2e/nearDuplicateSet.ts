@@ -3,7 +3,7 @@
  * generated copies of the first (resized and re-encoded, smaller files: the original is the one to keep).
  */
 import jpeg from 'jpeg-js';
-import { applyTransform, TRANSFORMS } from '../../scripts/collection/makeNearDuplicates';
+import { applyTransform, TRANSFORMS } from '../../scripts/lib/nearDuplicateTransforms';
 import type { DevSet, FileSpec } from './appHelpers';
 
 const COPIES = ['resize60-q70', 'q35'];

@@ -11,7 +11,7 @@ import { rankDescending, topRanking } from '../../src/cw/ranking';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { search } from '../../src/search/search';
 import { DEFAULT_SEARCH, type Collection, type Query, type SearchParams } from '../../src/search/types';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 8;
 const C = 12;

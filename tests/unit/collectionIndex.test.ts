@@ -1,5 +1,5 @@
 /**
- * The worker's in-memory collection (src/worker/collectionIndex.ts): the LRU maps cache and its byte budget,
+ * The worker's in-memory collection (src/index/memory/collectionIndex.ts): the LRU maps cache and its byte budget,
  * positions after add/remove/reset, the resident OfA blocks brought up to date from the first changed position
  * only, OfA descriptors for another NC recomputed from the stored maps, and maps served from the cache or read
  * from the store (src/index on fake-indexeddb). cpu backend.
@@ -17,8 +17,8 @@ import type { FeatureRecord, ImageRecord } from '../../src/index/schema';
 import { INDEX_NC, modelKey } from '../../src/index/settings';
 import { BLOCK_COLUMNS } from '../../src/search/descriptorBlocks';
 import type { DescriptorBlocks } from '../../src/search/types';
-import { CollectionIndex, MapsCache } from '../../src/worker/collectionIndex';
-import { seededValues } from '../helpers/random';
+import { CollectionIndex, MapsCache } from '../../src/index/memory/collectionIndex';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 6;
 const C = 80; // more classes than INDEX_NC, as with the ImageNet models

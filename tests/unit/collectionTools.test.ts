@@ -1,5 +1,5 @@
 /**
- * The pure algorithms of the collection tools (issue 11) on constructed cases: the keep policy, duplicate grouping
+ * The pure algorithms of the collection tools on constructed cases: the keep policy, duplicate grouping
  * at a threshold and its live counts, the layout check, neighbour lists kept incrementally (against brute force),
  * mutual-kNN groups with a link check, pairwise precision/recall and the adjusted Rand index, class counts, and a
  * search restricted to a scope.
@@ -7,14 +7,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { countClasses, topClassIndices } from '../../src/search/classStats';
-import { clusterAgreement, pairPrecisionRecall } from '../../src/search/clusterMetrics';
-import { duplicateGroups, groupCounts, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep, type KeepCandidate, type ScoredPair } from '../../src/search/duplicates';
-import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
+import { countClasses, topClassIndices } from '../../src/collection-tools/classStats';
+import { clusterAgreement, pairPrecisionRecall } from '../../src/collection-tools/clusterMetrics';
+import { duplicateGroups, groupCounts, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep, type KeepCandidate, type ScoredPair } from '../../src/collection-tools/duplicates';
+import { mutualKnnGroups, mutualLinks } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
 import { rankTop, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -16,7 +16,7 @@ import { cosineScores, queryExpansion, rankDescending } from '../../src/cw/ranki
 import { assertFinite, l2Normalize } from '../../src/cw/tensorMath';
 import { applyWhitening, fitWhitening, uploadWhitening } from '../../src/cw/whitening';
 import { inputSize } from '../../src/model/preprocess';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 8;
 const C = 12;

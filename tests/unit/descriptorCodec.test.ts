@@ -1,7 +1,7 @@
 /** OfA descriptor quantisers of the storage comparison (npm run eval -- --codecs): round-trip error bounds. */
 import { describe, expect, it } from 'vitest';
 import { decodeDescriptor, descriptorBytes, encodeDescriptor, type DescriptorCodec } from '../../scripts/lib/evaluate';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const D = 2048;
 /** An l2-normalised vector like a CW descriptor; `signed` like a whitened one. */

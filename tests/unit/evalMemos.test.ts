@@ -13,7 +13,7 @@ import { fitWhitening, uploadWhitening, type WhiteningOnDevice } from '../../src
 import { onlineDescriptors, search, topIndices } from '../../src/search/search';
 import { DEFAULT_SEARCH, type Collection, type Query, type SearchParams } from '../../src/search/types';
 import { onlineRowsForQueries } from '../../scripts/lib/evalOnline';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 8;
 const C = 12;

@@ -206,14 +206,17 @@ describe('the app-default row', () => {
     expect(m.appQuery).toBe(true);
   });
 
-  it('the worker gives the page APP_DEFAULT_CONTROLS and searches with searchParamsOf (one definition)', () => {
-    const engine = readFileSync(join(projectRoot, 'src/worker/engine.ts'), 'utf8');
+  it('the worker gives the page APP_DEFAULT_CONTROLS and searches with them and searchParamsOf (one definition)', () => {
+    const info = readFileSync(join(projectRoot, 'src/worker/services/engineInfo.ts'), 'utf8');
     const session = readFileSync(join(projectRoot, 'src/worker/services/querySession.ts'), 'utf8');
-    expect(engine).toMatch(/import \{ APP_DEFAULT_CONTROLS \} from '\.\.\/search\/defaults'/);
-    expect(engine).toContain('defaultControls: { ...APP_DEFAULT_CONTROLS }');
-    expect(engine).not.toMatch(/const APP_DEFAULT_CONTROLS/);
-    expect(session).toMatch(/import \{ queryFromStored, searchParamsOf \} from '\.\.\/\.\.\/search\/defaults'/);
+    expect(info).toMatch(/import \{ APP_DEFAULT_CONTROLS \} from '\.\.\/\.\.\/search\/defaults'/);
+    expect(info).toContain('defaultControls: { ...APP_DEFAULT_CONTROLS }');
+    expect(session).toMatch(/import \{ APP_DEFAULT_CONTROLS, queryFromStored, searchParamsOf \} from '\.\.\/\.\.\/search\/defaults'/);
+    expect(session).toContain('validateSearchControls(request.controls ?? APP_DEFAULT_CONTROLS)');
     expect(session).toContain('...searchParamsOf(controls)');
+    for (const file of ['src/worker/engine.ts', 'src/worker/services/engineInfo.ts', 'src/worker/services/querySession.ts']) {
+      expect(readFileSync(join(projectRoot, file), 'utf8')).not.toMatch(/const APP_DEFAULT_CONTROLS/);
+    }
   });
 
   it('a method from the command line', () => {

@@ -16,8 +16,8 @@ import { decodeMaps, encodeMaps, type EncodedMaps } from '../../src/index/mapCod
 import { encodeNpy, npyHeader, parseNpyHeader } from '../../src/index/npy';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { rankTop } from '../../src/search/search';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
-import { seededValues } from '../helpers/random';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
+import { seededValues } from '../../scripts/lib/random';
 import { needs } from '../helpers/requirements';
 
 const rand = (n: number, seed: number, sparsity = 0.4) => seededValues(n, seed, sparsity);

@@ -1,9 +1,9 @@
 /**
  * A model with fewer classes than NC (a user's model with C = 4 classes, NC = 64 or NC_re = 6): every class is
  * used, nothing throws. Offline descriptors recomputed by the worker's CollectionIndex for another NC, online
- * aggregation and re-ranking; cpu backend.
+ * aggregation and re-ranking; cpu backend. Each test leaves as many tensors as it found.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type { Grid } from '../../src/cw/boxes';
@@ -13,8 +13,8 @@ import { encodeMaps } from '../../src/index/mapCodec';
 import type { FeatureRecord } from '../../src/index/schema';
 import { imageClasses, search } from '../../src/search/search';
 import { DEFAULT_SEARCH } from '../../src/search/types';
-import { CollectionIndex } from '../../src/worker/collectionIndex';
-import { seededValues } from '../helpers/random';
+import { CollectionIndex } from '../../src/index/memory/collectionIndex';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 5;
 const C = 4;
@@ -28,12 +28,25 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   w = tf.tensor2d(seededValues(K * C, 9, 0).map((v) => v - 0.5), [K, C]);
 });
+afterAll(() => w.dispose());
+
+/** The maps of the three photos as tensors (each test disposes its own). */
+const mapTensors = () => sizes.map(([H, W], i) => tf.tensor3d(maps[i], [H, W, K]));
+
+let tensorsBefore = 0;
+beforeEach(() => {
+  tensorsBefore = tf.memory().numTensors;
+});
+afterEach(() => {
+  expect(tf.memory().numTensors, 'tensors left behind by the test').toBe(tensorsBefore);
+});
 
 describe('a model with fewer classes than NC', () => {
   it('imageClasses gives all C classes per image, most probable first', async () => {
     const t = imageClasses(probabilities, 64);
     expect(t.shape).toEqual([3, C]);
     expect((await t.array())[0]).toEqual([3, 2, 1, 0]);
+    t.dispose();
   });
 
   it("the worker's CollectionIndex recomputes OfA descriptors for an NC above C", async () => {
@@ -51,16 +64,24 @@ describe('a model with fewer classes than NC', () => {
     const index = new CollectionIndex(store);
     index.reset(records);
     const blocks = await index.offlineDescriptors(64, w);
-    const got = await tf.transpose(blocks.blocks[0]).array();
-    const X = sizes.map(([H, W], i) => tf.tensor3d(maps[i], [H, W, K]));
-    const want = await cwDescriptors(padCellBatch(X), w, tf.tensor2d(probabilities.map(() => [0, 1, 2, 3]), [3, C], 'int32')).array();
-    got.forEach((row, i) => row.forEach((v, k) => expect(v).toBeCloseTo(want[i][k], 5)));
+    const gotT = tf.transpose(blocks.blocks[0]);
+    const got = (await gotT.array()) as number[][];
+    gotT.dispose();
+    const X = mapTensors();
+    const wantT = tf.tidy(() => cwDescriptors(padCellBatch(X), w, tf.tensor2d(probabilities.map(() => [0, 1, 2, 3]), [3, C], 'int32')));
+    const want = (await wantT.array()) as number[][];
+    tf.dispose([wantT, ...X]);
     index.dispose();
+    // One descriptor of K values per photo, each as the CW maths gives it with all C classes.
+    expect(got.map((row) => row.length)).toEqual([K, K, K]);
+    expect(want.map((row) => row.length)).toEqual([K, K, K]);
+    const worst = Math.max(...got.flatMap((row, i) => row.map((v, k) => Math.abs(v - want[i][k]))));
+    expect(worst, 'largest difference from the CW descriptor').toBeLessThan(1e-5);
   });
 
   it('search with NC = 64 and NC_re = 6 uses the C classes there are', async () => {
-    const X = sizes.map(([H, W], i) => tf.tensor3d(maps[i], [H, W, K]));
-    const db = cwDescriptors(padCellBatch(X), w, imageClasses(probabilities, 64));
+    const X = mapTensors();
+    const db = tf.tidy(() => cwDescriptors(padCellBatch(X), w, imageClasses(probabilities, 64)));
     const collection = { size: 3, grids: sizes.map(grid), offlineDescriptors: db, maps: async (ix: readonly number[]) => ix.map((i) => tf.clone(X[i])) };
     const query = { X: X[0], grid: grid(sizes[0]), box: { x: 0, y: 0, w: 4, h: 3 }, cropProbabilities: probabilities[0] };
     for (const aggregation of ['offline', 'online'] as const) {
@@ -69,5 +90,6 @@ describe('a model with fewer classes than NC', () => {
       expect(r.ranking).toHaveLength(3);
       expect(r.rerank.size).toBe(3);
     }
+    tf.dispose([db, ...X]);
   });
 });

@@ -1,13 +1,13 @@
 /**
- * Further cuts of the group components (scripts/collection/groupCuts.ts, measured by evalGroups.ts; not in the
+ * Further cuts of the group components (scripts/collection/groupCuts.ts, measured by eval-groups.ts; not in the
  * app): on constructed graphs, two dense cliques joined by one bridging link come out as
  * two groups, where the app's connected components merge them; bridges to a photo or a pair hanging off a group,
  * and links another path confirms, are kept.
  */
 import { describe, expect, it } from 'vitest';
 import { bridgeCut, coreCut, linkSupportCut, louvainCut, rankOrderDistance, withoutBridges } from '../../scripts/collection/groupCuts';
-import { components, mutualKnnGroups, mutualLinks } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
+import { components, mutualKnnGroups, mutualLinks } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
 
 /** Lists from a similarity table (symmetric), inserted in the order given. */
 function listsOf(ids: string[], sim: (a: string, b: string) => number, k: number) {

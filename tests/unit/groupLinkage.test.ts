@@ -1,5 +1,5 @@
 /**
- * The app's group cut (src/search/groups.ts averageLinkage: average linkage along the verified links, stopped at a
+ * The app's group cut (src/collection-tools/groups.ts averageLinkage: average linkage along the verified links, stopped at a
  * mean cosine) on hand-made photos whose descriptors give exact cosines: a chain of weak links does not merge two
  * places, a hub photo linked to two places does not glue them, a true clique forms, two linked places merge only
  * when their cross pairs reach the threshold on average, two tight groups less alike across than within stay apart
@@ -7,8 +7,8 @@
  * of these.
  */
 import { describe, expect, it } from 'vitest';
-import { LinkageCache, averageLinkage, components, mutualKnnGroups, type Link } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
+import { LinkageCache, averageLinkage, components, mutualKnnGroups, type Link } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
 
 const D = 64;
 /** Unit vector: weights on named axes (axes 0-3 are places, 4.. are each photo's own direction). */

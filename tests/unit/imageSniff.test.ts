@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { notAnImageReason, sniffImage, uprightSize } from '../../src/worker/imageSniff';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array =>
   Uint8Array.from(parts.flatMap((p) => (typeof p === 'string' ? Array.from(p, (c) => c.charCodeAt(0)) : Array.from(p))));

@@ -1,6 +1,6 @@
 /**
  * Import and export of the index through the worker's service (src/worker/services/indexTransfer.ts) on
- * fake-indexeddb: a synthetic collection (scripts/lib/synthetic.ts) imported in batches, each one transaction with
+ * fake-indexeddb: a synthetic collection (scripts/lib/syntheticIndex.ts) imported in batches, each one transaction with
  * its descriptor block (start-up then reads blocks only), exported again as a stream and read back equal, imported
  * again as duplicates; and a file of another model refused with a clear message, nothing written.
  */
@@ -10,14 +10,14 @@ import { IDBFactory } from 'fake-indexeddb';
 import { openCollection, type CollectionStore } from '../../src/index/db';
 import { readIndex, writeIndex } from '../../src/index/exportFormat';
 import { INDEX_NC, MAP_CODEC, type IndexSettings } from '../../src/index/settings';
-import type { EngineEvent } from '../../src/worker/api';
+import type { WorkerEvent } from '../../src/worker/events';
 import { Lock } from '../../src/worker/lock';
 import { CollectionState } from '../../src/worker/services/collectionState';
-import { Session, Settings } from '../../src/worker/services/context';
+import { Session, Settings } from '../../src/worker/services/session';
 import { IndexTransfer } from '../../src/worker/services/indexTransfer';
 import { ModelRegistry } from '../../src/worker/services/modelRegistry';
 import type { TabSync } from '../../src/worker/services/tabSync';
-import { syntheticCollection } from '../../scripts/lib/synthetic';
+import { syntheticCollection } from '../../scripts/lib/syntheticIndex';
 
 const SETTINGS: IndexSettings = { modelId: 'mobilenet_v1_0.75', longSide: 512, nc: INDEX_NC, codec: MAP_CODEC, paused: false, storage: 'link' };
 const N = 1300;
@@ -25,7 +25,7 @@ const N = 1300;
 let store: CollectionStore;
 let state: CollectionState;
 let transfer: IndexTransfer;
-let events: EngineEvent[];
+let events: WorkerEvent[];
 let broadcasts: unknown[];
 
 beforeEach(async () => {
@@ -37,11 +37,11 @@ beforeEach(async () => {
   const registry = new ModelRegistry(() => store);
   events = [];
   broadcasts = [];
-  const emit = (e: EngineEvent) => events.push(e);
+  const emit = (e: WorkerEvent) => void events.push(e);
   state = new CollectionState(store, settings, registry, emit);
   // Other tabs are told through BroadcastChannel; here the messages are only collected.
   const tabs = { broadcast: (m: unknown) => broadcasts.push(m) } as unknown as TabSync;
-  transfer = new IndexTransfer({ store, session: new Session(), settings, registry, state, tabs, lock: new Lock(), emit, onProgress: () => undefined });
+  transfer = new IndexTransfer({ store, session: new Session(), settings, registry, state, tabs, lock: new Lock(), emit });
 });
 
 const synthetic = (seed = 5, model = 'mobilenet_v1_0.75') => new Response(writeIndex(syntheticCollection({ photos: N, model, longSide: 512, seed }))).blob();

@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bytesPerValue, decodeMaps, encodeMaps, encodedBytes, sparsify, type MapCodec } from '../../src/index/mapCodec';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const [H, W, K] = [12, 16, 256];
 const N = H * W * K;

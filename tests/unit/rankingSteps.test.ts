@@ -6,13 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { queryExpansion } from '../../src/cw/ranking';
-import { allScores, gatherRows, type Database } from '../../src/search/database';
+import { allScores, gatherRows, type Database } from '../../src/search/descriptorLayouts';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
 import { conjugateGradient, diffuse, diffusionScores, DIFFUSION_DEFAULTS } from '../../src/search/diffusion';
 import { alphaWeights, databaseAugmentation, expandedQuery } from '../../src/search/expansion';
 import { assertMonotone, mergePrefix, type Ranked } from '../../src/search/ordering';
 import { refineByNeighbours, superGlobalRerank, SUPERGLOBAL_DEFAULTS } from '../../src/search/superGlobal';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const l2 = (v: number[]) => {
   const n = Math.hypot(...v);

@@ -9,7 +9,7 @@ import type { Grid } from '../../src/cw/boxes';
 import { cwDescriptor, cwDescriptors, padCellBatch, regionDescriptors } from '../../src/cw/descriptor';
 import { search } from '../../src/search/search';
 import { DEFAULT_SEARCH, type Collection, type Query, type SearchParams, type SearchResult } from '../../src/search/types';
-import { seededValues } from '../helpers/random';
+import { seededValues } from '../../scripts/lib/random';
 
 const K = 6;
 const C = 10;
@@ -106,7 +106,7 @@ const l2 = (v: number[]) => {
   return v.map((x) => x / n);
 };
 
-describe('search: defects of issue 10', () => {
+describe('search: past defects of the search steps stay fixed', () => {
   it('re-ranking takes the top-2 heatmap classes and NC_re classes of the query whatever NC is', async () => {
     // All images re-ranked, so the initial ranking (which depends on NC) does not change which are.
     const run = (nc: number, ncRerank: number) =>

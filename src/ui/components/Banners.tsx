@@ -1,5 +1,5 @@
 // The page-wide alerts under the header: the app stopped, the model failed to load, the browser storage is full.
-import type { ModelStatus } from '../../worker/api';
+import type { ModelStatus } from '../../worker-api/api';
 
 export function Banners(props: { fatal: string | null; model: ModelStatus; storageFull: string | null; onRetryModel: () => void; onDismissStorageFull: () => void }) {
   const { fatal, model, storageFull } = props;

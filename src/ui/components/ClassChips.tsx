@@ -1,4 +1,4 @@
-import type { ClassCount } from '../../worker/api';
+import type { ClassCount } from '../../worker-api/api';
 
 /** The collection's most frequent classes with their counts; one picked filters the grid and the results. */
 export function ClassChips(props: { counts: ClassCount[]; active: ClassCount | null; onPick: (c: ClassCount | null) => void }) {

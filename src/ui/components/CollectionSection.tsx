@@ -1,5 +1,5 @@
 import { memo, useCallback, type KeyboardEvent, type MouseEvent, type ReactNode } from 'react';
-import type { FileProblem } from '../../worker/api';
+import type { FileProblem } from '../../worker-api/api';
 import type { Photo } from '../engineStore';
 import type { Selection } from '../hooks/useSelection';
 import { useStableCallback } from '../hooks/useStableCallback';

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import type { DuplicateGroup, DuplicatePair, DuplicatesReport, GroupingProgress, PhotoFacts } from '../../worker/api';
+import type { DuplicateGroup, DuplicatePair, DuplicatesReport, GroupingProgress, PhotoFacts } from '../../worker-api/api';
 import type { EngineStore, Photo } from '../engineStore';
 import { formatBytes } from '../format';
 import type { Deletions } from '../hooks/useDeletion';

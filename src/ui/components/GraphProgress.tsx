@@ -1,4 +1,4 @@
-import type { GroupingProgress } from '../../worker/api';
+import type { GroupingProgress } from '../../worker-api/api';
 
 /** The collection graph being built (near-duplicates and groups share it): progress, cancel, build again. */
 export function GraphProgress(props: { progress: GroupingProgress; complete: boolean; onCancel: () => void; onContinue: () => void; onRebuild: () => void }) {

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import type { GroupingProgress, GroupsReport, Heatmap, PlaceGroup } from '../../worker/api';
+import type { GroupingProgress, GroupsReport, Heatmap, PlaceGroup } from '../../worker-api/api';
 import type { EngineStore, Photo } from '../engineStore';
 import { useCollectionReport } from '../hooks/useCollectionReport';
 import { useGroupHeatmaps } from '../hooks/useGroupHeatmaps';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { EngineInfo, ModelStatus } from '../../worker/api';
+import type { EngineInfo, ModelStatus } from '../../worker-api/api';
 import { formatBytes } from '../format';
 
 /** The model menu's last entry: opens the dialog to load a model of one's own. */

@@ -1,4 +1,4 @@
-import type { ClassScore } from '../../worker/api';
+import type { ClassScore } from '../../worker-api/api';
 import { turboGradient } from '../colormap';
 import { percent } from '../format';
 

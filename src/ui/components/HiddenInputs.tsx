@@ -1,6 +1,6 @@
 // The page's four file pickers (photos, a folder, a query photo, an exported index), opened from buttons elsewhere.
 import { useImperativeHandle, useRef, type ChangeEvent, type Ref } from 'react';
-import type { ImportFile } from '../../worker/api';
+import type { ImportFile } from '../../worker-api/api';
 import { filesFromDirectoryHandle, filesFromInput } from '../importFiles';
 
 /** Opens one of the pickers (what is chosen goes to the matching callback). */

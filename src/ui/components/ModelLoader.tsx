@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import type { CustomModelOptions, CustomModelSource } from '../../worker/api';
+import type { CustomModelOptions, CustomModelSource } from '../../worker-api/api';
 
 /**
  * Loading a model the user brings: the files of a TensorFlow.js layers model (model.json, its weight files,

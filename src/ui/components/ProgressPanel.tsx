@@ -1,4 +1,4 @@
-import type { IndexProgress, ModelStatus } from '../../worker/api';
+import type { IndexProgress, ModelStatus } from '../../worker-api/api';
 import { formatBytes, formatDuration, formatRate } from '../format';
 
 export function ProgressPanel(props: {

@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent, type ReactNode } from 'react';
-import type { PixelRect, QueryImage } from '../../worker/api';
+import type { PixelRect, QueryImage } from '../../worker-api/api';
 import { collectDrop, dragHasFiles } from '../importFiles';
 import { fitSize, useElementWidth } from '../layout';
 import type { OverlayContent } from '../overlay';

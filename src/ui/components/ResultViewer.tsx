@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ClassScore, Heatmap, ResultItem } from '../../worker/api';
+import type { ClassScore, Heatmap, ResultItem } from '../../worker-api/api';
 import type { Photo } from '../engineStore';
 import { percent } from '../format';
 import { fitSize } from '../layout';

@@ -1,5 +1,5 @@
 import { memo, useCallback, useMemo } from 'react';
-import type { Heatmap, ResultItem, SearchResponse } from '../../worker/api';
+import type { Heatmap, ResultItem, SearchResponse } from '../../worker-api/api';
 import type { Photo } from '../engineStore';
 import { formatMs } from '../format';
 import { useStableCallback } from '../hooks/useStableCallback';

@@ -1,4 +1,4 @@
-import type { SearchControls } from '../../worker/api';
+import type { SearchControls } from '../../worker-api/api';
 
 const NC_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 const QE_CHOICES = [0, 1, 2, 3, 5, 10, 20];

@@ -1,7 +1,7 @@
 // What the app keeps of each photo (a link to the file on disk, a bounded copy, or nothing), what that takes per
 // photo (measured on this collection), and asking again for folders whose permission lapsed.
 import { useCallback, useEffect, useState } from 'react';
-import type { EngineInfo, LinkedFolder, StorageMode, StorageReport } from '../../worker/api';
+import type { EngineInfo, LinkedFolder, StorageMode, StorageReport } from '../../worker-api/api';
 import type { EngineStore } from '../engineStore';
 import { formatBytes } from '../format';
 

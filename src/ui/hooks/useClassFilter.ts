@@ -1,7 +1,7 @@
 // The collection's most frequent classes (chips with counts) and the grid filtered to one of them. Both are read
 // from the worker again, a moment after the indexed photos change (not once per photo while an import runs).
 import { useEffect, useMemo, useState } from 'react';
-import type { ClassCount } from '../../worker/api';
+import type { ClassCount } from '../../worker-api/api';
 import type { EngineStore, Photo } from '../engineStore';
 
 /** Chips shown. */

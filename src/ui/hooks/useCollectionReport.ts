@@ -3,7 +3,7 @@
 // placed so far (the view shows it, with progress); a partial answer is followed by a second call that waits for the
 // graph to be complete (the 'grouping' events of a short build can come and go between two renders).
 import { useEffect, useState } from 'react';
-import type { GroupingProgress } from '../../worker/api';
+import type { GroupingProgress } from '../../worker-api/api';
 import { errorMessage } from '../format';
 
 /** Changes within this many ms are asked for once. */

@@ -1,7 +1,7 @@
 // Heatmaps of a group's members, of the class the group is about (its representative's top class): the same CAM
 // maps the results show, asked for once per opened group (the first MAX members).
 import { useEffect, useState } from 'react';
-import type { ClassScore, Heatmap, PlaceGroup } from '../../worker/api';
+import type { ClassScore, Heatmap, PlaceGroup } from '../../worker-api/api';
 import type { EngineStore } from '../engineStore';
 
 const MAX = 48;

@@ -1,6 +1,6 @@
 // The class activation maps drawn over the query and the results: which class, fetched once each, kept in a cache.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ClassScore, Heatmap, HeatmapTarget, ResultItem, SearchResponse } from '../../worker/api';
+import type { ClassScore, Heatmap, HeatmapTarget, ResultItem, SearchResponse } from '../../worker-api/api';
 import type { HeatSettings } from '../components/HeatmapControls';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';

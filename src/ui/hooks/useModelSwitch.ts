@@ -1,6 +1,6 @@
 // Switching the model: a shipped one from the header, or one the user brings through the model loader dialog.
 import { useState } from 'react';
-import type { CustomModelOptions, CustomModelSource, EngineInfo } from '../../worker/api';
+import type { CustomModelOptions, CustomModelSource, EngineInfo } from '../../worker-api/api';
 import { LOAD_MODEL } from '../components/Header';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';

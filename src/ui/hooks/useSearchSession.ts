@@ -1,6 +1,6 @@
 // The query and its search: which photo or file, the box, the controls, the response, and the calls that change them.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { PixelRect, QuerySource, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../../worker/api';
+import type { PixelRect, QuerySource, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../../worker-api/api';
 import type { QueryView } from '../components/QueryPanel';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';

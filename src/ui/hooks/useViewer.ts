@@ -1,6 +1,6 @@
 // The result viewer: which result is open, stepping through the results, and its full-size photo and classes.
 import { useEffect, useState } from 'react';
-import type { ClassScore, ResultItem } from '../../worker/api';
+import type { ClassScore, ResultItem } from '../../worker-api/api';
 import type { EngineStore } from '../engineStore';
 import { errorMessage } from '../format';
 

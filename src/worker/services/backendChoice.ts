@@ -1,5 +1,5 @@
 /**
- * Backend choice: the order in which 'auto' tries the tfjs backends on this machine, and why (issue 13). A GPU that
+ * Backend choice: the order in which 'auto' tries the tfjs backends on this machine, and why. A GPU that
  * the browser emulates in software (a WebGPU fallback adapter, a SwiftShader or llvmpipe WebGL renderer) is slower
  * than WebAssembly for these networks (ResNet-50 at 512: about 12 s a photo on SwiftShader WebGL, 2 s on wasm), so it
  * only comes after wasm. A GPU that looks real is measured against wasm: one short forward pass each through the real

@@ -1,5 +1,5 @@
 /**
- * Collection graph: every indexed photo's nearest neighbours (src/search/neighbours.ts), from which near-duplicates
+ * Collection graph: every indexed photo's nearest neighbours (src/collection-tools/neighbours.ts), from which near-duplicates
  * (with a layout check on the stored maps) and groups of the same place are read. Built in the background the first
  * time they are asked for, in batches under the tfjs lock (a search waits for one batch at most), with progress and
  * cancel; from then on kept up to date incrementally, one batch of newly indexed photos at a time (the Immich
@@ -8,16 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps } from '../../index/mapCodec';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../search/collectionDefaults';
-import { LAYOUT_CELLS, duplicateScore, groupCounts, duplicateGroups, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep } from '../../search/duplicates';
-import { LinkageCache, mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../search/groups';
-import { linkRegionScore } from '../../search/regionCheck';
-import { NeighbourLists } from '../../search/neighbours';
-import { similarityRows } from '../../search/similarity';
-import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../api';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../collection-tools/collectionDefaults';
+import { LAYOUT_CELLS, duplicateScore, groupCounts, duplicateGroups, layoutCellScores, layoutDescriptor, layoutScore, suggestKeep } from '../../collection-tools/duplicates';
+import { LinkageCache, mutualKnnGroups, mutualLinks, type PhotoGroup } from '../../collection-tools/groups';
+import { linkRegionScore } from '../../collection-tools/regionCheck';
+import { NeighbourLists } from '../../collection-tools/neighbours';
+import { similarityRows } from '../../collection-tools/similarity';
+import type { DuplicatePair, DuplicatesReport, GroupingProgress, GroupsReport, PhotoFacts } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import type { Emit, Settings } from './context';
+import type { Emit } from '../events';
+import type { Settings } from './session';
 import type { NetworkManager } from './networkManager';
 
 /** Photos placed per product with the collection (B x D times D x N). */
@@ -47,7 +48,7 @@ export class CollectionGraph {
   private progress: GroupingProgress = { state: 'idle', done: 0, total: 0 };
   private layouts = new Map<string, Float32Array>();
   private pairs = new Map<string, { layout: number; cells: number[] }>();
-  /** Region scores of group links (src/search/regionCheck.ts), by pair. */
+  /** Region scores of group links (src/collection-tools/regionCheck.ts), by pair. */
   private linkScores = new Map<string, number>();
   private lastGroups: PhotoGroup[] = [];
   /** The average-linkage cuts of the last read, by component (only components whose links changed are cut again). */

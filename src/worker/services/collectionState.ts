@@ -7,10 +7,12 @@ import type { CollectionSnapshot, CollectionStore } from '../../index/db';
 import type { FeatureRecord, ImageRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
-import type { Grid } from '../../search/describe';
-import type { PhotoItem } from '../api';
-import { CollectionIndex } from '../collectionIndex';
-import type { Emit, Settings } from './context';
+import type { Grid } from '../../search/cwForWorker';
+import type { PhotoItem } from '../../worker-api/api';
+import { CollectionIndex } from '../../index/memory/collectionIndex';
+import type { Emit } from '../events';
+import type { Lock } from '../lock';
+import type { Settings } from './session';
 import type { ModelRegistry } from './modelRegistry';
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
@@ -78,6 +80,27 @@ export class CollectionState {
     this.staleBlocks = { rewrite: [], drop: [] };
     await this.store.compactBlocks(stale);
     await this.index.pack(modelKey(this.settings.current), all);
+  }
+
+  /**
+   * Reloads the collection from IndexedDB (under the tfjs lock) and tells the page what changed: photos added,
+   * removed, indexed (by another tab), or the whole list when photos lost their features (another model).
+   */
+  async syncFromStore(lock: Lock): Promise<void> {
+    const before = new Set(this.names.keys());
+    const indexedBefore = new Set(this.index.ids);
+    const photos = await lock.run(() => this.load());
+    const now = new Set(photos.map((p) => p.id));
+    if (photos.some((p) => indexedBefore.has(p.id) && !p.indexed)) {
+      this.emit({ type: 'photos-reset', photos });
+      return;
+    }
+    const removed = [...before].filter((id) => !now.has(id));
+    const added = photos.filter((p) => !before.has(p.id));
+    const indexed = photos.filter((p) => before.has(p.id) && p.indexed && !indexedBefore.has(p.id)).map((p) => p.id);
+    if (removed.length) this.emit({ type: 'photos-removed', ids: removed });
+    if (added.length) this.emit({ type: 'photos-added', photos: added });
+    if (indexed.length) this.emit({ type: 'photos-indexed', ids: indexed });
   }
 
   /** Forgets everything (the collection was cleared). */

@@ -2,7 +2,7 @@
  * Reading a model's files: the folder of a shipped or cached model (model.json, labels.json and every weight file
  * it names), and the files of a model the user gives (chosen files, or a model.json URL on this site).
  */
-import type { CustomModelSource } from '../api';
+import type { CustomModelSource } from '../../worker-api/api';
 
 /** The weight file paths model.json lists ([] when it is not JSON). */
 export function modelJsonPaths(modelJson: ArrayBuffer): string[] {

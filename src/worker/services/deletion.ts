@@ -8,10 +8,11 @@ import type { CollectionStore } from '../../index/db';
 import type { FeatureRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import { photoOrder, restorePhotos, takePhotos, takenBytes, type TakenPhoto } from '../../index/trash';
-import type { DeleteResult, UndoResult } from '../api';
+import type { DeleteResult, UndoResult } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import type { Emit, Session, Settings } from './context';
+import type { Emit } from '../events';
+import type { Session, Settings } from './session';
 import type { TabSync } from './tabSync';
 
 /** Deletions that can be undone, and the memory they may hold (the oldest go first). */
@@ -25,11 +26,10 @@ export interface DeletionDeps {
   state: CollectionState;
   tabs: TabSync;
   lock: Lock;
+  /** Publishes the page's events, and 'photos-queued' after an undo (restored photos may wait for the network). */
   emit: Emit;
-  /** The query photo's id when the query is a photo of the collection. */
-  queryPhoto: () => string | null;
-  /** Photos came back (restored): queued ones must be indexed. */
-  onRestored: () => void;
+  /** The query: its photo id, when it is a photo of the collection. */
+  query: { readonly photoId: string | null };
 }
 
 interface TrashEntry {
@@ -60,7 +60,7 @@ export class Deletion {
       return t;
     });
     const gone = taken.map((p) => p.id);
-    const query = this.deps.queryPhoto();
+    const query = this.deps.query.photoId;
     const queryRemoved = query !== null && gone.includes(query);
     const token = crypto.randomUUID();
     this.keep({ token, photos: taken, bytes: taken.reduce((s, p) => s + takenBytes(p), 0) });
@@ -97,7 +97,7 @@ export class Deletion {
       const indexedIds = photos.filter((p) => state.index.has(p.id)).map((p) => p.id);
       if (indexedIds.length) tabs.broadcast({ type: 'indexed', ids: indexedIds });
     }
-    this.deps.onRestored();
+    emit({ type: 'photos-queued' });
     return { restored: r.restored.length + r.requeued.length, ids: photos.map((p) => p.id), requeued: r.requeued, alreadyPresent: r.present };
   }
 

@@ -5,9 +5,10 @@
  */
 import { destroyGpuDevice, gpuSignals, initBackend, restartBackend, watchGpuDevice, webgpuAdapterInfo, type BackendName } from '../../model/backend';
 import { requestWasmThreads, wasmThreadCount } from '../../model/wasmThreads';
-import type { BackendChoice } from '../api';
+import type { BackendChoice } from '../../worker-api/api';
 import { BackendMemo, backendName, measureOrRecall, measuredWhy, planAuto, type BackendPlan } from './backendChoice';
-import { errorMessage, noop, type Emit } from './context';
+import { errorMessage, noop } from '../errors';
+import type { Emit } from '../events';
 
 /** The GPU device went away (driver reset, GPU removed, or destroyed by the test hook). */
 class GpuLostError extends Error {

@@ -10,11 +10,12 @@ import { readIndex, writeIndex, type ExportedPhoto, type IndexReader, type Index
 import type { FeatureRecord, ImageRecord, MapsRecord } from '../../index/schema';
 import { modelKey, type IndexSettings } from '../../index/settings';
 import type { ModelAdapter } from '../../model/adapters';
-import type { FileProblem, IndexExport, IndexImportReport } from '../api';
-import type { CollectionIndex } from '../collectionIndex';
+import type { FileProblem, IndexExport, IndexImportReport } from '../../worker-api/api';
+import type { CollectionIndex } from '../../index/memory/collectionIndex';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import type { Emit, Session, Settings } from './context';
+import type { Emit } from '../events';
+import type { Session, Settings } from './session';
 import type { ModelRegistry } from './modelRegistry';
 import type { TabSync } from './tabSync';
 
@@ -26,8 +27,8 @@ export interface IndexTransferDeps {
   state: CollectionState;
   tabs: TabSync;
   lock: Lock;
+  /** Publishes the page's events, and 'progress-changed' after each batch imported. */
   emit: Emit;
-  onProgress: () => void;
 }
 
 /** Photos read, checked and written per transaction on import (fewer when their maps are large). */
@@ -105,7 +106,7 @@ export class IndexTransfer {
       if (indexedIds.length) emit({ type: 'photos-indexed', ids: indexedIds });
       if (added.length) tabs.broadcast({ type: 'added', ids: added.map((e) => e.image.id) });
       if (written.length) tabs.broadcast({ type: 'indexed', ids: written.map((e) => e.image.id) });
-      this.deps.onProgress();
+      emit({ type: 'progress-changed' });
     }
     return report;
   }

@@ -10,12 +10,14 @@ import { encodeMaps } from '../../index/mapCodec';
 import type { FeatureRecord, MapsRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
 import type { CwNetwork } from '../../model/network';
-import { describeImage } from '../../search/describe';
+import { describeImage } from '../../search/cwForWorker';
 import { median } from '../../util/median';
-import type { IndexProgress } from '../api';
+import type { IndexProgress } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import { errorMessage, isStorageFull, type Emit, type Session, type Settings } from './context';
+import { errorMessage, isStorageFull } from '../errors';
+import type { Emit } from '../events';
+import type { Session, Settings } from './session';
 import type { GpuRuntime } from './gpuRuntime';
 import type { Intake } from './intake';
 import type { NetworkManager, Rgb } from './networkManager';
@@ -94,8 +96,6 @@ export interface IndexerDeps {
   tabs: TabSync;
   lock: Lock;
   emit: Emit;
-  /** Brings this tab up to date with what another tab indexed or removed (before taking over from it). */
-  syncFromStore: () => Promise<void>;
 }
 
 export class Indexer {
@@ -135,7 +135,7 @@ export class Indexer {
       },
       onTakeOver: async () => {
         this.run.state = 'running';
-        await this.deps.syncFromStore(); // the other tab indexed (or removed) photos meanwhile
+        await this.deps.state.syncFromStore(this.deps.lock); // the other tab indexed (or removed) photos meanwhile
       },
     });
     if (!ran && this.run.state === 'waiting') this.run.state = 'idle';

@@ -8,12 +8,14 @@
 import type { CollectionStore, SourceWrite } from '../../index/db';
 import { DEFAULT_STORAGE } from '../../index/settings';
 import { sha256Hex } from '../../index/hash';
-import type { FileProblem, ImportFile } from '../api';
+import type { FileProblem, ImportFile } from '../../worker-api/api';
 import { ImportProblem, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { CollectionState } from './collectionState';
 import type { Photos } from './photos';
-import { errorMessage, isStorageFull, noop, type Emit, type Session, type Settings } from './context';
+import { errorMessage, isStorageFull, noop } from '../errors';
+import type { Emit } from '../events';
+import type { Session, Settings } from './session';
 import type { TabSync } from './tabSync';
 
 /** Extensions imported from dropped folders even when the browser gives no MIME type. */
@@ -28,11 +30,8 @@ export interface IntakeDeps {
   state: CollectionState;
   photos: Photos;
   tabs: TabSync;
+  /** Publishes the page's events, 'progress-changed' (files waiting to be read in) and 'photos-queued'. */
   emit: Emit;
-  /** Progress changed (files waiting to be read in). */
-  onProgress: () => void;
-  /** Photos were queued for the network. */
-  onQueued: () => void;
 }
 
 export class Intake {
@@ -57,7 +56,7 @@ export class Intake {
     const { store, session } = this.deps;
     const entries: IntakeFile[] = files.map((f) => ({ ...f, pendingKey: session.nextPendingKey() }));
     this.files.push(...entries);
-    this.deps.onProgress();
+    this.deps.emit({ type: 'progress-changed' });
     // Recorded before anything is read: if this tab closes half-way, the next visit lists what was not read in.
     // (This transaction is created now, so it commits before any photo's write below, which deletes its entry.)
     const now = Date.now();
@@ -120,14 +119,14 @@ export class Intake {
     try {
       while (this.files.length) {
         await this.readOne(this.files.shift()!, seen, counts);
-        this.deps.onProgress();
+        emit({ type: 'progress-changed' });
       }
     } finally {
       this.running = null;
       if (counts.duplicates || counts.notImages) emit({ type: 'skipped', duplicates: counts.duplicates, notImages: counts.notImages });
       if (counts.added && settings.current.paused) await settings.save({ paused: false }).catch(noop);
-      this.deps.onQueued();
-      this.deps.onProgress();
+      emit({ type: 'photos-queued' });
+      emit({ type: 'progress-changed' });
     }
   }
 

@@ -8,7 +8,7 @@ import { MODELS, type ModelAdapter } from '../../model/adapters';
 import type { ReadModelFile } from '../../model/artifacts';
 import { inspectCustomModel } from '../../model/customModel';
 import { sha256Hex } from '../../index/hash';
-import type { CustomModelOptions, CustomModelResult, CustomModelSource, ModelChoice } from '../api';
+import type { CustomModelOptions, CustomModelResult, CustomModelSource, ModelChoice } from '../../worker-api/api';
 import type { Lock } from '../lock';
 import { putCustomModelFiles } from '../modelCache';
 import { modelJsonPaths, readCustomModelSource } from './customModelSource';

@@ -10,7 +10,7 @@
  */
 import type { CollectionStore } from '../../index/db';
 import type { DiskLink, ImageRecord, RootRecord } from '../../index/schema';
-import type { LinkedFolder, PhotoFile } from '../api';
+import type { LinkedFolder, PhotoFacts, PhotoFile } from '../../worker-api/api';
 
 /** Why a photo's original cannot be read now. */
 export type UnavailableReason = 'permission' | 'missing' | 'none';
@@ -47,6 +47,14 @@ export class Photos {
   /** Loads the linked roots (start-up). */
   async load(): Promise<void> {
     this.roots = new Map((await this.store.listRoots()).map((r) => [r.key, r]));
+  }
+
+  /** Size, resolution and date of photos, as the duplicate review shows them (undefined where not in the collection). */
+  async facts(ids: string[]): Promise<(PhotoFacts | undefined)[]> {
+    const records = await this.store.getImages(ids);
+    return records.map((r) =>
+      r ? { id: r.id, name: r.name, path: r.path, bytes: r.originalBytes, type: r.originalType, width: r.originalWidth, height: r.originalHeight, addedAt: r.addedAt } : undefined,
+    );
   }
 
   /** Forgets the roots (the collection was cleared: they were deleted with it). */

@@ -13,11 +13,11 @@ import { INDEX_NC } from '../../index/settings';
 import type { CwNetwork } from '../../model/network';
 import { queryCrop } from '../../model/preprocess';
 import { clampPixelBox, validateSearchControls } from '../../search/controls';
-import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/describe';
+import { cellsToPixelBox, classHeatmap, pixelBoxToCells, storedBoxProbabilities, type CellBox, type Grid } from '../../search/cwForWorker';
 import { search, topIndices } from '../../search/search';
-import { queryFromStored, searchParamsOf } from '../../search/defaults';
+import { APP_DEFAULT_CONTROLS, queryFromStored, searchParamsOf } from '../../search/defaults';
 import type { SearchParams } from '../../search/types';
-import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchControls, SearchRequest, SearchResponse, SearchScope } from '../api';
+import type { ClassScore, Heatmap, HeatmapTarget, PhotoFile, PixelRect, QueryImage, QuerySource, ResultItem, ScoreKind, SearchRequest, SearchResponse, SearchScope } from '../../worker-api/api';
 import { bitmapRgb, decodeUpright, preparePhoto } from '../images';
 import { sniffImage } from '../imageSniff';
 import type { Lock } from '../lock';
@@ -165,9 +165,10 @@ export class QuerySession {
     return !!this.query && !this.query.image.key.startsWith('file:');
   }
 
-  async search(request: SearchRequest & { controls: SearchControls }): Promise<SearchResponse> {
+  /** Searches the collection (or `within`) for the query; the app's default search when no controls are given. */
+  async search(request: SearchRequest): Promise<SearchResponse> {
     const t0 = performance.now();
-    const controls = validateSearchControls(request.controls);
+    const controls = validateSearchControls(request.controls ?? APP_DEFAULT_CONTROLS);
     const page = validatePage(request);
     const scope = request.within ? await this.scopeIds(request.within) : null;
     const image = await this.open(request.query);

@@ -5,11 +5,14 @@
  */
 import type { CollectionStore } from '../../index/db';
 import { STORAGE_BUDGET_BYTES } from '../../index/settings';
-import type { ModelAdapter } from '../../model/adapters';
-import type { StorageReport } from '../api';
-import type { CollectionIndex } from '../collectionIndex';
+import type { StorageReport } from '../../worker-api/api';
+import type { CollectionState } from './collectionState';
+import type { ModelRegistry } from './modelRegistry';
+import type { Settings } from './session';
 
-export async function storageReport({ store, adapter, index }: { store: CollectionStore; adapter: Pick<ModelAdapter, 'channels' | 'classes'>; index: CollectionIndex }): Promise<StorageReport> {
+export async function storageReport(deps: { store: CollectionStore; registry: ModelRegistry; settings: Settings; state: CollectionState }): Promise<StorageReport> {
+  const { store, state: { index } } = deps;
+  const adapter = deps.registry.adapter(deps.settings.current.modelId);
   const [images, sources] = await Promise.all([store.listImages(), store.listSources()]);
   const n = Math.max(1, images.length);
   const bySource: StorageReport['bySource'] = { copy: 0, disk: 0, none: 0 };

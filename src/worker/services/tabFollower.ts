@@ -1,19 +1,19 @@
 /**
  * Tab follower: applies what another tab of this app did to the collection (photos added, indexed or removed; a
- * model switch, a pause or a clear) to this tab's state and tells the page, and takes over indexing when the tab
- * that was indexing closes.
+ * model switch, a pause or a clear) to this tab's state and tells the page, one batch at a time ('tabs-changed'
+ * events from ./tabSync.ts), and takes over indexing when the tab that was indexing closes.
  */
 import type { CollectionStore } from '../../index/db';
 import type { FeatureRecord } from '../../index/schema';
 import { modelKey } from '../../index/settings';
-import type { EngineInfo } from '../api';
+import type { EngineInfo } from '../../worker-api/api';
+import type { Emit } from '../events';
 import type { Lock } from '../lock';
 import type { CollectionState } from './collectionState';
-import type { Emit, Settings } from './context';
 import type { Indexer } from './indexer';
+import type { CollectionLifecycle } from './lifecycle';
 import type { ModelRegistry } from './modelRegistry';
-import type { NetworkManager } from './networkManager';
-import type { QuerySession } from './querySession';
+import type { Settings } from './session';
 import type { IncomingChanges } from './tabSync';
 
 export interface TabFollowerDeps {
@@ -21,18 +21,24 @@ export interface TabFollowerDeps {
   settings: Settings;
   registry: ModelRegistry;
   state: CollectionState;
-  network: NetworkManager;
   indexer: Indexer;
-  query: QuerySession;
+  lifecycle: Pick<CollectionLifecycle, 'followModel'>;
   lock: Lock;
   emit: Emit;
   info: () => EngineInfo;
 }
 
 export class TabFollower {
+  private applying: Promise<void> = Promise.resolve();
+
   constructor(private readonly deps: TabFollowerDeps) {}
 
-  async apply(changes: IncomingChanges): Promise<void> {
+  /** Another batch of changes: applied after the ones before it. */
+  follow(changes: IncomingChanges): void {
+    this.applying = this.applying.then(() => this.apply(changes)).catch((e: unknown) => console.warn('[tabs] sync failed:', e));
+  }
+
+  private async apply(changes: IncomingChanges): Promise<void> {
     if (changes.full) {
       await this.applySettingsFromStore();
       return;
@@ -67,22 +73,11 @@ export class TabFollower {
 
   /** Settings changed in another tab (model switch, pause, clear, custom models): follow them. */
   private async applySettingsFromStore(): Promise<void> {
-    const { store, settings, registry, state, network, indexer, query, lock, emit, info } = this.deps;
+    const { store, settings, registry, state, indexer, lifecycle, lock, emit, info } = this.deps;
     const stored = await store.settings();
     await registry.load();
     if (stored && registry.valid(stored.modelId) && modelKey(stored) !== modelKey(settings.current)) {
-      await indexer.stop();
-      await lock.run(async () => {
-        network.dispose();
-        query.dispose();
-      });
-      settings.current = stored;
-      const photos = await lock.run(() => state.load());
-      emit({ type: 'photos-reset', photos });
-      emit({ type: 'info', info: info() });
-      network.loadInBackground();
-      indexer.kickIfQueued();
-      indexer.emitProgress();
+      await lifecycle.followModel(stored);
       return;
     }
     emit({ type: 'info', info: info() });
@@ -91,27 +86,8 @@ export class TabFollower {
       settings.current = { ...settings.current, paused: stored.paused };
       if (pausedNow && indexer.running) await indexer.pause();
     }
-    await this.syncFromStore();
+    await state.syncFromStore(lock);
     indexer.kickIfQueued();
     indexer.emitProgress();
-  }
-
-  /** Reloads the collection from IndexedDB and tells the page what changed (photos added, removed, indexed). */
-  async syncFromStore(): Promise<void> {
-    const { state, lock, emit } = this.deps;
-    const before = new Set(state.names.keys());
-    const indexedBefore = new Set(state.index.ids);
-    const photos = await lock.run(() => state.load());
-    const now = new Set(photos.map((p) => p.id));
-    if (photos.some((p) => indexedBefore.has(p.id) && !p.indexed)) {
-      emit({ type: 'photos-reset', photos });
-      return;
-    }
-    const removed = [...before].filter((id) => !now.has(id));
-    const added = photos.filter((p) => !before.has(p.id));
-    const indexed = photos.filter((p) => before.has(p.id) && p.indexed && !indexedBefore.has(p.id)).map((p) => p.id);
-    if (removed.length) emit({ type: 'photos-removed', ids: removed });
-    if (added.length) emit({ type: 'photos-added', photos: added });
-    if (indexed.length) emit({ type: 'photos-indexed', ids: indexed });
   }
 }

@@ -2,9 +2,12 @@
  * Tab sync: tabs of this app on one collection (same origin) coordinate through Web Locks and a BroadcastChannel.
  * One tab at a time runs the network over the queue (INDEXER_LOCK); each tab holds a lock named after its session
  * while it lives (so files it is still reading in are not reported as lost by another tab); every write is
- * announced on the channel, and what other tabs announce is handed on in batches.
+ * announced on the channel, and what other tabs announce is published in batches ('tabs-changed': TabFollower
+ * applies them).
  */
-import { noop, type Session } from './context';
+import { noop } from '../errors';
+import type { Emit } from '../events';
+import type { Session } from './session';
 
 const INDEXER_LOCK = 'cw-instance-search:indexer';
 const sessionLock = (session: string) => `cw-instance-search:session:${session}`;
@@ -33,12 +36,11 @@ export class TabSync {
   private channel: BroadcastChannel | null = null;
   private incoming = noChanges();
   private incomingTimer: ReturnType<typeof setTimeout> | null = null;
-  private applying: Promise<void> = Promise.resolve();
   private lockWait: AbortController | null = null;
 
   constructor(
     private readonly session: Session,
-    private readonly apply: (changes: IncomingChanges) => Promise<void>,
+    private readonly emit: Emit,
   ) {}
 
   /** Holds this session's lock for as long as the worker lives, and listens to the other tabs. */
@@ -64,16 +66,16 @@ export class TabSync {
     }
   }
 
-  /** Another tab wrote to the collection: batched, applied one batch at a time. */
+  /** Another tab wrote to the collection: published in batches. */
   private onMessage(m: Broadcast): void {
     if (this.session.closed || !m || typeof m !== 'object') return;
     if (m.type === 'reset' || m.type === 'settings') this.incoming.full = true;
     else if (m.type === 'added' || m.type === 'indexed' || m.type === 'removed') for (const id of m.ids ?? []) this.incoming[m.type].add(id);
     this.incomingTimer ??= setTimeout(() => {
       this.incomingTimer = null;
-      const batch = this.incoming;
+      const changes = this.incoming;
       this.incoming = noChanges();
-      this.applying = this.applying.then(() => this.apply(batch)).catch((e: unknown) => console.warn('[tabs] sync failed:', e));
+      this.emit({ type: 'tabs-changed', changes });
     }, 100);
   }
 

@@ -6,8 +6,8 @@
  * serves it with vite preview, opens it in headless Chromium (a fresh collection per model), drops N photos of
  * ../shared/data/paris6k-mini-dev and pauses indexing as soon as they are read in (a few may be indexed by then: not
  * timed). Then, in rounds of CHUNK photos, in the app's worker:
- *   1. bare forward passes on the next queued photos (debugForwardBench: decoding not timed; forward + reading X and
- *      the probabilities back timed), also giving each photo's descriptor as the app computed it before issue 13
+ *   1. bare forward passes on the next queued photos (the debug tool forwardTiming: decoding not timed; forward + reading X and
+ *      the probabilities back timed), also giving each photo's descriptor as the app formerly computed it
  *      (full-size decode, the network's own resize);
  *   2. indexing (resumeIndexing) until as many more photos are indexed, then paused: the worker's per-photo
  *      intervals (from one photo's write to the next; the first of a round from the loop's start).
@@ -57,9 +57,9 @@ const sum = (v: number[]) => v.reduce((s, x) => s + x, 0);
 const CHUNK = 4;
 
 async function runModel(server: { url: string }, browser: Browser, model: string, n: number): Promise<ModelRun> {
-  const { devSet, dropFiles, appPhotos } = await import('../tests/e2e/appHelpers');
-  const { callApi, waitModelReady, waitPhotos, waitReady } = await import('../tests/e2e/reliabilityHelpers');
-  const data = devSet();
+  const { findDevSet, dropFiles, appPhotos } = await import('./lib/appPage');
+  const { callApi, callDebug, waitModelReady, waitPhotos, waitReady } = await import('./lib/appDebug');
+  const data = findDevSet();
   if (!data) throw new Error('../shared/data/paris6k-mini-dev is needed');
   const longSide = Number(a['long-side']);
   const context = await browser.newContext();
@@ -79,7 +79,7 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     type Stats = { photos: number; queued: number; indexedPhotos: number; indexMs: number[] };
     const until = async (done: (s: Stats) => boolean, timeoutMs: number, pollMs: number) => {
       for (const deadline = Date.now() + timeoutMs; ; await new Promise((r) => setTimeout(r, pollMs))) {
-        const s = await callApi<Stats>(page, 'stats');
+        const s = await callDebug<Stats>(page, 'stats');
         if (done(s)) return s;
         if (Date.now() > deadline) throw new Error(`${model}: timed out; stats ${JSON.stringify({ ...s, indexMs: s.indexMs.length })}`);
       }
@@ -87,10 +87,10 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     // Dropping photos starts indexing once they are read in: pause it at once (after the photo in the network).
     await until((s) => s.photos === files.length && s.queued + s.indexedPhotos === files.length, 120_000, 100);
     await callApi(page, 'cancelIndexing');
-    type Api = { api: Record<string, (...args: unknown[]) => Promise<never>> };
+    type Debug = { debug: Record<string, (...args: unknown[]) => Promise<never>> };
     const bench = (list: string[]) =>
       page.evaluate(async (l) => {
-        const r = (await (window as unknown as { cwApp: Api }).cwApp.api.debugForwardBench(l, { fullSize: true })) as { ms: number[]; fullSizeDescriptors: Float32Array[] };
+        const r = (await (window as unknown as { cwApp: Debug }).cwApp.debug.forwardTiming(l, { fullSize: true })) as { ms: number[]; fullSizeDescriptors: Float32Array[] };
         return { ms: r.ms, fullSizeDescriptors: r.fullSizeDescriptors.map((d) => Array.from(d)) };
       }, list);
     // Rounds: bare passes on the next CHUNK queued photos, then indexing until as many more are indexed (then paused
@@ -99,7 +99,7 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     const bareMs: number[] = [];
     const intervalsMs: number[] = [];
     const fullSize = new Map<string, number[]>();
-    const early = (await callApi<Stats>(page, 'stats')).indexMs.length;
+    const early = (await callDebug<Stats>(page, 'stats')).indexMs.length;
     let timedFrom = early;
     for (let round = 1; ; round++) {
       const queued = (await appPhotos(page)).filter((p) => !p.indexed).map((p) => p.id);
@@ -111,7 +111,7 @@ async function runModel(server: { url: string }, browser: Browser, model: string
       await callApi(page, 'resumeIndexing');
       const s = await until((st) => st.indexMs.length >= timedFrom + chunk.length || st.queued === 0, 1_800_000, 200);
       if (s.queued) await callApi(page, 'cancelIndexing');
-      const indexed = (await callApi<Stats>(page, 'stats')).indexMs.slice(timedFrom);
+      const indexed = (await callDebug<Stats>(page, 'stats')).indexMs.slice(timedFrom);
       intervalsMs.push(...indexed);
       timedFrom += indexed.length;
       log(`${model}: round ${round}: bare median ${median(bare.ms).toFixed(0)} ms (${chunk.length} photos), indexing ${(sum(indexed) / indexed.length).toFixed(0)} ms a photo (${indexed.length})`);
@@ -122,7 +122,7 @@ async function runModel(server: { url: string }, browser: Browser, model: string
     let backend = '';
     for (const [id, old] of fullSize) {
       const stored = await page.evaluate(async (photo) => {
-        const d = (await (window as unknown as { cwApp: Api }).cwApp.api.debugPhoto(photo)) as { descriptor: Float32Array; backend: string };
+        const d = (await (window as unknown as { cwApp: Debug }).cwApp.debug.photo(photo)) as { descriptor: Float32Array; backend: string };
         return { descriptor: Array.from(d.descriptor), backend: d.backend };
       }, id);
       backend = stored.backend;
@@ -229,7 +229,7 @@ function markdown(runs: ModelRun[], meta: Record<string, string>, idb: Record<st
 }
 
 async function main() {
-  const { startServer, launchBrowser, projectRoot } = await import('../tests/e2e/harness');
+  const { startServer, launchBrowser, projectRoot } = await import('./lib/appServer');
   const n = Number(a.photos);
   if (!Number.isInteger(n) || n < 2) throw new Error('--photos must be an integer >= 2');
   const c = cpus();

@@ -1,6 +1,6 @@
 /**
  * The defaults of the collection tools (near-duplicates, groups of the same place), chosen on the measurements in
- * README ("Collection tools"): scripts/collection/evalCollection.ts prints them.
+ * README ("Collection tools"): scripts/collection/eval-collection.ts prints them.
  */
 
 import type { LinkageOptions } from './groups';
@@ -22,11 +22,11 @@ export const GROUP_DEFAULTS = {
   /** Neighbours per photo that count for a link, and the least similarity of a link. */
   k: 10,
   minSim: 0.7,
-  /** Least region score (src/search/regionCheck.ts, both ways) of a link. */
+  /** Least region score (src/collection-tools/regionCheck.ts, both ways) of a link. */
   minRegion: 0.8,
   /**
-   * The average linkage along the links (src/search/groups.ts), per model: OfA cosines of unrelated photos differ by
-   * network (MobileNet's are higher). Chosen on ukbench-mini by scripts/collection/evalGroups.ts: minPairAverage is
+   * The average linkage along the links (src/collection-tools/groups.ts), per model: OfA cosines of unrelated photos differ by
+   * network (MobileNet's are higher). Chosen on ukbench-mini by scripts/collection/eval-groups.ts: minPairAverage is
    * the lowest plain stop threshold (0.01 steps) whose groups reach pair precision 0.95; minAverage, the 99th
    * percentile of the cosines of photos of different objects; minCloseness, then the lowest (0.01 steps) that reaches
    * pair precision 0.95 with no group holding two objects' worth of photos (2+ of each).

@@ -1,5 +1,5 @@
 /**
- * The collection tools' part of the worker API (issue 11, docs/COLLECTION-TOOLS.md): delete and undo,
+ * The collection tools' part of the worker API (docs/COLLECTION-TOOLS.md): delete and undo,
  * near-duplicates, groups of the same place, classes. EngineApi (./api.ts) extends CollectionToolsApi.
  */
 

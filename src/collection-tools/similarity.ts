@@ -1,10 +1,10 @@
 /**
  * Similarities of a few photos to the whole collection in one product: rows [B, D] x the resident OfA descriptors
- * (kept transposed in column blocks, ./descriptorBlocks.ts) = [B, N], read back once. The neighbour graph of the
+ * (kept transposed in column blocks, src/search/descriptorBlocks.ts) = [B, N], read back once. The neighbour graph of the
  * collection tools (./neighbours.ts) is built from these rows.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DescriptorBlocks } from './types';
+import type { DescriptorBlocks } from '../search/types';
 
 /** Cosine similarities [B * N] (row b = rows[b] against every photo, in block order) of B l2-normalised rows. */
 export async function similarityRows(db: DescriptorBlocks, rows: Float32Array, B: number): Promise<Float32Array> {

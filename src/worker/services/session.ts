@@ -1,16 +1,9 @@
 /**
- * What the worker's services share, each taking only the parts it needs: the event channel to the page, the
- * collection's settings, and this tab's session (its id, and whether the collection is still usable here).
+ * This tab's session (its id, and whether the collection is still usable here) and the collection's index settings
+ * as this tab holds them: what most services share.
  */
 import type { CollectionStore } from '../../index/db';
 import type { IndexSettings } from '../../index/settings';
-import type { EngineEvent } from '../api';
-
-export type Emit = (event: EngineEvent) => void;
-
-export const noop = (): void => undefined;
-export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-export const isStorageFull = (e: unknown): e is Error => e instanceof Error && e.name === 'StorageFullError';
 
 /** This tab's worker: names its Web Lock and its pending files; `closed` is set (with the reason) for good. */
 export class Session {

@@ -1,11 +1,11 @@
 /**
- * Class statistics: the collection's most frequent ImageNet classes (each photo's top classes by its stored
+ * Class counts: the collection's most frequent ImageNet classes (each photo's top classes by its stored
  * probabilities) as counts, and the photos with a class, for chips and filters. Each photo's top classes are worked
  * out once and kept (5 small numbers per photo); the probabilities are read from IndexedDB a batch at a time (the
  * worker does not hold them: 4 KB per photo).
  */
-import { countClasses, topClassIndices } from '../../search/classStats';
-import type { ClassCount } from '../api';
+import { countClasses, topClassIndices } from '../../collection-tools/classStats';
+import type { ClassCount } from '../../worker-api/api';
 import type { CollectionState } from './collectionState';
 import type { NetworkManager } from './networkManager';
 
@@ -18,7 +18,7 @@ const checkTopK = (topK: number) => {
   if (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) throw new Error(`topK must be an integer from 1 to ${MAX_TOP_K}, got ${topK}`);
 };
 
-export class ClassStats {
+export class ClassCounts {
   private tops = new Map<string, number[]>();
 
   constructor(

@@ -1,5 +1,5 @@
-/** Synthetic CW-like descriptors for the collection graph benchmarks (benchGroups.ts, benchGroupCut.ts). */
-import { seededValues } from '../../tests/helpers/random';
+/** Synthetic CW-like descriptors for the collection graph benchmarks (bench-groups.ts, bench-group-cut.ts). */
+import { seededValues } from '../lib/random';
 
 /** N descriptors of D dims around N/10 centres (places), each a centre plus noise, non-negative, unit length. */
 export function synthetic(N: number, D: number): Float32Array {

@@ -1,9 +1,9 @@
 /**
- * npx tsx scripts/collection/evalCollection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
- *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of makeNearDuplicates.ts>]
+ * npx tsx scripts/collection/eval-collection.ts --model resnet50|mobilenet_v1_0.75|efficientnet_b0 [--long-side 512]
+ *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of make-near-duplicates.ts>]
  *     [--cache /work/eval-cache] [--ukbench ../shared/data/ukbench-mini/MANIFEST.json]
  *
- * Measures the collection tools of issue 11 with the app's own code (src/search/neighbours, duplicates, groups) on
+ * Measures the collection tools of issue 11 with the app's own code (src/collection-tools/neighbours, duplicates, groups) on
  * features from the eval's Node pipeline:
  *  - near-duplicates on the generated set: precision and recall of duplicate pairs at each threshold, by the OfA
  *    similarity alone and by the app's score (OfA and the layout check); positives = a source photo and its copies
@@ -19,14 +19,14 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
 import { modelAdapter } from '../../src/model/adapters';
-import { clusterAgreement, pairPrecisionRecall } from '../../src/search/clusterMetrics';
-import { duplicateGroups, duplicateScore, layoutCellScores, layoutDescriptor, layoutScore, type ScoredPair } from '../../src/search/duplicates';
-import { mutualKnnGroups, mutualLinks } from '../../src/search/groups';
-import { linkRegionScore } from '../../src/search/regionCheck';
-import { NeighbourLists } from '../../src/search/neighbours';
+import { clusterAgreement, pairPrecisionRecall } from '../../src/collection-tools/clusterMetrics';
+import { duplicateGroups, duplicateScore, layoutCellScores, layoutDescriptor, layoutScore, type ScoredPair } from '../../src/collection-tools/duplicates';
+import { mutualKnnGroups, mutualLinks } from '../../src/collection-tools/groups';
+import { linkRegionScore } from '../../src/collection-tools/regionCheck';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
 import { loadCollectionFeatures, manifestFeatures, type PhotoFeatures } from './features';
 import { useNodeBackend } from '../lib/node';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/collection-tools/collectionDefaults';
 
 const { values: a } = parseArgs({
   options: {
@@ -173,6 +173,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`evalCollection: ${(e as Error).stack}`);
+  console.error(`eval-collection: ${(e as Error).stack}`);
   process.exit(1);
 });

@@ -1,21 +1,21 @@
 /**
- * npx tsx scripts/collection/benchGroupCut.ts [--sizes 10000,50000] [--dims 256] [--others 20] [--repeats 5]
+ * npx tsx scripts/collection/bench-group-cut.ts [--sizes 10000,50000] [--dims 256] [--others 20] [--repeats 5]
  *
- * The cost of reading groups off the neighbour lists (src/search/groups.ts: mutual links, then the cut) at 10k and
+ * The cost of reading groups off the neighbour lists (src/collection-tools/groups.ts: mutual links, then the cut) at 10k and
  * 50k photos, as the worker pays it on every groups() call: average linkage along the links (the app's, with
- * ResNet-50's thresholds), connected components (the app before), and two cuts measured by evalGroups.ts
- * (groupCuts.ts: weak bridges, Louvain). A full build of the lists at 50k takes about an hour (benchGroups.ts), so here each
- * synthetic photo (synthetic.ts: places of ~10 photos) is placed among its own place and --others random photos
+ * ResNet-50's thresholds), connected components (the app before), and two cuts measured by eval-groups.ts
+ * (groupCuts.ts: weak bridges, Louvain). A full build of the lists at 50k takes about an hour (bench-groups.ts), so here each
+ * synthetic photo (syntheticDescriptors.ts: places of ~10 photos) is placed among its own place and --others random photos
  * only: the lists then hold what a full build would give within places plus chance links across them, and the cut
  * works on a graph of the real size. Times are medians of --repeats runs in one process.
  */
 import { parseArgs } from 'node:util';
-import { LinkageCache, averageLinkage, mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../src/search/collectionDefaults';
+import { LinkageCache, averageLinkage, mutualKnnGroups, mutualLinks, type LinkComponent } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS, groupLinkage } from '../../src/collection-tools/collectionDefaults';
 import { median } from '../../src/util/median';
 import { bridgeCut, louvainCut } from './groupCuts';
-import { synthetic } from './synthetic';
+import { synthetic } from './syntheticDescriptors';
 
 const { values: a } = parseArgs({
   options: {

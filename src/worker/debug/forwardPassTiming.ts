@@ -1,36 +1,30 @@
 /**
- * Forward bench (a debug hook for scripts/benchIndexing.ts): bare forward passes on collection photos in this worker,
- * to compare with the indexing rate in the same run. Each photo is decoded first as the indexer decodes it (not
+ * Forward-pass timing (a debug hook for scripts/bench-indexing.ts): bare forward passes on collection photos in this
+ * worker, to compare with the indexing rate in the same run. Each photo is decoded first as the indexer decodes it (not
  * timed); then the network alone plus reading back X and the probabilities is timed. Also, untimed: the photo's OfA
  * descriptor as the app computed it before photos were decoded at the input size (decoded at full size, resized by
  * the network), to compare with the stored one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CollectionStore } from '../../index/db';
-import { describeImage } from '../../search/describe';
+import { describeImage } from '../../search/cwForWorker';
+import type { ForwardTiming } from '../../worker-api/debugApi';
 import { bitmapRgb, decodeUpright } from '../images';
 import type { Lock } from '../lock';
-import type { Settings } from './context';
-import type { GpuRuntime } from './gpuRuntime';
-import type { NetworkManager } from './networkManager';
-import type { Photos } from './photos';
-import { decodeForNetwork } from './photoPipeline';
+import type { GpuRuntime } from '../services/gpuRuntime';
+import type { NetworkManager } from '../services/networkManager';
+import type { Photos } from '../services/photos';
+import { decodeForNetwork } from '../services/photoPipeline';
+import type { Settings } from '../services/session';
 
-export interface ForwardBench {
-  /** Bare forward pass + read-back per photo, ms. */
-  ms: number[];
-  /** OfA descriptors from full-size decoding (the app before issue 13), per photo (when asked for). */
-  fullSizeDescriptors: Float32Array[];
-}
-
-export async function forwardBench(
+export async function forwardPassTiming(
   deps: { store: CollectionStore; photos: Photos; settings: Settings; network: NetworkManager; runtime: GpuRuntime; lock: Lock },
   ids: readonly string[],
   fullSize: boolean,
-): Promise<ForwardBench> {
+): Promise<ForwardTiming> {
   const { store, photos, settings, network, runtime, lock } = deps;
   const net = await network.get();
-  const out: ForwardBench = { ms: [], fullSizeDescriptors: [] };
+  const out: ForwardTiming = { ms: [], fullSizeDescriptors: [] };
   for (const id of ids) {
     const decoded = await decodeForNetwork(store, photos, id, net.longSide, net.adapter.stride);
     if (!decoded || 'problem' in decoded) throw new Error(`photo ${id} cannot be decoded`);

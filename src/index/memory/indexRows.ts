@@ -3,8 +3,8 @@
  * typed-array segments. A descriptor block read at start-up becomes one segment as it is (no copy); photos indexed
  * afterwards fill segments of BLOCK_ROWS. Positions are the collection's order (the search's image indices).
  */
-import { BLOCK_ROWS, GRID_STRIDE, emptyRows, filterRows, readGrid, writeGrid, type BlockRows } from '../index/blocks';
-import type { Grid } from '../search/describe';
+import { BLOCK_ROWS, GRID_STRIDE, emptyRows, filterRows, readGrid, writeGrid, type BlockRows } from '../blocks';
+import type { Grid } from '../../search/cwForWorker';
 
 /** One photo's row, as the rest of the worker reads it (views into the segment: do not keep or change them). */
 export interface IndexRow {

@@ -6,13 +6,13 @@
  * collection's maps in memory).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { CollectionStore } from '../index/db';
-import { decodeMaps, type EncodedMaps } from '../index/mapCodec';
-import { BLOCK_ROWS, mapsBytesOf, type BlockRows } from '../index/blocks';
-import type { FeatureRecord } from '../index/schema';
-import { BlockedDescriptors } from '../search/descriptorBlocks';
-import { describeImages, preferredBatchSize, type Grid } from '../search/describe';
-import type { Collection, DescriptorBlocks } from '../search/types';
+import type { CollectionStore } from '../db';
+import { decodeMaps, type EncodedMaps } from '../mapCodec';
+import { BLOCK_ROWS, mapsBytesOf, type BlockRows } from '../blocks';
+import type { FeatureRecord } from '../schema';
+import { BlockedDescriptors } from '../../search/descriptorBlocks';
+import { describeImages, preferredBatchSize, type Grid } from '../../search/cwForWorker';
+import type { Collection, DescriptorBlocks } from '../../search/types';
 import { IndexRows, type IndexRow } from './indexRows';
 
 /**

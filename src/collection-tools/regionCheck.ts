@@ -1,5 +1,5 @@
 /**
- * The region check of a link between two photos, with the app's CAM re-ranking (./search.ts camRerank): photo a is
+ * The region check of a link between two photos, with the app's CAM re-ranking (src/search/search.ts camRerank): photo a is
  * the query (its whole frame, its top NC_re classes), photo b's heatmap of a's top-2 classes gives the five
  * threshold boxes, and b's score is its best region's cosine with a. Two photos of the same place score high both
  * ways; a photo that only shares generic content (sky, trees, a crowd) with another scores low one way at least.
@@ -9,7 +9,7 @@ import { classActivationMaps } from '../cw/cam';
 import { regionBoxes } from '../cw/boxes';
 import { cwDescriptor, regionDescriptors } from '../cw/descriptor';
 import { cosineScores } from '../cw/ranking';
-import { topIndices } from './search';
+import { topIndices } from '../search/search';
 
 /** Re-ranking classes NC_re (the paper's 6, as DEFAULT_SEARCH.ncRerank). */
 const NC_RE = 6;

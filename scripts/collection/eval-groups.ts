@@ -1,9 +1,9 @@
 /**
- * npx tsx scripts/collection/evalGroups.ts --model <model id> [--long-side 512] [--cache /work/eval-cache]
+ * npx tsx scripts/collection/eval-groups.ts --model <model id> [--long-side 512] [--cache /work/eval-cache]
  *     [--seeds 1,2,3,4] [--sets dev,ukbench,mixed,screenshot,sparse,sparse-mixed,subsets]
  *     [--dev ../shared/data/paris6k-mini-dev/MANIFEST.json] [--ukbench ../shared/data/ukbench-mini/MANIFEST.json]
  *
- * Groups of the same place or object (src/search/groups.ts) from the same verified links (mutual 10-nearest
+ * Groups of the same place or object (src/collection-tools/groups.ts) from the same verified links (mutual 10-nearest
  * neighbours, OfA >= GROUP_DEFAULTS.minSim, region check >= minRegion), cut several ways in one run: connected
  * components (the app before average linkage), average linkage at a few stop thresholds (the app: GROUP_DEFAULTS
  * .minAverage) and the other cuts of groupCuts.ts. Against each photo's truth (dev: the landmark in its name;
@@ -24,11 +24,11 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeMaps, encodeMaps } from '../../src/index/mapCodec';
 import { modelAdapter } from '../../src/model/adapters';
-import { clusterAgreement } from '../../src/search/clusterMetrics';
-import { averageLinkage, mutualKnnGroups, mutualLinks, type LinkageOptions, type LinkComponent, type PhotoGroup } from '../../src/search/groups';
-import { linkRegionScore } from '../../src/search/regionCheck';
-import { NeighbourLists } from '../../src/search/neighbours';
-import { GROUP_DEFAULTS, DUPLICATE_DEFAULTS, groupLinkage } from '../../src/search/collectionDefaults';
+import { clusterAgreement } from '../../src/collection-tools/clusterMetrics';
+import { averageLinkage, mutualKnnGroups, mutualLinks, type LinkageOptions, type LinkComponent, type PhotoGroup } from '../../src/collection-tools/groups';
+import { linkRegionScore } from '../../src/collection-tools/regionCheck';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { GROUP_DEFAULTS, DUPLICATE_DEFAULTS, groupLinkage } from '../../src/collection-tools/collectionDefaults';
 import { prng } from '../../src/util/prng';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, manifestFeatures, type PhotoFeatures } from './features';
@@ -121,7 +121,7 @@ async function main() {
   await useNodeBackend('wasm');
   const devNames = (JSON.parse(readFileSync(a.dev!, 'utf8')) as { images: { name: string }[] }).images.map((i) => i.name);
   const shotNames = LANDMARKS.flatMap((l) => devNames.filter((n) => n.startsWith(`paris_${l}_`)).slice(0, 25));
-  const copiesDir = '/tmp/evalGroups-screenshot-copies';
+  const copiesDir = '/tmp/eval-groups-screenshot-copies';
   writeScreenshotCopies(copiesDir, a.dev!, shotNames);
   const { net, dev, copies } = await loadCollectionFeatures({ model, longSide, manifest: a.dev!, nearDuplicates: copiesDir, cacheDir: a.cache });
   const needsUk = ['ukbench', 'mixed', 'sparse', 'sparse-mixed'].some((s) => sets.has(s));
@@ -271,6 +271,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`evalGroups: ${(e as Error).stack}`);
+  console.error(`eval-groups: ${(e as Error).stack}`);
   process.exit(1);
 });

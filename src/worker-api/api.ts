@@ -1,7 +1,7 @@
 /**
- * The messages between the page and the indexing/search worker (types only: the page imports this file and
- * ./client.ts, never tfjs, idb or the CW code; type-only imports of their records are fine). Boxes here are in
- * PIXELS of a photo's stored copy, upright.
+ * The messages between the page and the indexing/search worker (src/worker/), types only: the page imports this
+ * folder (this file and ./client.ts), never tfjs, idb or the CW code; type-only imports of their records are fine.
+ * Boxes here are in PIXELS of a photo's stored copy, upright.
  */
 import type { Grid } from '../cw/boxes';
 import type { CustomModelRecord } from '../index/schema';
@@ -10,6 +10,7 @@ import type { CollectionToolsApi, GroupingProgress } from './collectionToolsApi'
 
 export type { ScoreKind };
 export type * from './collectionToolsApi';
+export type * from './debugApi';
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -355,16 +356,6 @@ export interface Heatmap {
   values: Float32Array;
 }
 
-export interface PhotoDebug {
-  id: string;
-  modelKey: string;
-  backend: string;
-  nc: number;
-  grid: GridInfo;
-  descriptor: Float32Array;
-  probabilities: Float32Array;
-}
-
 /** A model to load: files the user chose (model.json, weight files, optional labels.json), or a model.json URL. */
 export type CustomModelSource = { kind: 'files'; files: File[] } | { kind: 'url'; url: string };
 
@@ -378,31 +369,6 @@ export interface CustomModelOptions {
 /** The model as kept (labels 'numbered' when no labels.json was given). */
 export interface CustomModelResult extends Pick<CustomModelRecord, 'featureLayer' | 'classifierLayer' | 'channels' | 'classes' | 'stride' | 'labels'> {
   model: ModelChoice;
-}
-
-/** Record counts per store and anything that does not add up (empty when the collection is consistent). */
-export interface IntegrityReport {
-  images: number;
-  blobs: number;
-  queued: number;
-  features: number;
-  maps: number;
-  pending: number;
-  problems: string[];
-}
-
-export interface EngineStats {
-  /** Forward passes run since the worker started (indexing and queries). */
-  forwardPasses: number;
-  indexedPhotos: number;
-  photos: number;
-  queued: number;
-  /** Per-photo indexing times of this worker, ms (forward + read-back + descriptor + write). */
-  indexMs: number[];
-  /** Bytes held by tfjs tensors in this worker (resident descriptors, the query, the network's weights). */
-  tensorBytes?: number;
-  /** Start-up of this worker: opening the collection until ready (ms), and the descriptor blocks read. */
-  startup: { readyMs: number; loadMs: number; snapshotMs: number; blocks: number; unpacked: number } | null;
 }
 
 /** An exported index (a NumPy .npz file, src/index/exportFormat.ts) and what it holds. */
@@ -472,26 +438,8 @@ export interface EngineApi extends CollectionToolsApi {
   openQuery(source: QuerySource): Promise<QueryImage>;
   search(request: SearchRequest): Promise<SearchResponse>;
   heatmaps(targets: HeatmapTarget[], classIndex: number): Promise<Heatmap[]>;
-  stats(): Promise<EngineStats>;
-  debugPhoto(id: string): Promise<PhotoDebug | null>;
   /** Loads the current model again after it failed (a missing or broken file fixed meanwhile). */
   retryModel(): Promise<void>;
   /** Validates a model (GAP + one linear classifier) and keeps it; does not switch to it (setModel does). */
   addCustomModel(source: CustomModelSource, options: CustomModelOptions): Promise<CustomModelResult>;
-  /** Checks that the stores agree (tests, troubleshooting). */
-  checkIntegrity(): Promise<IntegrityReport>;
-  /** Test hook: destroys the WebGPU device now, or right after the next photo's forward pass. */
-  debugLoseGpuDevice(when: 'now' | 'next-photo'): Promise<boolean>;
-  /** Test hook: the next `count` (default 1) indexing forward passes throw; returns the backend they run on. */
-  debugFailForward(count?: number): Promise<string>;
-  /**
-   * Test hook ('auto' only): chooses the backend again now (remembered, or measured: software GPUs too with
-   * includeSoftware; `fresh` forgets the remembered one) and loads the network on the winner; returns the engine info.
-   */
-  debugMeasureBackends(options: { includeSoftware: boolean; fresh?: boolean }): Promise<EngineInfo>;
-  /**
-   * Benchmark hook (scripts/benchIndexing.ts): bare forward passes on these collection photos (ms each, read-back
-   * included, decoding not timed), and with fullSize their OfA descriptors decoded at full size as before issue 13.
-   */
-  debugForwardBench(ids: string[], options: { fullSize: boolean }): Promise<{ ms: number[]; fullSizeDescriptors: Float32Array[] }>;
 }

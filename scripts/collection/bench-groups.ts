@@ -1,25 +1,25 @@
 /**
- * npx tsx scripts/collection/benchGroups.ts [--sizes 10000,50000] [--dims 2048] [--full-max 10000] [--backend wasm]
+ * npx tsx scripts/collection/bench-groups.ts [--sizes 10000,50000] [--dims 2048] [--full-max 10000] [--backend wasm]
  *
  * The cost of the collection graph (near-duplicates and groups, src/worker/services/collectionGraph.ts) at scale, on
  * synthetic descriptors (clustered, non-negative, l2-normalised like CW descriptors), with the app's own code on a
  * tfjs backend in Node: the descriptors resident in column blocks (src/search/descriptorBlocks.ts), similarity rows
- * (src/search/similarity.ts) and the neighbour lists (src/search/neighbours.ts), in batches of 32 as the worker does.
+ * (src/collection-tools/similarity.ts) and the neighbour lists (src/collection-tools/neighbours.ts), in batches of 32 as the worker does.
  * Prints, per size: the incremental cost (one new photo placed among N: its row, its list, the lists it enters), a
  * full rebuild (measured up to --full-max photos, else extrapolated from the median batch), and reading groups and
  * duplicate candidates off the lists. The region checks of links and the layout checks of duplicate candidates need
- * the photos' maps, so they are timed on real photos by evalCollection.ts instead.
+ * the photos' maps, so they are timed on real photos by eval-collection.ts instead.
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { BlockedDescriptors } from '../../src/search/descriptorBlocks';
-import { mutualKnnGroups } from '../../src/search/groups';
-import { NeighbourLists } from '../../src/search/neighbours';
-import { similarityRows } from '../../src/search/similarity';
-import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/search/collectionDefaults';
+import { mutualKnnGroups } from '../../src/collection-tools/groups';
+import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { similarityRows } from '../../src/collection-tools/similarity';
+import { DUPLICATE_DEFAULTS, GROUP_DEFAULTS } from '../../src/collection-tools/collectionDefaults';
 import { median } from '../../src/util/median';
 import { useNodeBackend } from '../lib/node';
-import { synthetic } from './synthetic';
+import { synthetic } from './syntheticDescriptors';
 
 const { values: a } = parseArgs({
   options: {
@@ -97,6 +97,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`benchGroups: ${(e as Error).stack}`);
+  console.error(`bench-groups: ${(e as Error).stack}`);
   process.exit(1);
 });

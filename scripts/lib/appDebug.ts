@@ -1,9 +1,10 @@
 /**
- * Helpers for tests/e2e/app-reliability*.test.ts: the app's state read through ?debug=1 (window.cwApp), the
- * per-file problems and notices as the page shows them, and the collection's consistency check.
+ * The app's state read through ?debug=1 (window.cwApp: its worker API and debug tools), the per-file problems and
+ * notices as the page shows them, and the collection's consistency check; for the end-to-end tests and the scripts
+ * that measure the app in a browser.
  */
 import type { Page } from 'playwright-core';
-import type { IntegrityReport } from '../../src/worker/api';
+import type { IntegrityReport } from '../../src/worker-api/debugApi';
 
 export interface ShownProblem {
   kind: string;
@@ -39,9 +40,17 @@ export async function callApi<T>(page: Page, method: string, ...args: unknown[])
   ) as Promise<T>;
 }
 
-export const integrity = (page: Page): Promise<Integrity> => callApi<Integrity>(page, 'checkIntegrity');
+/** Calls one of the worker's debug tools (src/worker-api/debugApi.ts; needs ?debug=1). */
+export async function callDebug<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([m, a]) => ((window as unknown as { cwApp: { debug: Api } }).cwApp.debug[m as string](...(a as unknown[])) as Promise<unknown>),
+    [method, args] as const,
+  ) as Promise<T>;
+}
 
-export const forwardPasses = async (page: Page): Promise<number> => (await callApi<{ forwardPasses: number }>(page, 'stats')).forwardPasses;
+export const integrity = (page: Page): Promise<Integrity> => callDebug<Integrity>(page, 'checkIntegrity');
+
+export const forwardPasses = async (page: Page): Promise<number> => (await callDebug<{ forwardPasses: number }>(page, 'stats')).forwardPasses;
 
 /** Waits until the page is ready (its worker started and the collection is open). */
 export async function waitReady(page: Page, timeout = 60_000): Promise<void> {
