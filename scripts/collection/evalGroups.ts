@@ -38,6 +38,7 @@ import { prng } from '../../src/util/prng';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, manifestFeatures, type PhotoFeatures } from './features';
 import { linkSupportCut, onLinks, rankOrderDistance } from './groupCuts';
+import { layoutCells, layoutMatches } from './layoutCheck';
 import { writeScreenshotCopies } from './screenshotCopies';
 
 const { values: a } = parseArgs({
@@ -175,10 +176,20 @@ async function main() {
     return region.get(k)!;
   }
 
+  // Layout matches of links (./layoutCheck.ts, not in the app), cached on disk like the region scores.
+  const layoutFile = a.cache && `${a.cache}/groups-layout-${model}-${longSide}.json`;
+  const layout = new Map<string, number>(layoutFile && existsSync(layoutFile) ? (JSON.parse(readFileSync(layoutFile, 'utf8')) as [string, number][]) : []);
+  const cellsOf = (p: PhotoFeatures) => layoutCells(decodeMaps(encodeMaps(p.X, p.grid.H, p.grid.W, K, 'uint8')), p.grid.H, p.grid.W, K);
+  const layoutScore = (x: string, y: string) => {
+    const k = key(x, y);
+    if (!layout.has(k)) layout.set(k, layoutMatches(cellsOf(byName.get(x)!), cellsOf(byName.get(y)!)));
+    return layout.get(k)!;
+  };
+
   const descriptor = (id: string) => byName.get(id)!.descriptor;
   type Cut = (c: LinkComponent) => string[][];
   /** A cut given the collection's lists (the rank-order filter reads them); `unchecked`: the links skip the region check. */
-  type Method = { cut: (lists: NeighbourLists) => Cut | undefined; unchecked?: boolean };
+  type Method = { cut: (lists: NeighbourLists) => Cut | undefined; unchecked?: boolean; minLayout?: number };
   const linkage = (o: LinkageOptions): Method => ({ cut: () => (c) => averageLinkage(c, descriptor, o) });
   /** Plain average linkage: one stop threshold whatever the pairs, no closeness. */
   const plain = (t: number) => linkage({ minPairAverage: t, minAverage: t, minCloseness: 0 });
@@ -197,6 +208,8 @@ async function main() {
     [`app, floor ${f2(app.minAverage + 0.05)}`, appWith({ minAverage: app.minAverage + 0.05 })],
     [`app, closeness ${f2(app.minCloseness - 0.02)}`, appWith({ minCloseness: app.minCloseness - 0.02 })],
     [`app, closeness ${f2(app.minCloseness + 0.02)}`, appWith({ minCloseness: app.minCloseness + 0.02 })],
+    ['app, layout check >= 6 instead of the region check (not in the app)', { ...linkage(app), unchecked: true, minLayout: 6 }],
+    ['app, layout check >= 8 instead of the region check (not in the app)', { ...linkage(app), unchecked: true, minLayout: 8 }],
   ]);
 
   /** Every method on one collection, from the same lists and checked links. */
@@ -207,10 +220,14 @@ async function main() {
     const links = mutualLinks(lists, GROUP_DEFAULTS.k, GROUP_DEFAULTS.minSim);
     for (const l of links) await regionScore(l.a, l.b);
     if (regionFile) writeFileSync(regionFile, JSON.stringify([...region]));
+    if ([...which.values()].some((m) => m.minLayout !== undefined)) {
+      for (const l of links) layoutScore(l.a, l.b);
+      if (layoutFile) writeFileSync(layoutFile, JSON.stringify([...layout]));
+    }
     const accept = (x: string, y: string) => region.get(key(x, y))! >= GROUP_DEFAULTS.minRegion;
     const truth = new Map(names.map((n) => [n, label.get(n)!]));
     const out = new Map<string, Outcome>();
-    for (const [name, m] of which) out.set(name, outcome(mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept: m.unchecked ? undefined : accept, split: m.cut(lists) }), truth));
+    for (const [name, m] of which) out.set(name, outcome(mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept: m.minLayout !== undefined ? (x, y) => layout.get(key(x, y))! >= m.minLayout! : m.unchecked ? undefined : accept, split: m.cut(lists) }), truth));
     return out;
   }
 
@@ -293,6 +310,7 @@ async function main() {
       return [...order.slice(0, targets).flatMap((l) => few(l, next)), ...order.slice(targets).flatMap(landmarkPhotos), ...singles(100, next)];
     }, proxySeeds);
   }
+  console.log(`\n${layout.size} layout checks cached`);
   console.log(`\n${region.size - cachedBefore} region checks run (${region.size} cached), ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
 }
 
