@@ -1,6 +1,7 @@
 /**
  * npx tsx scripts/collection/eval-groups.ts --model <model id> [--long-side 512] [--cache /work/eval-cache]
- *     [--seeds 1,2,3,4] [--sets dev,ukbench,mixed,screenshot,sparse,sparse-mixed,subsets]
+ *     [--seeds 1,2,3,4] [--proxy-seeds 1,...,8]
+ *     [--sets dev,ukbench,mixed,screenshot,sparse,sparse-mixed,subsets,held-out-like,landmark-distractors]
  *     [--dev ../shared/data/paris6k-mini-dev/MANIFEST.json] [--ukbench ../shared/data/ukbench-mini/MANIFEST.json]
  *
  * Groups of the same place or object (src/collection-tools/groups.ts) from the same verified links (mutual 10-nearest
@@ -15,7 +16,11 @@
  *  - sparse (like the held-out set: few photos per landmark among distractors): per seed, 6 photos of each dev
  *    landmark and one photo of each of 125 ukbench objects (155 photos, 125 of them alone in the truth);
  *  - sparse-mixed: per seed, 6 photos of each dev landmark among all 1,000 ukbench photos;
- *  - subsets: 3 landmarks x 8, 12 or 16 photos.
+ *  - subsets: 3 landmarks x 8, 12 or 16 photos;
+ *  - held-out-like (per --proxy-seeds): 3-17 photos of each dev landmark (drawn per landmark) among twice as many
+ *    ukbench photos, one per object (about two thirds distractors, like the held-out set);
+ *  - landmark-distractors (per --proxy-seeds): 3-17 photos of each of 1 or 2 dev landmarks among all the photos of
+ *    the other landmarks and 100 ukbench photos, one per object (buildings that look alike as distractors).
  * The region scores of links are cached in --cache (groups-region-<model>-<side>.json), by pair: they do not depend
  * on the rest of the collection. The model is any id the app knows (src/model/adapters.ts).
  */
@@ -33,6 +38,7 @@ import { prng } from '../../src/util/prng';
 import { useNodeBackend } from '../lib/node';
 import { loadCollectionFeatures, manifestFeatures, type PhotoFeatures } from './features';
 import { linkSupportCut, onLinks, rankOrderDistance } from './groupCuts';
+import { layoutCells, layoutMatches } from './layoutCheck';
 import { writeScreenshotCopies } from './screenshotCopies';
 
 const { values: a } = parseArgs({
@@ -43,7 +49,8 @@ const { values: a } = parseArgs({
     ukbench: { type: 'string', default: '../shared/data/ukbench-mini/MANIFEST.json' },
     cache: { type: 'string' },
     seeds: { type: 'string', default: '1,2,3,4' },
-    sets: { type: 'string', default: 'dev,ukbench,mixed,screenshot,sparse,sparse-mixed,subsets' },
+    'proxy-seeds': { type: 'string', default: '1,2,3,4,5,6,7,8' },
+    sets: { type: 'string', default: 'dev,ukbench,mixed,screenshot,sparse,sparse-mixed,subsets,held-out-like,landmark-distractors' },
   },
 });
 
@@ -75,6 +82,8 @@ interface Outcome {
   merged: number;
   /** The largest groups: size and purity (the share of its most frequent label). */
   largest: string;
+  /** Photos in the largest group. */
+  largestSize: number;
   /** Grouped pairs of two labels, by kind: landmark-landmark, object-object, landmark-object. */
   wrong: { landmarks: number; objects: number; across: number };
 }
@@ -109,6 +118,7 @@ function outcome(groups: PhotoGroup[], truth: Map<string, string>): Outcome {
     ari: r.adjustedRand,
     mostLabels: Math.max(0, ...counts.map((c) => c.length)),
     merged: counts.filter((c) => c.filter((n) => n >= 2).length >= 2).length,
+    largestSize: groups[0]?.members.length ?? 0,
     largest: groups.slice(0, 3).map((g, i) => `${g.members.length} (${f3(Math.max(...counts[i]) / g.members.length)})`).join(', ') || '-',
   };
 }
@@ -118,13 +128,14 @@ async function main() {
   const longSide = Number(a['long-side']);
   const sets = new Set(a.sets!.split(','));
   const seeds = a.seeds!.split(',').map(Number);
+  const proxySeeds = a['proxy-seeds']!.split(',').map(Number);
   await useNodeBackend('wasm');
   const devNames = (JSON.parse(readFileSync(a.dev!, 'utf8')) as { images: { name: string }[] }).images.map((i) => i.name);
   const shotNames = LANDMARKS.flatMap((l) => devNames.filter((n) => n.startsWith(`paris_${l}_`)).slice(0, 25));
   const copiesDir = '/tmp/eval-groups-screenshot-copies';
   writeScreenshotCopies(copiesDir, a.dev!, shotNames);
   const { net, dev, copies } = await loadCollectionFeatures({ model, longSide, manifest: a.dev!, nearDuplicates: copiesDir, cacheDir: a.cache });
-  const needsUk = ['ukbench', 'mixed', 'sparse', 'sparse-mixed'].some((s) => sets.has(s));
+  const needsUk = ['ukbench', 'mixed', 'sparse', 'sparse-mixed', 'held-out-like', 'landmark-distractors'].some((s) => sets.has(s));
   const uk = needsUk ? await manifestFeatures(net, model, longSide, a.ukbench!, a.cache) : [];
   const objects = needsUk ? (JSON.parse(readFileSync(a.ukbench!, 'utf8')) as { groups: string[][] }).groups : [];
   const K = net.adapter.channels;
@@ -165,10 +176,20 @@ async function main() {
     return region.get(k)!;
   }
 
+  // Layout matches of links (./layoutCheck.ts, not in the app), cached on disk like the region scores.
+  const layoutFile = a.cache && `${a.cache}/groups-layout-${model}-${longSide}.json`;
+  const layout = new Map<string, number>(layoutFile && existsSync(layoutFile) ? (JSON.parse(readFileSync(layoutFile, 'utf8')) as [string, number][]) : []);
+  const cellsOf = (p: PhotoFeatures) => layoutCells(decodeMaps(encodeMaps(p.X, p.grid.H, p.grid.W, K, 'uint8')), p.grid.H, p.grid.W, K);
+  const layoutScore = (x: string, y: string) => {
+    const k = key(x, y);
+    if (!layout.has(k)) layout.set(k, layoutMatches(cellsOf(byName.get(x)!), cellsOf(byName.get(y)!)));
+    return layout.get(k)!;
+  };
+
   const descriptor = (id: string) => byName.get(id)!.descriptor;
   type Cut = (c: LinkComponent) => string[][];
   /** A cut given the collection's lists (the rank-order filter reads them); `unchecked`: the links skip the region check. */
-  type Method = { cut: (lists: NeighbourLists) => Cut | undefined; unchecked?: boolean };
+  type Method = { cut: (lists: NeighbourLists) => Cut | undefined; unchecked?: boolean; minLayout?: number };
   const linkage = (o: LinkageOptions): Method => ({ cut: () => (c) => averageLinkage(c, descriptor, o) });
   /** Plain average linkage: one stop threshold whatever the pairs, no closeness. */
   const plain = (t: number) => linkage({ minPairAverage: t, minAverage: t, minCloseness: 0 });
@@ -187,6 +208,8 @@ async function main() {
     [`app, floor ${f2(app.minAverage + 0.05)}`, appWith({ minAverage: app.minAverage + 0.05 })],
     [`app, closeness ${f2(app.minCloseness - 0.02)}`, appWith({ minCloseness: app.minCloseness - 0.02 })],
     [`app, closeness ${f2(app.minCloseness + 0.02)}`, appWith({ minCloseness: app.minCloseness + 0.02 })],
+    ['app, layout check >= 6 instead of the region check (not in the app)', { ...linkage(app), unchecked: true, minLayout: 6 }],
+    ['app, layout check >= 8 instead of the region check (not in the app)', { ...linkage(app), unchecked: true, minLayout: 8 }],
   ]);
 
   /** Every method on one collection, from the same lists and checked links. */
@@ -197,10 +220,14 @@ async function main() {
     const links = mutualLinks(lists, GROUP_DEFAULTS.k, GROUP_DEFAULTS.minSim);
     for (const l of links) await regionScore(l.a, l.b);
     if (regionFile) writeFileSync(regionFile, JSON.stringify([...region]));
+    if ([...which.values()].some((m) => m.minLayout !== undefined)) {
+      for (const l of links) layoutScore(l.a, l.b);
+      if (layoutFile) writeFileSync(layoutFile, JSON.stringify([...layout]));
+    }
     const accept = (x: string, y: string) => region.get(key(x, y))! >= GROUP_DEFAULTS.minRegion;
     const truth = new Map(names.map((n) => [n, label.get(n)!]));
     const out = new Map<string, Outcome>();
-    for (const [name, m] of which) out.set(name, outcome(mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept: m.unchecked ? undefined : accept, split: m.cut(lists) }), truth));
+    for (const [name, m] of which) out.set(name, outcome(mutualKnnGroups(lists, { k: GROUP_DEFAULTS.k, minSim: GROUP_DEFAULTS.minSim, accept: m.minLayout !== undefined ? (x, y) => layout.get(key(x, y))! >= m.minLayout! : m.unchecked ? undefined : accept, split: m.cut(lists) }), truth));
     return out;
   }
 
@@ -209,20 +236,20 @@ async function main() {
     for (const [m, o] of r) console.log(`| ${m} | ${o.groups} (${o.grouped}) | ${f3(o.precision)} | ${f3(o.recall)} | ${f3(o.ari)} | ${o.mostLabels} | ${o.merged} | ${o.largest} | ${o.wrong.landmarks} / ${o.wrong.objects} / ${o.wrong.across} |`);
   };
   /** One family of seeded draws: mean and lowest over the seeds. */
-  const family = async (title: string, draw: (next: () => number) => string[]) => {
+  const family = async (title: string, draw: (next: () => number) => string[], drawSeeds = seeds) => {
     const all = new Map<string, Outcome[]>();
     let size = 0;
-    for (const seed of seeds) {
+    for (const seed of drawSeeds) {
       const names = draw(prng(seed));
       size = names.length;
       for (const [m, o] of await measure(names)) (all.get(m) ?? all.set(m, []).get(m)!).push(o);
     }
     const mean = (xs: number[]) => f3(xs.reduce((s, v) => s + v, 0) / xs.length);
     const low = (xs: number[]) => f3(Math.min(...xs));
-    console.log(`\n**${title}** (${size} photos; seeds ${seeds.join(', ')}: mean / lowest)\n\n| cut | pair P | pair R | ARI | most labels in a group | groups of 2+ labels' worth (all draws) | wrong pairs (all draws): landmarks / objects / across |\n|---|---|---|---|---|---|---|`);
+    console.log(`\n**${title}** (${size} photos in the last draw; seeds ${drawSeeds.join(', ')}: mean / lowest)\n\n| cut | pair P | pair R | ARI | groups (mean) | largest group (most) | most labels in a group | groups of 2+ labels' worth (all draws) | wrong pairs (all draws): landmarks / objects / across |\n|---|---|---|---|---|---|---|---|---|`);
     for (const [m, os] of all) {
       const p = os.map((o) => o.precision), r = os.map((o) => o.recall), ari = os.map((o) => o.ari);
-      console.log(`| ${m} | ${mean(p)} / ${low(p)} | ${mean(r)} / ${low(r)} | ${mean(ari)} / ${low(ari)} | ${Math.max(...os.map((o) => o.mostLabels))} | ${os.reduce((s, o) => s + o.merged, 0)} | ${(['landmarks', 'objects', 'across'] as const).map((k) => os.reduce((s, o) => s + o.wrong[k], 0)).join(' / ')} |`);
+      console.log(`| ${m} | ${mean(p)} / ${low(p)} | ${mean(r)} / ${low(r)} | ${mean(ari)} / ${low(ari)} | ${(os.reduce((s, o) => s + o.groups, 0) / os.length).toFixed(1)} | ${Math.max(...os.map((o) => o.largestSize))} | ${Math.max(...os.map((o) => o.mostLabels))} | ${os.reduce((s, o) => s + o.merged, 0)} | ${(['landmarks', 'objects', 'across'] as const).map((k) => os.reduce((s, o) => s + o.wrong[k], 0)).join(' / ')} |`);
     }
   };
 
@@ -267,6 +294,23 @@ async function main() {
       await family(`3 landmarks x ${per} photos`, (next) => shuffled(LANDMARKS, next).slice(0, 3).flatMap((l) => shuffled(landmarkPhotos(l), next).slice(0, per)));
     }
   }
+  /** 3 to 17 photos of a landmark, as the held-out set's landmarks have. */
+  const few = (l: string, next: () => number) => shuffled(landmarkPhotos(l), next).slice(0, 3 + Math.floor(next() * 15));
+  const singles = (n: number, next: () => number) => shuffled(objects, next).slice(0, n).map((g) => g[Math.floor(next() * g.length)]);
+  if (sets.has('held-out-like')) {
+    await family('held-out-like: 3-17 photos per landmark among twice as many ukbench photos (one per object)', (next) => {
+      const names = LANDMARKS.flatMap((l) => few(l, next));
+      return [...names, ...singles(2 * names.length, next)];
+    }, proxySeeds);
+  }
+  if (sets.has('landmark-distractors')) {
+    await family('landmark-distractors: 3-17 photos of each of 1-2 landmarks among all photos of the others and 100 ukbench photos', (next) => {
+      const order = shuffled(LANDMARKS, next);
+      const targets = 1 + Math.floor(next() * 2);
+      return [...order.slice(0, targets).flatMap((l) => few(l, next)), ...order.slice(targets).flatMap(landmarkPhotos), ...singles(100, next)];
+    }, proxySeeds);
+  }
+  console.log(`\n${layout.size} layout checks cached`);
   console.log(`\n${region.size - cachedBefore} region checks run (${region.size} cached), ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
 }
 

@@ -34,6 +34,7 @@ export const GROUP_DEFAULTS = {
   linkage: {
     resnet50: { minPairAverage: 0.88, minAverage: 0.66, minCloseness: 0.94 },
     'mobilenet_v1_0.75': { minPairAverage: 0.86, minAverage: 0.77, minCloseness: 0.94 },
+    efficientnet_b0: { minPairAverage: 0.85, minAverage: 0.73, minCloseness: 0.93 },
   } as Readonly<Record<string, LinkageOptions>>,
   floor: 0.5,
 };

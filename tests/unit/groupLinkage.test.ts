@@ -9,6 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { LinkageCache, averageLinkage, components, mutualKnnGroups, type Link } from '../../src/collection-tools/groups';
 import { NeighbourLists } from '../../src/collection-tools/neighbours';
+import { GROUP_DEFAULTS, groupLinkage } from '../../src/collection-tools/collectionDefaults';
+import { MODELS } from '../../src/model/adapters';
 
 const D = 64;
 /** Unit vector: weights on named axes (axes 0-3 are places, 4.. are each photo's own direction). */
@@ -173,5 +175,15 @@ describe('average linkage along the group links', () => {
     reads = 0;
     components(inside('b')).forEach((c) => cache.cut(c, counted, plain(0.7)));
     expect(reads).toBe(first / 2);
+  });
+
+  it("has thresholds measured for every model the app offers, and the strictest of each for a model it does not know", () => {
+    for (const id of Object.keys(MODELS)) expect(groupLinkage(id)).toBe(GROUP_DEFAULTS.linkage[id]);
+    const known = Object.values(GROUP_DEFAULTS.linkage);
+    expect(groupLinkage('some_new_net')).toEqual({
+      minPairAverage: Math.max(...known.map((o) => o.minPairAverage)),
+      minAverage: Math.max(...known.map((o) => o.minAverage)),
+      minCloseness: Math.max(...known.map((o) => o.minCloseness)),
+    });
   });
 });
