@@ -22,6 +22,7 @@ import { pixelBoxToCells } from '../src/cw/boxes';
 import { decodeMaps, encodeMaps } from '../src/index/mapCodec';
 import { modelAdapter, type ModelId } from '../src/model/adapters';
 import { BlockedDescriptors } from '../src/search/descriptorBlocks';
+import { APP_DEFAULT_CONTROLS } from '../src/search/defaults';
 import { databaseAugmentation } from '../src/search/expansion';
 import { search } from '../src/search/search';
 import type { Collection, Query, SearchParams } from '../src/search/types';
@@ -58,6 +59,8 @@ const CANDIDATES: Record<string, Partial<SearchParams>> = {
   'ofa+sg100+r10max+qe5reg': { superGlobal: 100, rerank: 10, qe: 5, qeSource: 'region' },
   ...Object.fromEntries([5, 10, 25, 50, 100].map((M) => [`ona-s${M}`, { aggregation: 'online', onlineShortlist: M }])),
   'ofa+r100max+qe5reg': { rerank: 100, qe: 5, qeSource: 'region' },
+  'ona-nc8-s100': { aggregation: 'online', nc: 8, onlineShortlist: 100 },
+  'app-default': { ...APP_DEFAULT_CONTROLS },
   'ofa+sg100+r100max+qe5reg': { superGlobal: 100, rerank: 100, qe: 5, qeSource: 'region' },
   ...Object.fromEntries(
     [50, 100].flatMap((M) => {

@@ -1,6 +1,6 @@
 /**
- * npm run eval:all -- --model mobilenet_v1_0.75|resnet50 [--long-side 512] [--cache /work/eval-cache]
- *                     [--sets dev,ukbench,mixed,sparse,sparse-lm] [--queries ukbench=200,mixed=200] [--seed 1]
+ * npm run eval:all -- [--model efficientnet_b0 (the app's default)|mobilenet_v1_0.75|resnet50] [--long-side 512] [--cache /work/eval-cache]
+ *                     [--sets dev,ukbench,mixed,sparse,sparse-lm] [--queries ukbench=100,mixed=100] [--seed 1]
  *                     [--sparse-seeds 1,2,3,4,5] [--sparse-lm-seeds 1,...,10] [--methods table|all|name,name,...] [--method 'NAME={json}' ...]
  *                     [--json out.json] [--out .eval] [--shared ../shared]
  *
@@ -9,13 +9,13 @@
  * table: a row per method, a column per set (mAP; UKBench also its N-S score; mixed per query set; sparse and sparse-lm the
  * mean over their seeded draws), the app's default row marked, and each method's worst change against plain CW-OfA over the sets;
  * then the same per query kind and per sparse draw.
- * --queries limits a set to a seeded draw of at most N queries per query set (the table says so; default: 200 of
+ * --queries limits a set to a seeded draw of at most N queries per query set (the table says so; default: 100 of
  * UKBench's 1,000 in ukbench and in mixed, where dev's 36 all stay; `--queries ''` runs every query). Every set's full
  * report is written beside --json (<json>.<set>.json). --method adds a method (scripts/lib/evalMethods.ts parseMethod).
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { modelAdapter } from '../src/model/adapters';
+import { DEFAULT_MODEL, modelAdapter } from '../src/model/adapters';
 import { DEFAULT_EVAL, evaluate, type EvalReport } from './lib/evaluate';
 import { APP_DEFAULT, parseMethod } from './lib/evalMethods';
 import { buildEvalSets } from './lib/evalSets';
@@ -24,11 +24,11 @@ import { useNodeBackend } from './lib/node';
 
 const { values: a } = parseArgs({
   options: {
-    model: { type: 'string', default: 'mobilenet_v1_0.75' },
+    model: { type: 'string', default: DEFAULT_MODEL },
     'long-side': { type: 'string', default: '512' },
     cache: { type: 'string', default: '/work/eval-cache' },
     sets: { type: 'string', default: 'dev,ukbench,mixed,sparse,sparse-lm' },
-    queries: { type: 'string', default: 'ukbench=200,mixed=200' },
+    queries: { type: 'string', default: 'ukbench=100,mixed=100' },
     seed: { type: 'string', default: '1' },
     'sparse-seeds': { type: 'string', default: '1,2,3,4,5' },
     'sparse-lm-seeds': { type: 'string', default: '1,2,3,4,5,6,7,8,9,10' },

@@ -67,11 +67,12 @@ export const MODELS: Record<ModelId, ModelAdapter & { id: ModelId }> = {
 };
 
 /**
- * The model a new collection gets, chosen by measurement (docs/MODELS.md): on paris6k-mini-dev at long side 512,
- * MobileNet v1 0.75 scores at least as well as ResNet-50 with the app's default search (OfA + re-ranking R = 100:
- * 0.923 vs 0.906 mAP; OnA + R 100 + QE 5: 0.945 vs 0.937) and indexes about 5x faster on wasm (BENCHMARKS.md).
+ * The model a new collection gets, chosen by measurement (README "Numbers", docs/MODELS.md): EfficientNet-B0 ranks
+ * best on every landmark set (plain CW-OfA at long side 512: dev 0.942 against MobileNet's 0.833 and ResNet-50's
+ * 0.830; the landmark-distractor sets 0.866 against 0.707) and level on UKBench (0.994 against 0.996), and indexes
+ * as fast as MobileNet v1 0.75 on wasm (1.78 against 1.56 photos/s in Chromium; ResNet-50 0.32).
  */
-export const DEFAULT_MODEL: ModelId = 'mobilenet_v1_0.75';
+export const DEFAULT_MODEL: ModelId = 'efficientnet_b0';
 
 export function modelAdapter(id: string): ModelAdapter & { id: ModelId } {
   const adapter = (MODELS as Record<string, (ModelAdapter & { id: ModelId }) | undefined>)[id];

@@ -13,6 +13,7 @@ import { appPhotos, devSet, dropFiles, waitIndexed, type FileSpec } from './appH
 import { needsModels } from '../helpers/requirements';
 import { callApi, callDebug, integrity, shownNotices, waitModelReady, waitReady } from '../../scripts/lib/appDebug';
 import type { EngineInfo } from '../../src/worker-api/api';
+import { DEFAULT_MODEL } from '../../src/model/adapters';
 
 const data = devSet();
 const APP = 'model=mobilenet_v1_0.75&longSide=64&debug=1';
@@ -47,7 +48,7 @@ async function indexOn(page: Page, from: number, n: number, timeoutMs = 240_000)
   return Promise.all(photos.map(async (p) => (await callDebug<{ backend: string }>(page, 'photo', p.id)).backend));
 }
 
-describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'))('app: backend choice (production build)', () => {
+describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75', DEFAULT_MODEL))('app: backend choice (production build)', () => {
   const e2e = useE2E({ mode: 'preview', build: true, outDir: 'test-results/dist-app' });
 
   it('auto ends on wasm without GPU flags and with --enable-unsafe-webgpu, saying why; ?backend=webgpu still runs WebGPU', async () => {
@@ -55,7 +56,7 @@ describe.skipIf(!browserAvailable() || !data || !needsModels('mobilenet_v1_0.75'
     try {
       // ---- no GPU flags: no WebGPU, and WebGL is SwiftShader (and no model asked for: the default one)
       const { page, errors } = await open(plain, `${e2e.server.url}/?${APP.replace('model=mobilenet_v1_0.75&', '')}`);
-      expect(await page.inputValue('[data-testid="model-select"]'), 'the default model').toBe('mobilenet_v1_0.75');
+      expect(await page.inputValue('[data-testid="model-select"]'), 'the default model').toBe(DEFAULT_MODEL);
       expect(await backendShown(page)).toBe('wasm');
       expect(await reasonShown(page)).toBe('this browser has no WebGPU, and its WebGL is a software emulator (SwiftShader)');
       expect(await page.getAttribute('[data-testid="backend"]', 'data-note'), 'the right choice: no warning').toBeNull();

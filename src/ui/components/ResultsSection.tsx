@@ -61,7 +61,7 @@ export function ResultsSection(props: {
     `NC ${c.nc}`,
     c.superGlobal ? `SuperGlobal ${c.superGlobal}` : null,
     c.rerank ? `re-ranked top ${c.rerank}` : null,
-    c.qe ? `${c.qeAlpha ? `alpha-QE ${c.qe}` : `QE ${c.qe}`}${c.qeSource === 'region' && c.rerank ? ' (regions)' : ''}` : null,
+    c.qe ? `${c.qeAlpha ? `alpha-QE ${c.qe}` : `QE ${c.qe}`}${c.qeNeighbours === 'reciprocal' ? ' (reciprocal)' : c.qeNeighbours === 'gap' ? ' (gap)' : ''}${c.qeSource === 'region' && c.rerank ? ' (regions)' : ''}` : null,
     c.diffusion ? `diffusion ${c.diffusion}` : null,
   ].filter(Boolean);
 

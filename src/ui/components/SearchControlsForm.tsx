@@ -81,7 +81,7 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
           <Step
             id="shortlist"
             label="Online shortlist M"
-            explain="Online aggregation for the offline top M only: fast on large collections"
+            explain="Online aggregation for the stored offline top M only: its cost does not grow with the collection"
             value={value.onlineShortlist ?? 0}
             choices={withCurrent(SHORTLIST_CHOICES, value.onlineShortlist ?? 0)}
             name={(v) => (v === 0 ? 'All photos' : `Top ${v}`)}
@@ -91,7 +91,7 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
         <Step
           id="superglobal"
           label="SuperGlobal M"
-          explain="Refines the top M descriptors by their nearest neighbours, then re-scores (Shao et al. 2023)"
+          explain="Refines the top M descriptors by their nearest neighbours, then re-scores (Shao et al. 2023): helps when the collection holds many photos of the same thing, hurts a query with a few matches"
           value={value.superGlobal ?? 0}
           choices={withCurrent(SG_CHOICES, value.superGlobal ?? 0)}
           name={(v) => (v === 0 ? 'Off' : `Top ${v}`)}
@@ -100,7 +100,7 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
         <Step
           id="qe-alpha"
           label="QE weights"
-          explain="Plain average of the top n, or alpha-QE: the query plus the top n weighted by score^alpha"
+          explain="Plain average of the top n, or alpha-QE: the query plus the top n weighted by score^alpha (softer when the top n hold wrong photos)"
           value={value.qeAlpha ?? 0}
           choices={withCurrent(ALPHA_CHOICES, value.qeAlpha ?? 0)}
           name={(v) => (v === 0 ? 'Average' : `alpha ${v}`)}
@@ -127,7 +127,7 @@ export function SearchControlsForm({ value, onChange, disabled }: { value: Searc
         <Step
           id="diffusion"
           label="Diffusion M"
-          explain="Spreads the top scores over a neighbour graph of the top M (Iscen et al. 2017); runs last"
+          explain="Spreads the top scores over a neighbour graph of the top M (Iscen et al. 2017); runs last. Only for many photos of the same thing: it can lose a query with a few matches"
           value={value.diffusion ?? 0}
           choices={withCurrent(DIFFUSION_CHOICES, value.diffusion ?? 0)}
           name={(v) => (v === 0 ? 'Off' : `Top ${v}`)}
