@@ -1,7 +1,7 @@
 /**
  * The README's screenshots of the collection tools: docs/screenshot-duplicates.png, docs/screenshot-groups.png and
  * docs/screenshot-group-members.png (the largest group opened: its photos with the heatmaps of its top class).
- * Production build, vite preview, headless Chromium (playwright-core), wasm, MobileNet v1 0.75 at 512; photos of
+ * Production build, vite preview, headless Chromium (playwright-core), wasm, the default model at 512; photos of
  * paris6k-mini-dev (`--per` per landmark) plus generated near-duplicate copies of two of them
  * (scripts/collection/make-near-duplicates.ts).
  *
@@ -14,6 +14,7 @@ import jpeg from 'jpeg-js';
 import { buildApp, launchBrowser, projectRoot, startServer } from '../lib/appServer';
 import { dropFiles, findDevSet, waitIndexed, type FileSpec } from '../lib/appPage';
 import { applyTransform, TRANSFORMS } from '../lib/nearDuplicateTransforms';
+import { DEFAULT_MODEL } from '../../src/model/adapters';
 
 const { values } = parseArgs({ options: { per: { type: 'string', default: '25' }, out: { type: 'string', default: 'docs' } } });
 const per = Number(values.per);
@@ -44,7 +45,7 @@ const server = await startServer({ mode: 'preview', outDir: dist });
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-  await page.goto(`${server.url}/?backend=wasm&model=mobilenet_v1_0.75&longSide=512`);
+  await page.goto(`${server.url}/?backend=wasm&model=${DEFAULT_MODEL}&longSide=512`);
   await page.waitForSelector('[data-phase="ready"]', { timeout: 60_000 });
   await dropFiles(page, '[data-testid="app"]', files);
   await waitIndexed(page, files.length, 1_200_000);
