@@ -3,7 +3,7 @@
  *     [--manifest ../shared/data/paris6k-mini-dev/MANIFEST.json] [--near-duplicates <dir of make-near-duplicates.ts>]
  *     [--cache /work/eval-cache] [--ukbench ../shared/data/ukbench-mini/MANIFEST.json]
  *
- * Measures the collection tools of issue 11 with the app's own code (src/collection-tools/neighbours, duplicates, groups) on
+ * Measures the collection tools with the app's own code (src/collection-tools/neighbours, duplicates, groups) on
  * features from the eval's Node pipeline:
  *  - near-duplicates on the generated set: precision and recall of duplicate pairs at each threshold, by the OfA
  *    similarity alone and by the app's score (OfA and the layout check); positives = a source photo and its copies
