@@ -16,6 +16,12 @@ import type { Collection, Query, RerankInfo, RerankedImage, SearchContext, Searc
 /** The k of k-reciprocal expansion neighbours unless a search says otherwise. */
 const RECIPROCAL_K = 10;
 
+/**
+ * The k a search uses: at most half the other photos in scope (at least 1). With fewer than 2k other photos the test
+ * says nothing (every photo has the query among its k nearest), and QE would average a small collection whole.
+ */
+const reciprocalK = (params: SearchParams, inScope: number): number => Math.max(1, Math.min(params.reciprocalK ?? RECIPROCAL_K, Math.floor((inScope - 1) / 2)));
+
 /** Indices of the n largest values, largest first (ties: lower index first). */
 export function topIndices(values: ArrayLike<number>, n: number): number[] {
   return Array.from(rankDescending(values).subarray(0, Math.min(n, values.length)));
@@ -96,7 +102,7 @@ export async function search(query: Query, collection: Collection, params: Searc
         K: params.superGlobalK ?? SUPERGLOBAL_DEFAULTS.K,
         beta: params.superGlobalBeta ?? SUPERGLOBAL_DEFAULTS.beta,
         normalize: params.superGlobalNormalize ?? false,
-        select: { rule: params.superGlobalNeighbours ?? 'top', k: params.reciprocalK ?? RECIPROCAL_K },
+        select: { rule: params.superGlobalNeighbours ?? 'top', k: reciprocalK(params, inScope) },
       });
     }
     let rerank = new Map<number, RerankInfo>();
@@ -109,7 +115,7 @@ export async function search(query: Query, collection: Collection, params: Searc
     if (params.qe > 0) {
       // What the expansion averages, and what it is scored against: the re-ranked images' best regions or not.
       const source = params.qeSource === 'region' && regions ? regions : db;
-      const select = { rule: params.qeNeighbours ?? 'top', k: params.reciprocalK ?? RECIPROCAL_K, minScore: params.qeMinScore } as const;
+      const select = { rule: params.qeNeighbours ?? 'top', k: reciprocalK(params, inScope), minScore: params.qeMinScore } as const;
       const kept = await expansionNeighbours(ranked.ranking, ranked.scores, params.qe, select, db, q, params.within);
       if (kept.length) {
         const expanded = expandedQuery(source, kept.map((r) => ranked.ranking[r]), kept.map((r) => ranked.scores[r]), params.qeAlpha ?? 0, q);

@@ -70,7 +70,7 @@ export interface SearchParams {
   qeNeighbours?: NeighbourRule;
   /** QE averages only neighbours scoring at least this (in the ranking QE starts from). Default: no threshold. */
   qeMinScore?: number;
-  /** The k of 'reciprocal' neighbours (QE and SuperGlobal). Default 10. */
+  /** The k of 'reciprocal' neighbours (QE and SuperGlobal). Default 10; at most half the other photos in scope. */
   reciprocalK?: number;
   /**
    * Rank only these images (within[i] = 1: image i may be returned); the others are never results, and re-ranking

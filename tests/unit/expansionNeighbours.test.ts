@@ -93,6 +93,13 @@ describe('QE with the rules, in search()', () => {
     }
   });
 
+  it('in a small collection k is at most half the other photos: the default k = 10 keeps m1 and m2 only here', async () => {
+    // 5 other photos: k = 2, as above. Uncapped, k = 10 would keep all four (every photo has the query among its 10
+    // nearest) and give the 'top' ranking [1, 2, 3, 4, 0, 5].
+    const r = await run({ qe: 4, qeNeighbours: 'reciprocal' });
+    expect(Array.from(r.ranking)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('no neighbour kept: the ranking is left as it was (cosines)', async () => {
     const r = await run({ qe: 4, qeMinScore: 0.999 });
     expect(Array.from(r.ranking)).toEqual([0, 1, 2, 3, 4, 5]);
