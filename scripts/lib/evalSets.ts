@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { prng } from '../../src/util/prng';
+import { prng, shuffler } from '../../src/util/prng';
 import type { ManifestQuery } from './evalQueries';
 import { makeOutsideQueries } from './outsideQueries';
 import { sparseLandmarkSet, writeQueryCrops } from './sparseLandmarks';
@@ -101,14 +101,7 @@ export const SPARSE_DEFAULTS = { photos: 167, minPositives: 3, maxPositives: 17 
  */
 export function sparseSet(devOutside: SourceSet, ukb: SourceSet, outDir: string, seed: number, opts = SPARSE_DEFAULTS): BuiltSet {
   const random = prng(seed);
-  const shuffled = <T>(xs: readonly T[]): T[] => {
-    const out = [...xs];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  };
+  const shuffled = shuffler(random);
   const dev = moved(devOutside, outDir), u = moved(ukb, outDir);
   const crops = dev.queries.filter((q) => q.kind === 'crop');
   if (crops.length === 0) throw new Error(`${devOutside.name} has no crop queries (build it with scripts/make-outside-queries.ts)`);

@@ -22,7 +22,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { prng } from '../../src/util/prng';
+import { prng, shuffler } from '../../src/util/prng';
 import type { ManifestQuery } from './evalQueries';
 import type { BuiltSet, SourceSet } from './evalSets';
 import { decodeImageFile } from './node';
@@ -54,14 +54,7 @@ const landmarkName = (photos: readonly string[]): string => {
 export function sparseLandmarkSet(dev: SourceSet, outDir: string, seed: number, opts = SPARSE_LM_DEFAULTS): SparseLandmarkSet {
   const random = prng(seed);
   const uniformInt = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const shuffled = <T>(xs: readonly T[]): T[] => {
-    const out = [...xs];
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [out[i], out[j]] = [out[j], out[i]];
-    }
-    return out;
-  };
+  const shuffled = shuffler(random);
   const queryPhotos = new Set(dev.queries.flatMap((q) => (q.image ? [q.image] : [])));
   const junk = new Set(dev.queries.flatMap((q) => q.junk));
   const lists = [...new Map(dev.queries.map((q) => [[...q.positives].sort().join(' '), [...q.positives].sort()])).values()];
